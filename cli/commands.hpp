@@ -1,0 +1,39 @@
+// The four verbs of the command line. Each returns the process exit code (see exit_codes).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace citysim::cli {
+
+namespace exit_codes {
+inline constexpr int ok = 0;
+inline constexpr int failure = 1;       // the run failed (I/O, HDF5, an internal error)
+inline constexpr int usage = 2;         // the command line is wrong
+inline constexpr int invalid_scenario = 3;
+inline constexpr int interrupted = 130;  // SIGINT or SIGTERM; the output keeps its .incomplete name
+}  // namespace exit_codes
+
+struct RunOptions {
+    std::string scenario;
+    std::optional<std::string> output;
+    std::optional<std::int64_t> seed;
+    std::optional<std::int64_t> steps;
+    std::optional<int> threads;
+    std::vector<std::string> overrides;  // key.path=value
+    bool quiet = false;
+    bool profile = false;
+    std::string command_line;
+};
+
+int run(const RunOptions& options);
+int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
+int schema(const std::string& format);
+int inspect(const std::string& file);
+
+// The per-city table printed after a run and by inspect, read back from an output file.
+std::string summary_table(const std::string& file);
+
+}  // namespace citysim::cli

@@ -1,0 +1,57 @@
+#include "cli/commands.hpp"
+
+#include "citysim/version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    namespace cli = citysim::cli;
+    CLI::App app{"citysim: founders, talent, capital and housing moving between cities.\n"
+                 "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario, 130 interrupted."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("citysim ") + citysim::version + " (" + citysim::git_commit + ")");
+
+    cli::RunOptions run_options;
+    auto* run = app.add_subcommand("run", "Run a scenario and write its HDF5 output");
+    run->add_option("scenario", run_options.scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+    run->add_option("-o,--output", run_options.output, "output HDF5 file (default: the scenario's output.path)");
+    run->add_option("--seed", run_options.seed, "seed of every random stream (overrides simulation.seed)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_option("--steps", run_options.steps, "steps to simulate (overrides simulation.steps)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_option("--threads", run_options.threads, "worker threads, 0 = all cores; never changes the results")
+        ->check(CLI::Range(0, 4096));
+    run->add_option("--set", run_options.overrides, "override a scenario key: key.path=value (repeatable)")
+        ->take_all();
+    run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary table");
+    run->add_flag("--profile", run_options.profile, "print the time spent in each phase");
+
+    std::vector<std::string> validate_files, validate_overrides;
+    auto* validate = app.add_subcommand("validate", "Check scenario files and report every error");
+    validate->add_option("scenarios", validate_files, "scenario YAML files")->required();
+    validate->add_option("--set", validate_overrides, "override a scenario key: key.path=value (repeatable)");
+
+    std::string schema_format = "text";
+    auto* schema = app.add_subcommand("schema", "List every scenario key with type, unit, default, range");
+    schema->add_option("--format", schema_format, "text or markdown")->check(CLI::IsMember({"text", "markdown"}));
+
+    std::string inspect_file;
+    auto* inspect = app.add_subcommand("inspect", "Show an output file's metadata and per-city summary");
+    inspect->add_option("file", inspect_file, "citysim HDF5 output")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? cli::exit_codes::ok : cli::exit_codes::usage;
+    }
+
+    for (int i = 0; i < argc; ++i) run_options.command_line += (i ? " " : "") + std::string(argv[i]);
+    if (*run) return cli::run(run_options);
+    if (*validate) return cli::validate(validate_files, validate_overrides);
+    if (*schema) return cli::schema(schema_format);
+    if (*inspect) return cli::inspect(inspect_file);
+    return cli::exit_codes::usage;
+}

@@ -1,0 +1,163 @@
+// Structure-of-arrays storage for one kind of agent.
+//
+// Each attribute is a contiguous column; an agent is a row index plus a stable 64-bit id. New agents
+// get ids from a counter, and removal compacts the columns *stably*, so rows are always sorted by id:
+// lookup by id is a binary search with no index to keep, and iteration order (and hence every
+// fixed-order reduction) does not depend on how many threads ran the step.
+#pragma once
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace citysim::engine {
+
+using AgentId = std::uint64_t;
+
+template <class T>
+struct ColumnHandle {
+    std::size_t index = static_cast<std::size_t>(-1);
+};
+
+class AgentTable {
+public:
+    explicit AgentTable(std::string kind) : kind_(std::move(kind)) {}
+
+    const std::string& kind() const { return kind_; }
+    std::size_t size() const { return ids_.size(); }
+    AgentId next_id() const { return next_id_; }
+
+    template <class T>
+    ColumnHandle<T> add_column(std::string name, T initial_value = T{}) {
+        static_assert(std::is_trivially_copyable_v<T>, "columns hold plain values");
+        if (size() != 0) throw std::logic_error("add columns to '" + kind_ + "' before adding agents");
+        for (const auto& c : columns_)
+            if (c->name == name) throw std::logic_error("column '" + name + "' defined twice in '" + kind_ + "'");
+        columns_.push_back(std::make_unique<Column<T>>(std::move(name), initial_value));
+        return ColumnHandle<T>{columns_.size() - 1};
+    }
+
+    template <class T>
+    std::span<T> column(ColumnHandle<T> handle) {
+        return std::span<T>(typed<T>(handle).values);
+    }
+    template <class T>
+    std::span<const T> column(ColumnHandle<T> handle) const {
+        return std::span<const T>(typed<T>(handle).values);
+    }
+    std::span<const AgentId> ids() const { return ids_; }
+
+    void reserve(std::size_t capacity) {
+        ids_.reserve(capacity);
+        for (auto& c : columns_) c->reserve(capacity);
+    }
+
+    // Appends `count` agents with fresh ids and every column at its initial value; returns the row
+    // of the first.
+    std::size_t append(std::size_t count) {
+        const std::size_t first = ids_.size();
+        // Grow by a quarter rather than the vector's doubling: memory per agent stays near the
+        // columns' size when entries keep replacing exits.
+        if (first + count > ids_.capacity()) reserve(std::max(first + count, ids_.capacity() + ids_.capacity() / 4));
+        ids_.resize(first + count);
+        for (std::size_t i = 0; i < count; ++i) ids_[first + i] = next_id_++;
+        for (auto& c : columns_) c->resize(first + count);
+        return first;
+    }
+
+    // Removes every row whose flag is non-zero, keeping the order of the others.
+    void remove_flagged(std::span<const std::uint8_t> flags) {
+        if (flags.size() != size()) throw std::invalid_argument("remove_flagged: one flag per agent expected");
+        std::vector<std::size_t> kept_ranges;  // [begin, end) pairs of kept rows, moved as blocks
+        for (std::size_t read = 0; read < flags.size();) {
+            while (read < flags.size() && flags[read]) ++read;
+            const std::size_t begin = read;
+            while (read < flags.size() && !flags[read]) ++read;
+            if (read > begin) {
+                kept_ranges.push_back(begin);
+                kept_ranges.push_back(read);
+            }
+        }
+        auto move_ranges = [&](auto&& move_block) {
+            std::size_t out = 0;
+            for (std::size_t r = 0; r < kept_ranges.size(); r += 2) {
+                const std::size_t n = kept_ranges[r + 1] - kept_ranges[r];
+                if (out != kept_ranges[r]) move_block(out, kept_ranges[r], n);
+                out += n;
+            }
+            return out;
+        };
+        const std::size_t write = move_ranges([&](std::size_t to, std::size_t from, std::size_t n) {
+            std::memmove(ids_.data() + to, ids_.data() + from, n * sizeof(AgentId));
+        });
+        for (auto& c : columns_) {
+            move_ranges([&](std::size_t to, std::size_t from, std::size_t n) { c->move_block(to, from, n); });
+            c->resize(write);
+        }
+        ids_.resize(write);
+    }
+
+    std::optional<std::size_t> find(AgentId id) const {
+        const auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+        if (it == ids_.end() || *it != id) return std::nullopt;
+        return static_cast<std::size_t>(it - ids_.begin());
+    }
+
+    // Bytes held per agent by the columns and ids (capacity, not just size).
+    std::size_t bytes_per_agent() const {
+        std::size_t bytes = sizeof(AgentId);
+        for (const auto& c : columns_) bytes += c->element_size();
+        return bytes;
+    }
+    std::size_t allocated_bytes() const {
+        std::size_t bytes = ids_.capacity() * sizeof(AgentId);
+        for (const auto& c : columns_) bytes += c->allocated_bytes();
+        return bytes;
+    }
+
+private:
+    struct ColumnBase {
+        explicit ColumnBase(std::string n) : name(std::move(n)) {}
+        virtual ~ColumnBase() = default;
+        virtual void resize(std::size_t n) = 0;
+        virtual void reserve(std::size_t n) = 0;
+        virtual void move_block(std::size_t to, std::size_t from, std::size_t count) = 0;
+        virtual std::size_t element_size() const = 0;
+        virtual std::size_t allocated_bytes() const = 0;
+        std::string name;
+    };
+    template <class T>
+    struct Column final : ColumnBase {
+        Column(std::string n, T init) : ColumnBase(std::move(n)), initial(init) {}
+        void resize(std::size_t n) override { values.resize(n, initial); }
+        void reserve(std::size_t n) override { values.reserve(n); }
+        void move_block(std::size_t to, std::size_t from, std::size_t count) override {
+            std::memmove(values.data() + to, values.data() + from, count * sizeof(T));
+        }
+        std::size_t element_size() const override { return sizeof(T); }
+        std::size_t allocated_bytes() const override { return values.capacity() * sizeof(T); }
+        std::vector<T> values;
+        T initial;
+    };
+
+    template <class T>
+    Column<T>& typed(ColumnHandle<T> handle) const {
+        assert(handle.index < columns_.size());
+        return static_cast<Column<T>&>(*columns_[handle.index]);
+    }
+
+    std::string kind_;
+    std::vector<AgentId> ids_;
+    std::vector<std::unique_ptr<ColumnBase>> columns_;
+    AgentId next_id_ = 0;
+};
+
+}  // namespace citysim::engine

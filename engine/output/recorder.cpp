@@ -1,0 +1,1293 @@
+// HDF5 recording of a run; see recorder.hpp for the file layout and its guarantees.
+//
+// Layout written here (netCDF-4 compatible, checked with h5py, xarray/h5netcdf and ncdump):
+//   /                      attrs: Conventions, the FileSpec's global attributes, status
+//   /time                  int64 [time], unlimited, chunked; dimension scale "time"
+//   /<axis>                vlen UTF-8 strings [axis]; dimension scale "<axis>"
+//   /<variable>            int64 or float64 [time, axes...] (time series) or [axes...] (static)
+//   /provenance            attrs: provenance_attributes, finished; scalar string datasets: texts
+#include "engine/output/recorder.hpp"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace citysim::output {
+namespace {
+
+constexpr const char* kTimeAxis = "time";
+constexpr const char* kProvenanceGroup = "provenance";
+constexpr const char* kStatusAttribute = "status";
+constexpr const char* kConventionsAttribute = "Conventions";
+constexpr const char* kConventions = "CF-1.8";
+// A chunk is the unit of compression and of the default 1 MiB chunk cache; keeping chunks below
+// the cache size means a flush rewrites each chunk once instead of re-reading it per record.
+constexpr std::uint64_t kMaxChunkBytes = std::uint64_t{1} << 20;
+// The time axis is tiny (8 bytes a record); a large chunk keeps the chunk index short.
+constexpr hsize_t kTimeAxisChunkLength = 512;
+constexpr std::uint64_t kValueBytes = 8;  // int64 and float64 alike
+
+// Owns one HDF5 identifier and releases it with the matching H5?close function.
+class Handle {
+public:
+    using Closer = herr_t (*)(hid_t);
+
+    Handle() = default;
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    Handle(Handle&& other) noexcept
+        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+    Handle& operator=(Handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, H5I_INVALID_HID);
+            closer_ = other.closer_;
+        }
+        return *this;
+    }
+    ~Handle() { reset(); }
+
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+
+    void reset() noexcept { static_cast<void>(close()); }
+    // Closes now and returns the close status: closing a file is where its metadata is written,
+    // so that failure must be reported rather than swallowed by a destructor.
+    herr_t close() noexcept {
+        herr_t status = 0;
+        if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
+        id_ = H5I_INVALID_HID;
+        return status;
+    }
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+    Closer closer_ = nullptr;
+};
+
+// HDF5 prints its error stack to stderr by default. The recorder turns failures into exceptions
+// with their own message, so printing is switched off while a public function runs and restored
+// afterwards (the setting is per thread in thread-safe builds, and other code may rely on it).
+class SilencedHdf5ErrorPrinting {
+public:
+    SilencedHdf5ErrorPrinting() {
+        if (H5Eget_auto2(H5E_DEFAULT, &saved_function_, &saved_data_) < 0) {
+            saved_function_ = nullptr;
+            saved_data_ = nullptr;
+        }
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+    ~SilencedHdf5ErrorPrinting() { H5Eset_auto2(H5E_DEFAULT, saved_function_, saved_data_); }
+    SilencedHdf5ErrorPrinting(const SilencedHdf5ErrorPrinting&) = delete;
+    SilencedHdf5ErrorPrinting& operator=(const SilencedHdf5ErrorPrinting&) = delete;
+
+private:
+    H5E_auto2_t saved_function_ = nullptr;
+    void* saved_data_ = nullptr;
+};
+
+herr_t collect_error_description(unsigned /*depth*/, const H5E_error2_t* error, void* descriptions) {
+    auto& collected = *static_cast<std::vector<std::string>*>(descriptions);
+    std::string description = error->desc != nullptr ? error->desc : "";
+    if (description.empty() && error->func_name != nullptr) description = error->func_name;
+    // Some descriptions embed a ctime() stamp with its newline; keep the message on one line.
+    std::replace(description.begin(), description.end(), '\n', ' ');
+    if (!description.empty() && (collected.empty() || collected.back() != description)) {
+        collected.push_back(std::move(description));
+    }
+    return 0;
+}
+
+// The current thread's HDF5 error stack, outermost call first. Must run before any other HDF5
+// call, because every API call clears the stack on entry.
+std::string hdf5_error_stack_text() {
+    std::vector<std::string> descriptions;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error_description, &descriptions);
+    if (descriptions.empty()) return "no detail on the HDF5 error stack";
+    std::string text;
+    for (const auto& description : descriptions) {
+        if (!text.empty()) text += ": ";
+        text += description;
+    }
+    return text;
+}
+
+// Checks HDF5 return values and turns failures into std::runtime_error naming the file.
+class Hdf5Calls {
+public:
+    explicit Hdf5Calls(std::filesystem::path file_path) : file_path_(std::move(file_path)) {}
+
+    [[noreturn]] void fail(std::string_view action) const {
+        throw std::runtime_error("HDF5 file '" + file_path_.string() + "': " + std::string(action) +
+                                 " failed: " + hdf5_error_stack_text());
+    }
+    Handle handle(hid_t id, Handle::Closer closer, std::string_view action) const {
+        if (id < 0) fail(action);
+        return Handle(id, closer);
+    }
+    void require(herr_t status, std::string_view action) const {
+        if (status < 0) fail(action);
+    }
+    bool test(htri_t answer, std::string_view action) const {
+        if (answer < 0) fail(action);
+        return answer > 0;
+    }
+    const std::filesystem::path& file_path() const { return file_path_; }
+
+private:
+    std::filesystem::path file_path_;
+};
+
+Handle make_property_list(hid_t property_class, const Hdf5Calls& calls) {
+    return calls.handle(H5Pcreate(property_class), H5Pclose, "creating a property list");
+}
+
+Handle scalar_dataspace(const Hdf5Calls& calls) {
+    return calls.handle(H5Screate(H5S_SCALAR), H5Sclose, "creating a scalar dataspace");
+}
+
+bool is_ascii(std::string_view text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// Variable-length UTF-8 strings: netCDF-4 reads them as NC_STRING, h5py and xarray as str.
+Handle variable_length_string_type(const Hdf5Calls& calls) {
+    Handle type = calls.handle(H5Tcopy(H5T_C_S1), H5Tclose, "creating a string type");
+    calls.require(H5Tset_size(type.get(), H5T_VARIABLE), "sizing a string type");
+    calls.require(H5Tset_cset(type.get(), H5T_CSET_UTF8), "setting a string character set");
+    return type;
+}
+
+// Attributes are written as scalar fixed-length NULLTERM strings of exactly the text's length,
+// as netCDF-C writes NC_CHAR attributes: ncdump then shows them as text, not as `string`.
+// An empty text is stored as one NUL byte because HDF5 string types cannot have size 0.
+void write_text_attribute(hid_t object, const std::string& name, std::string_view value,
+                          const Hdf5Calls& calls) {
+    const std::string action = "writing attribute '" + name + "'";
+    // Attributes cannot be resized, so a new value replaces the attribute.
+    if (calls.test(H5Aexists(object, name.c_str()), action)) {
+        calls.require(H5Adelete(object, name.c_str()), action);
+    }
+    std::string stored(value);
+    if (stored.empty()) stored.push_back('\0');
+    Handle type = calls.handle(H5Tcopy(H5T_C_S1), H5Tclose, action);
+    calls.require(H5Tset_size(type.get(), stored.size()), action);
+    calls.require(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), action);
+    calls.require(H5Tset_cset(type.get(), is_ascii(value) ? H5T_CSET_ASCII : H5T_CSET_UTF8),
+                  action);
+    Handle space = scalar_dataspace(calls);
+    Handle attribute = calls.handle(
+        H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+        H5Aclose, action);
+    calls.require(H5Awrite(attribute.get(), type.get(), stored.data()), action);
+}
+
+void write_number_attribute(hid_t object, const std::string& name, double value,
+                            const Hdf5Calls& calls) {
+    const std::string action = "writing attribute '" + name + "'";
+    if (calls.test(H5Aexists(object, name.c_str()), action)) {
+        calls.require(H5Adelete(object, name.c_str()), action);
+    }
+    Handle space = scalar_dataspace(calls);
+    Handle attribute = calls.handle(H5Acreate2(object, name.c_str(), H5T_IEEE_F64LE, space.get(),
+                                               H5P_DEFAULT, H5P_DEFAULT),
+                                    H5Aclose, action);
+    calls.require(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), action);
+}
+
+// netCDF-4 numbers variables, dimensions and attributes by creation order, and netCDF-C can only
+// open a file for writing when that order is both tracked and indexed on every group and dataset.
+constexpr unsigned kCreationOrderFlags = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+
+Handle dataset_creation_properties(const Hdf5Calls& calls) {
+    Handle properties = make_property_list(H5P_DATASET_CREATE, calls);
+    calls.require(H5Pset_attr_creation_order(properties.get(), kCreationOrderFlags),
+                  "setting attribute creation order");
+    // Object headers otherwise carry modification times, which would make identical runs differ.
+    calls.require(H5Pset_obj_track_times(properties.get(), false), "disabling time tracking");
+    return properties;
+}
+
+Handle group_creation_properties(const Hdf5Calls& calls) {
+    Handle properties = make_property_list(H5P_GROUP_CREATE, calls);
+    calls.require(H5Pset_link_creation_order(properties.get(), kCreationOrderFlags),
+                  "setting link creation order");
+    calls.require(H5Pset_attr_creation_order(properties.get(), kCreationOrderFlags),
+                  "setting attribute creation order");
+    calls.require(H5Pset_obj_track_times(properties.get(), false), "disabling time tracking");
+    return properties;
+}
+
+// Shrinks a chunk, outermost axis first, until it holds at most kMaxChunkBytes. Outermost first
+// because for a time series that is the time axis: fewer records per chunk before cutting records.
+std::vector<hsize_t> bounded_chunk(std::vector<hsize_t> chunk) {
+    const auto bytes = [&chunk] {
+        return std::accumulate(chunk.begin(), chunk.end(), kValueBytes,
+                               [](std::uint64_t product, hsize_t length) { return product * length; });
+    };
+    for (std::size_t axis = 0; axis < chunk.size() && bytes() > kMaxChunkBytes; ++axis) {
+        const std::uint64_t other_axes_bytes = bytes() / chunk[axis];
+        chunk[axis] = std::max<hsize_t>(1, std::min<hsize_t>(chunk[axis], kMaxChunkBytes / other_axes_bytes));
+    }
+    return chunk;
+}
+
+void apply_compression(hid_t properties, int deflate_level, const Hdf5Calls& calls) {
+    if (deflate_level <= 0) return;
+    // Shuffle groups the bytes of equal significance, which is what makes deflate effective on
+    // slowly varying integers and floats.
+    calls.require(H5Pset_shuffle(properties), "setting the shuffle filter");
+    calls.require(H5Pset_deflate(properties, static_cast<unsigned>(deflate_level)),
+                  "setting the deflate filter");
+}
+
+std::string utc_now_iso8601() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::array<char, 32> text{};
+    const std::size_t length = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return std::string(text.data(), length);
+}
+
+const char* dtype_name(DType dtype) { return dtype == DType::Int64 ? "int64" : "float64"; }
+
+template <typename Value>
+constexpr DType dtype_of() {
+    return std::is_same_v<Value, std::int64_t> ? DType::Int64 : DType::Float64;
+}
+
+// Names become HDF5 link names and netCDF names: no '/', no control characters, not "." or "..".
+void require_valid_name(const std::string& name, std::string_view what) {
+    const bool has_forbidden_character = std::any_of(name.begin(), name.end(), [](char c) {
+        return c == '/' || (static_cast<unsigned char>(c) < 0x20) || c == 0x7f;
+    });
+    if (name.empty() || name == "." || name == ".." || has_forbidden_character ||
+        name.front() == ' ' || name.back() == ' ') {
+        throw std::invalid_argument("recorder: invalid " + std::string(what) + " name '" + name +
+                                    "' (must be non-empty, without '/', control characters or "
+                                    "leading/trailing spaces)");
+    }
+}
+
+void validate(const FileSpec& spec) {
+    if (spec.path.empty()) throw std::invalid_argument("recorder: FileSpec.path is empty");
+    if (spec.flush_every_steps < 1) {
+        throw std::invalid_argument("recorder: flush_every_steps must be at least 1, got " +
+                                    std::to_string(spec.flush_every_steps));
+    }
+    if (spec.deflate_level < 0 || spec.deflate_level > 9) {
+        throw std::invalid_argument("recorder: deflate_level must be 0..9, got " +
+                                    std::to_string(spec.deflate_level));
+    }
+    std::map<std::string, std::string, std::less<>> root_names{{kTimeAxis, "axis"},
+                                                                {kProvenanceGroup, "group"}};
+    for (const auto& axis : spec.axes) {
+        require_valid_name(axis.name, "axis");
+        if (!root_names.emplace(axis.name, "axis").second) {
+            throw std::invalid_argument("recorder: axis name '" + axis.name +
+                                        "' is reserved or used twice");
+        }
+        // A zero-length axis cannot be chunked, and a variable over it would hold nothing.
+        if (axis.labels.empty()) {
+            throw std::invalid_argument("recorder: axis '" + axis.name + "' has no labels");
+        }
+    }
+    for (const auto& variable : spec.variables) {
+        require_valid_name(variable.name, "variable");
+        if (!root_names.emplace(variable.name, "variable").second) {
+            throw std::invalid_argument("recorder: variable name '" + variable.name +
+                                        "' is reserved or already used by an axis or variable");
+        }
+        for (std::size_t i = 0; i < variable.dims.size(); ++i) {
+            const std::string& dim = variable.dims[i];
+            const auto found = root_names.find(dim);
+            if (found == root_names.end() || found->second != "axis") {
+                throw std::invalid_argument("recorder: variable '" + variable.name +
+                                            "' uses unknown axis '" + dim + "'");
+            }
+            if (dim == kTimeAxis && i != 0) {
+                throw std::invalid_argument("recorder: variable '" + variable.name +
+                                            "': 'time' must be the first axis");
+            }
+            // xarray cannot index a variable that repeats a dimension; origin/destination exist
+            // as separate axes for that reason.
+            if (std::count(variable.dims.begin(), variable.dims.end(), dim) > 1) {
+                throw std::invalid_argument("recorder: variable '" + variable.name +
+                                            "' uses axis '" + dim + "' twice");
+            }
+        }
+    }
+    for (const auto& [name, value] : spec.global_attributes) {
+        require_valid_name(name, "global attribute");
+        if (name == kStatusAttribute) {
+            throw std::invalid_argument("recorder: global attribute 'status' is reserved");
+        }
+        if (spec.global_numeric_attributes.contains(name)) {
+            throw std::invalid_argument("recorder: global attribute '" + name +
+                                        "' is both a string and a number");
+        }
+    }
+    for (const auto& [name, value] : spec.global_numeric_attributes) {
+        require_valid_name(name, "global attribute");
+        if (name == kStatusAttribute || name == kConventionsAttribute) {
+            throw std::invalid_argument("recorder: global attribute '" + name +
+                                        "' is reserved for text");
+        }
+    }
+    for (const auto& [name, value] : spec.provenance_attributes) {
+        require_valid_name(name, "provenance attribute");
+    }
+    for (const auto& [name, value] : spec.provenance_texts) {
+        require_valid_name(name, "provenance text");
+    }
+}
+
+// ---- reading helpers (Reader, and the Recorder's own checks) ------------------------------------
+
+std::optional<std::string> read_text_attribute(hid_t attribute, const Hdf5Calls& calls) {
+    Handle type = calls.handle(H5Aget_type(attribute), H5Tclose, "reading an attribute type");
+    if (H5Tget_class(type.get()) != H5T_STRING) return std::nullopt;
+    Handle space = calls.handle(H5Aget_space(attribute), H5Sclose, "reading an attribute space");
+    if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+    if (calls.test(H5Tis_variable_str(type.get()), "reading an attribute type")) {
+        Handle memory_type = variable_length_string_type(calls);
+        char* text = nullptr;
+        calls.require(H5Aread(attribute, memory_type.get(), &text), "reading a string attribute");
+        std::string value = text != nullptr ? text : "";
+        H5free_memory(text);
+        return value;
+    }
+    const std::size_t size = H5Tget_size(type.get());
+    std::string buffer(size + 1, '\0');
+    calls.require(H5Aread(attribute, type.get(), buffer.data()), "reading a string attribute");
+    // NULLTERM strings of exactly the text's length have no terminator; NULLPAD ones are padded.
+    return std::string(buffer.c_str());
+}
+
+std::optional<double> read_number_attribute(hid_t attribute, const Hdf5Calls& calls) {
+    Handle type = calls.handle(H5Aget_type(attribute), H5Tclose, "reading an attribute type");
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) return std::nullopt;
+    Handle space = calls.handle(H5Aget_space(attribute), H5Sclose, "reading an attribute space");
+    if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+    double value = 0.0;
+    calls.require(H5Aread(attribute, H5T_NATIVE_DOUBLE, &value), "reading a numeric attribute");
+    return value;
+}
+
+herr_t collect_attribute_name(hid_t /*object*/, const char* name, const H5A_info_t* /*info*/,
+                              void* names) {
+    static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+    return 0;
+}
+
+std::vector<std::string> attribute_names(hid_t object, const Hdf5Calls& calls) {
+    std::vector<std::string> names;
+    hsize_t position = 0;
+    calls.require(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &position,
+                              collect_attribute_name, &names),
+                  "listing attributes");
+    return names;
+}
+
+Handle open_attribute(hid_t object, const std::string& name, const Hdf5Calls& calls) {
+    return calls.handle(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose,
+                        "opening attribute '" + name + "'");
+}
+
+std::map<std::string, std::string> text_attributes(hid_t object, const Hdf5Calls& calls) {
+    std::map<std::string, std::string> texts;
+    for (const auto& name : attribute_names(object, calls)) {
+        Handle attribute = open_attribute(object, name, calls);
+        if (auto text = read_text_attribute(attribute.get(), calls)) texts.emplace(name, *text);
+    }
+    return texts;
+}
+
+std::optional<std::string> text_attribute(hid_t object, const std::string& name,
+                                          const Hdf5Calls& calls) {
+    if (!calls.test(H5Aexists(object, name.c_str()), "looking up attribute '" + name + "'")) {
+        return std::nullopt;
+    }
+    Handle attribute = open_attribute(object, name, calls);
+    return read_text_attribute(attribute.get(), calls);
+}
+
+// Reads a whole string dataset (variable-length or fixed-length) of any shape, in row-major order.
+std::vector<std::string> read_strings(hid_t dataset, const Hdf5Calls& calls, std::string_view what) {
+    const std::string action = "reading " + std::string(what);
+    Handle type = calls.handle(H5Dget_type(dataset), H5Tclose, action);
+    if (H5Tget_class(type.get()) != H5T_STRING) {
+        throw std::runtime_error("HDF5 file '" + calls.file_path().string() + "': " +
+                                 std::string(what) + " is not a string dataset");
+    }
+    Handle space = calls.handle(H5Dget_space(dataset), H5Sclose, action);
+    const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+    if (count < 0) calls.fail(action);
+    std::vector<std::string> values;
+    values.reserve(static_cast<std::size_t>(count));
+    if (count == 0) return values;
+    if (calls.test(H5Tis_variable_str(type.get()), action)) {
+        Handle memory_type = variable_length_string_type(calls);
+        std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
+        calls.require(H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                              pointers.data()),
+                      action);
+        for (const char* text : pointers) values.emplace_back(text != nullptr ? text : "");
+#if H5_VERSION_GE(1, 12, 0)
+        H5Treclaim(memory_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+#else
+        H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+#endif
+        return values;
+    }
+    const std::size_t size = H5Tget_size(type.get());
+    std::vector<char> buffer(size * static_cast<std::size_t>(count));
+    calls.require(H5Dread(dataset, type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), action);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
+        const char* start = buffer.data() + i * size;
+        values.emplace_back(start, strnlen(start, size));
+    }
+    return values;
+}
+
+std::vector<hsize_t> dataset_extent(hid_t dataset, const Hdf5Calls& calls, std::string_view what) {
+    const std::string action = "reading the shape of " + std::string(what);
+    Handle space = calls.handle(H5Dget_space(dataset), H5Sclose, action);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) calls.fail(action);
+    std::vector<hsize_t> extent(static_cast<std::size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr) < 0) {
+        calls.fail(action);
+    }
+    return extent;
+}
+
+herr_t copy_first_scale_name(hid_t /*dataset*/, unsigned /*dim*/, hid_t scale, void* name) {
+    const ssize_t length = H5DSget_scale_name(scale, nullptr, 0);
+    if (length < 0) return -1;
+    std::string buffer(static_cast<std::size_t>(length) + 1, '\0');
+    if (H5DSget_scale_name(scale, buffer.data(), buffer.size()) < 0) return -1;
+    buffer.resize(static_cast<std::size_t>(length));
+    *static_cast<std::string*>(name) = std::move(buffer);
+    return 1;  // the first attached scale names the dimension, as in netCDF
+}
+
+// The dimension names of a dataset from its attached dimension scales ("" where none is attached);
+// a dimension scale's only dimension is itself.
+std::vector<std::string> dimension_names(hid_t dataset, const std::string& dataset_name,
+                                         const Hdf5Calls& calls) {
+    const std::string action = "reading the dimensions of '" + dataset_name + "'";
+    const std::size_t rank = dataset_extent(dataset, calls, "'" + dataset_name + "'").size();
+    if (calls.test(H5DSis_scale(dataset), action)) return std::vector<std::string>(rank, dataset_name);
+    std::vector<std::string> names(rank);
+    for (std::size_t dim = 0; dim < rank; ++dim) {
+        const int scales = H5DSget_num_scales(dataset, static_cast<unsigned>(dim));
+        if (scales < 0) calls.fail(action);
+        if (scales == 0) continue;
+        if (H5DSiterate_scales(dataset, static_cast<unsigned>(dim), nullptr, copy_first_scale_name,
+                               &names[dim]) < 0) {
+            calls.fail(action);
+        }
+    }
+    return names;
+}
+
+}  // namespace
+
+// =================================================================================================
+// Recorder
+// =================================================================================================
+
+struct Recorder::Impl {
+    struct Variable {
+        VariableSpec spec;
+        Handle dataset;
+        bool is_time_series = false;
+        std::vector<hsize_t> record_shape;  // extents of the non-time axes
+        std::size_t values_per_record = 1;
+        // Buffered complete records followed, during an open record, by this record's values.
+        std::vector<double> float_buffer;
+        std::vector<std::int64_t> int_buffer;
+        bool put_in_open_record = false;
+        bool static_written = false;
+    };
+
+    explicit Impl(FileSpec file_spec);
+
+    void create_file();
+    void create_time_axis();
+    void create_labelled_axis(const LabelledAxis& axis);
+    void create_variable(Variable& variable);
+    void create_provenance();
+    void write_variable_attributes(hid_t dataset, const std::string& units,
+                                   const std::string& long_name, const std::string& description);
+
+    Variable& find_variable(std::string_view name, std::string_view operation);
+    void require_open(std::string_view operation) const;
+    template <typename Value>
+    void put(std::string_view name, std::span<const Value> values);
+    template <typename Value>
+    void write_static(std::string_view name, std::span<const Value> values);
+    void end_record();
+    void write_buffered_records();
+    void extend_and_write(hid_t dataset, std::vector<hsize_t> block, hid_t memory_type,
+                          const void* values, const std::string& dataset_name);
+    void flush_file();
+    void set_status(std::string_view status);
+    void close_file();
+    void finish(const std::map<std::string, std::string>& final_provenance);
+    void abort(std::string_view reason);
+
+    FileSpec spec;
+    std::filesystem::path temporary_path;
+    Hdf5Calls calls;
+    // Declared before the datasets so that, when members are destroyed, datasets close first.
+    Handle file;
+    Handle time_dataset;
+    std::map<std::string, Handle, std::less<>> axis_datasets;  // "time" excluded
+    std::map<std::string, hsize_t, std::less<>> axis_lengths;
+    std::vector<Variable> variables;
+    std::map<std::string, std::size_t, std::less<>> variable_index;
+
+    std::vector<std::int64_t> buffered_times;
+    hsize_t records_on_disk = 0;
+    std::int64_t records_total = 0;
+    bool record_open = false;
+    std::int64_t open_record_time = 0;
+    bool closed = false;
+    // After a failed write the datasets may disagree in length; no further data is written.
+    bool write_failed = false;
+};
+
+Recorder::Impl::Impl(FileSpec file_spec)
+    : spec(std::move(file_spec)),
+      temporary_path(spec.path.string() + ".incomplete"),
+      calls(temporary_path) {
+    validate(spec);
+    for (const auto& axis : spec.axes) axis_lengths.emplace(axis.name, axis.labels.size());
+    variables.reserve(spec.variables.size());
+    for (const auto& variable_spec : spec.variables) {
+        Variable variable;
+        variable.spec = variable_spec;
+        variable.is_time_series = !variable_spec.dims.empty() && variable_spec.dims.front() == kTimeAxis;
+        for (std::size_t i = variable.is_time_series ? 1 : 0; i < variable_spec.dims.size(); ++i) {
+            variable.record_shape.push_back(axis_lengths.at(variable_spec.dims[i]));
+        }
+        variable.values_per_record = std::accumulate(
+            variable.record_shape.begin(), variable.record_shape.end(), std::size_t{1},
+            [](std::size_t product, hsize_t length) { return product * static_cast<std::size_t>(length); });
+        variable_index.emplace(variable_spec.name, variables.size());
+        variables.push_back(std::move(variable));
+    }
+
+    const SilencedHdf5ErrorPrinting silenced;
+    try {
+        create_file();
+    } catch (...) {
+        // Remove only a file this recorder created: a failed H5Fcreate may mean the file belongs
+        // to another process that holds its lock.
+        const bool created = file.valid();
+        variables.clear();
+        axis_datasets.clear();
+        time_dataset.reset();
+        file.reset();
+        if (created) {
+            std::error_code ignored;
+            std::filesystem::remove(temporary_path, ignored);
+        }
+        throw;
+    }
+}
+
+void Recorder::Impl::create_file() {
+    Handle creation = make_property_list(H5P_FILE_CREATE, calls);
+    calls.require(H5Pset_link_creation_order(creation.get(), kCreationOrderFlags),
+                  "setting link creation order");
+    calls.require(H5Pset_attr_creation_order(creation.get(), kCreationOrderFlags),
+                  "setting attribute creation order");
+    calls.require(H5Pset_obj_track_times(creation.get(), false), "disabling time tracking");
+    Handle access = make_property_list(H5P_FILE_ACCESS, calls);
+    // netCDF-4 is the HDF5 1.8 format: objects in 1.10-only encodings (superblock v3, new chunk
+    // indexes) are unreadable to netCDF built on HDF5 1.8. Bounding both ends at 1.8 makes any
+    // such object an error here instead of a silently unreadable file.
+    calls.require(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V18, H5F_LIBVER_V18),
+                  "setting library version bounds");
+    file = calls.handle(H5Fcreate(temporary_path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get()),
+                        H5Fclose, "creating the file");
+
+    if (!spec.global_attributes.contains(kConventionsAttribute)) {
+        write_text_attribute(file.get(), kConventionsAttribute, kConventions, calls);
+    }
+    for (const auto& [name, value] : spec.global_attributes) {
+        write_text_attribute(file.get(), name, value, calls);
+    }
+    for (const auto& [name, value] : spec.global_numeric_attributes) {
+        write_number_attribute(file.get(), name, value, calls);
+    }
+    set_status("incomplete");
+
+    // Dimension scales first, then variables: netCDF numbers both in creation order.
+    create_time_axis();
+    for (const auto& axis : spec.axes) create_labelled_axis(axis);
+    for (auto& variable : variables) create_variable(variable);
+    // Provenance last: its sizes differ between runs, and placing it after the data keeps the
+    // data's object addresses (and so the dimension-scale references) identical across runs.
+    create_provenance();
+    flush_file();
+}
+
+void Recorder::Impl::write_variable_attributes(hid_t dataset, const std::string& units,
+                                               const std::string& long_name,
+                                               const std::string& description) {
+    write_text_attribute(dataset, "units", units, calls);
+    write_text_attribute(dataset, "long_name", long_name, calls);
+    if (!description.empty()) write_text_attribute(dataset, "description", description, calls);
+}
+
+void Recorder::Impl::create_time_axis() {
+    const hsize_t initial = 0;
+    const hsize_t maximum = H5S_UNLIMITED;
+    Handle space = calls.handle(H5Screate_simple(1, &initial, &maximum), H5Sclose,
+                                "creating the time dataspace");
+    Handle properties = dataset_creation_properties(calls);
+    const hsize_t chunk =
+        std::max<hsize_t>(kTimeAxisChunkLength, static_cast<hsize_t>(spec.flush_every_steps));
+    calls.require(H5Pset_chunk(properties.get(), 1, &chunk), "chunking the time axis");
+    time_dataset = calls.handle(H5Dcreate2(file.get(), kTimeAxis, H5T_STD_I64LE, space.get(),
+                                           H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                                H5Dclose, "creating the time axis");
+    calls.require(H5DSset_scale(time_dataset.get(), kTimeAxis), "making 'time' a dimension scale");
+    write_variable_attributes(time_dataset.get(), spec.time_units, spec.time_long_name, "");
+}
+
+void Recorder::Impl::create_labelled_axis(const LabelledAxis& axis) {
+    const std::string action = "creating axis '" + axis.name + "'";
+    const hsize_t length = axis.labels.size();
+    Handle space = calls.handle(H5Screate_simple(1, &length, nullptr), H5Sclose, action);
+    Handle type = variable_length_string_type(calls);
+    Handle properties = dataset_creation_properties(calls);
+    Handle dataset = calls.handle(H5Dcreate2(file.get(), axis.name.c_str(), type.get(), space.get(),
+                                             H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                                  H5Dclose, action);
+    std::vector<const char*> labels;
+    labels.reserve(axis.labels.size());
+    for (const auto& label : axis.labels) labels.push_back(label.c_str());
+    calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()),
+                  "writing the labels of axis '" + axis.name + "'");
+    calls.require(H5DSset_scale(dataset.get(), axis.name.c_str()),
+                  "making '" + axis.name + "' a dimension scale");
+    // Labels have no physical unit; CF asks units only of quantities.
+    write_text_attribute(dataset.get(), "long_name", axis.long_name.empty() ? axis.name : axis.long_name,
+                         calls);
+    axis_datasets.emplace(axis.name, std::move(dataset));
+}
+
+void Recorder::Impl::create_variable(Variable& variable) {
+    const std::string& name = variable.spec.name;
+    const std::string action = "creating variable '" + name + "'";
+    std::vector<hsize_t> current = variable.record_shape;
+    std::vector<hsize_t> maximum = variable.record_shape;
+    if (variable.is_time_series) {
+        current.insert(current.begin(), 0);
+        maximum.insert(maximum.begin(), H5S_UNLIMITED);
+    }
+    const int rank = static_cast<int>(current.size());
+    Handle space = rank == 0 ? scalar_dataspace(calls)
+                             : calls.handle(H5Screate_simple(rank, current.data(), maximum.data()),
+                                            H5Sclose, action);
+    Handle properties = dataset_creation_properties(calls);
+    // Unlimited datasets must be chunked; static ones only need chunks to be compressed.
+    if (variable.is_time_series || (rank > 0 && spec.deflate_level > 0)) {
+        std::vector<hsize_t> chunk = variable.record_shape;
+        if (variable.is_time_series) {
+            chunk.insert(chunk.begin(), static_cast<hsize_t>(spec.flush_every_steps));
+        }
+        chunk = bounded_chunk(std::move(chunk));
+        calls.require(H5Pset_chunk(properties.get(), rank, chunk.data()), action);
+        apply_compression(properties.get(), spec.deflate_level, calls);
+    }
+    const hid_t file_type = variable.spec.dtype == DType::Int64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+    variable.dataset = calls.handle(H5Dcreate2(file.get(), name.c_str(), file_type, space.get(),
+                                               H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                                    H5Dclose, action);
+    write_variable_attributes(variable.dataset.get(), variable.spec.units, variable.spec.long_name,
+                              variable.spec.description);
+    for (std::size_t dim = 0; dim < variable.spec.dims.size(); ++dim) {
+        const std::string& axis = variable.spec.dims[dim];
+        const hid_t scale = axis == kTimeAxis ? time_dataset.get() : axis_datasets.find(axis)->second.get();
+        calls.require(H5DSattach_scale(variable.dataset.get(), scale, static_cast<unsigned>(dim)),
+                      "attaching axis '" + axis + "' to variable '" + name + "'");
+    }
+}
+
+void Recorder::Impl::create_provenance() {
+    Handle properties = group_creation_properties(calls);
+    Handle group = calls.handle(
+        H5Gcreate2(file.get(), kProvenanceGroup, H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+        H5Gclose, "creating the provenance group");
+    for (const auto& [name, value] : spec.provenance_attributes) {
+        write_text_attribute(group.get(), name, value, calls);
+    }
+    // Large texts are datasets, not attributes: attributes over 64 KiB need dense storage, and
+    // netCDF tools print every attribute with the header.
+    for (const auto& [name, text] : spec.provenance_texts) {
+        const std::string action = "writing provenance text '" + name + "'";
+        Handle space = scalar_dataspace(calls);
+        Handle type = variable_length_string_type(calls);
+        Handle dataset_properties = dataset_creation_properties(calls);
+        Handle dataset = calls.handle(H5Dcreate2(group.get(), name.c_str(), type.get(), space.get(),
+                                                 H5P_DEFAULT, dataset_properties.get(), H5P_DEFAULT),
+                                      H5Dclose, action);
+        const char* pointer = text.c_str();
+        calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &pointer),
+                      action);
+    }
+}
+
+void Recorder::Impl::require_open(std::string_view operation) const {
+    if (closed) {
+        throw std::logic_error("recorder '" + spec.path.string() + "': " + std::string(operation) +
+                               " after finish() or abort()");
+    }
+}
+
+Recorder::Impl::Variable& Recorder::Impl::find_variable(std::string_view name,
+                                                       std::string_view operation) {
+    const auto found = variable_index.find(name);
+    if (found == variable_index.end()) {
+        throw std::invalid_argument("recorder '" + spec.path.string() + "': " +
+                                    std::string(operation) + ": unknown variable '" +
+                                    std::string(name) + "'");
+    }
+    return variables[found->second];
+}
+
+template <typename Value>
+void Recorder::Impl::put(std::string_view name, std::span<const Value> values) {
+    require_open("put()");
+    if (!record_open) {
+        throw std::logic_error("recorder '" + spec.path.string() + "': put('" + std::string(name) +
+                               "') outside begin_record() ... end_record()");
+    }
+    Variable& variable = find_variable(name, "put()");
+    if (!variable.is_time_series) {
+        throw std::invalid_argument("recorder: variable '" + variable.spec.name +
+                                    "' has no time axis; use write_static()");
+    }
+    // No silent conversion: rounding a float into an integer variable would change the data.
+    if (variable.spec.dtype != dtype_of<Value>()) {
+        throw std::invalid_argument("recorder: variable '" + variable.spec.name + "' is " +
+                                    dtype_name(variable.spec.dtype) + ", got " +
+                                    dtype_name(dtype_of<Value>()) + " values");
+    }
+    if (variable.put_in_open_record) {
+        throw std::logic_error("recorder: variable '" + variable.spec.name +
+                               "' put twice in the record for time " +
+                               std::to_string(open_record_time));
+    }
+    if (values.size() != variable.values_per_record) {
+        throw std::invalid_argument("recorder: variable '" + variable.spec.name + "': expected " +
+                                    std::to_string(variable.values_per_record) +
+                                    " values per record, got " + std::to_string(values.size()));
+    }
+    if constexpr (std::is_same_v<Value, std::int64_t>) {
+        variable.int_buffer.insert(variable.int_buffer.end(), values.begin(), values.end());
+    } else {
+        variable.float_buffer.insert(variable.float_buffer.end(), values.begin(), values.end());
+    }
+    variable.put_in_open_record = true;
+}
+
+template <typename Value>
+void Recorder::Impl::write_static(std::string_view name, std::span<const Value> values) {
+    require_open("write_static()");
+    Variable& variable = find_variable(name, "write_static()");
+    if (variable.is_time_series) {
+        throw std::invalid_argument("recorder: variable '" + variable.spec.name +
+                                    "' is a time series; use put() within a record");
+    }
+    if (variable.spec.dtype != dtype_of<Value>()) {
+        throw std::invalid_argument("recorder: variable '" + variable.spec.name + "' is " +
+                                    dtype_name(variable.spec.dtype) + ", got " +
+                                    dtype_name(dtype_of<Value>()) + " values");
+    }
+    if (variable.static_written) {
+        throw std::logic_error("recorder: static variable '" + variable.spec.name +
+                               "' written twice");
+    }
+    if (values.size() != variable.values_per_record) {
+        throw std::invalid_argument("recorder: variable '" + variable.spec.name + "': expected " +
+                                    std::to_string(variable.values_per_record) + " values, got " +
+                                    std::to_string(values.size()));
+    }
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    const SilencedHdf5ErrorPrinting silenced;
+    const hid_t memory_type =
+        std::is_same_v<Value, std::int64_t> ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+    calls.require(H5Dwrite(variable.dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                           values.data()),
+                  "writing static variable '" + variable.spec.name + "'");
+    variable.static_written = true;
+}
+
+void Recorder::Impl::end_record() {
+    require_open("end_record()");
+    if (!record_open) {
+        throw std::logic_error("recorder '" + spec.path.string() +
+                               "': end_record() without begin_record()");
+    }
+    std::string missing;
+    for (const auto& variable : variables) {
+        if (variable.is_time_series && !variable.put_in_open_record) {
+            missing += (missing.empty() ? "'" : ", '") + variable.spec.name + "'";
+        }
+    }
+    const std::size_t buffered = buffered_times.size();
+    if (!missing.empty()) {
+        // Discard the incomplete record so that the recorder stays consistent: the caller may
+        // still abort() and keep every complete record.
+        for (auto& variable : variables) {
+            if (!variable.put_in_open_record) continue;
+            const std::size_t complete_values = buffered * variable.values_per_record;
+            if (variable.spec.dtype == DType::Int64) {
+                variable.int_buffer.resize(complete_values);
+            } else {
+                variable.float_buffer.resize(complete_values);
+            }
+            variable.put_in_open_record = false;
+        }
+        record_open = false;
+        throw std::logic_error("recorder '" + spec.path.string() + "': end_record() for time " +
+                               std::to_string(open_record_time) + ": variable " + missing +
+                               " not put in the record");
+    }
+    for (auto& variable : variables) variable.put_in_open_record = false;
+    buffered_times.push_back(open_record_time);
+    record_open = false;
+    ++records_total;
+    if (buffered_times.size() >= static_cast<std::size_t>(spec.flush_every_steps)) {
+        const SilencedHdf5ErrorPrinting silenced;
+        write_buffered_records();
+        flush_file();
+    }
+}
+
+void Recorder::Impl::extend_and_write(hid_t dataset, std::vector<hsize_t> block,
+                                      hid_t memory_type, const void* values,
+                                      const std::string& dataset_name) {
+    const std::string action = "appending records to '" + dataset_name + "'";
+    std::vector<hsize_t> extent = block;
+    extent.front() = records_on_disk + block.front();
+    calls.require(H5Dset_extent(dataset, extent.data()), action);
+    Handle file_space = calls.handle(H5Dget_space(dataset), H5Sclose, action);
+    std::vector<hsize_t> start(block.size(), 0);
+    start.front() = records_on_disk;
+    calls.require(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                      block.data(), nullptr),
+                  action);
+    Handle memory_space = calls.handle(
+        H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), H5Sclose, action);
+    calls.require(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                           values),
+                  action);
+}
+
+void Recorder::Impl::write_buffered_records() {
+    const std::size_t count = buffered_times.size();
+    if (count == 0) return;
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    try {
+        extend_and_write(time_dataset.get(), {count}, H5T_NATIVE_INT64, buffered_times.data(),
+                         kTimeAxis);
+        for (auto& variable : variables) {
+            if (!variable.is_time_series) continue;
+            std::vector<hsize_t> block = variable.record_shape;
+            block.insert(block.begin(), count);
+            if (variable.spec.dtype == DType::Int64) {
+                extend_and_write(variable.dataset.get(), std::move(block), H5T_NATIVE_INT64,
+                                 variable.int_buffer.data(), variable.spec.name);
+            } else {
+                extend_and_write(variable.dataset.get(), std::move(block), H5T_NATIVE_DOUBLE,
+                                 variable.float_buffer.data(), variable.spec.name);
+            }
+        }
+    } catch (...) {
+        write_failed = true;
+        throw;
+    }
+    records_on_disk += count;
+    buffered_times.clear();
+    // Keep what an open record has put so far (flush() may come between put() and end_record()).
+    for (auto& variable : variables) {
+        const auto written = static_cast<std::ptrdiff_t>(count * variable.values_per_record);
+        if (!variable.is_time_series) continue;
+        if (variable.spec.dtype == DType::Int64) {
+            variable.int_buffer.erase(variable.int_buffer.begin(), variable.int_buffer.begin() + written);
+        } else {
+            variable.float_buffer.erase(variable.float_buffer.begin(),
+                                        variable.float_buffer.begin() + written);
+        }
+    }
+}
+
+void Recorder::Impl::flush_file() {
+    calls.require(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing the file");
+}
+
+void Recorder::Impl::set_status(std::string_view status) {
+    write_text_attribute(file.get(), kStatusAttribute, status, calls);
+}
+
+void Recorder::Impl::close_file() {
+    for (auto& variable : variables) variable.dataset.reset();
+    axis_datasets.clear();
+    time_dataset.reset();
+    closed = true;
+    if (file.close() < 0) calls.fail("closing the file");
+}
+
+void Recorder::Impl::finish(const std::map<std::string, std::string>& final_provenance) {
+    require_open("finish()");
+    if (record_open) {
+        throw std::logic_error("recorder '" + spec.path.string() +
+                               "': finish() inside a record (begin_record() without end_record())");
+    }
+    std::string unwritten;
+    for (const auto& variable : variables) {
+        if (!variable.is_time_series && !variable.static_written) {
+            unwritten += (unwritten.empty() ? "'" : ", '") + variable.spec.name + "'";
+        }
+    }
+    if (!unwritten.empty()) {
+        throw std::logic_error("recorder '" + spec.path.string() + "': finish() with static variable " +
+                               unwritten + " never written");
+    }
+    for (const auto& [name, value] : final_provenance) require_valid_name(name, "provenance attribute");
+
+    const SilencedHdf5ErrorPrinting silenced;
+    write_buffered_records();
+    {
+        Handle group = calls.handle(H5Gopen2(file.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
+                                    "opening the provenance group");
+        for (const auto& [name, value] : final_provenance) {
+            write_text_attribute(group.get(), name, value, calls);
+        }
+        write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
+    }
+    set_status("complete");
+    close_file();
+    // POSIX rename replaces an existing file atomically: readers see the old or the new run.
+    std::filesystem::rename(temporary_path, spec.path);
+}
+
+void Recorder::Impl::abort(std::string_view reason) {
+    if (closed) return;
+    const SilencedHdf5ErrorPrinting silenced;
+    // A record still open is incomplete and is dropped; complete records are kept.
+    record_open = false;
+    std::exception_ptr first_error;
+    const auto attempt = [&first_error](const auto& step) {
+        try {
+            step();
+        } catch (...) {
+            if (!first_error) first_error = std::current_exception();
+        }
+    };
+    if (!write_failed) attempt([this] { write_buffered_records(); });
+    attempt([this, reason] {
+        set_status(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason));
+    });
+    attempt([this] { close_file(); });
+    if (first_error) std::rethrow_exception(first_error);
+}
+
+Recorder::Recorder(FileSpec spec) : impl_(std::make_unique<Impl>(std::move(spec))) {}
+
+Recorder::~Recorder() {
+    if (!impl_ || impl_->closed) return;
+    try {
+        impl_->abort("not finished");
+    } catch (...) {
+        // A destructor must not throw; the file keeps its temporary name whatever happened.
+    }
+}
+
+void Recorder::write_static(std::string_view variable, std::span<const double> values) {
+    impl_->write_static(variable, values);
+}
+
+void Recorder::write_static(std::string_view variable, std::span<const std::int64_t> values) {
+    impl_->write_static(variable, values);
+}
+
+void Recorder::begin_record(std::int64_t time_value) {
+    impl_->require_open("begin_record()");
+    if (impl_->record_open) {
+        throw std::logic_error("recorder '" + impl_->spec.path.string() + "': begin_record(" +
+                               std::to_string(time_value) + ") while the record for time " +
+                               std::to_string(impl_->open_record_time) + " is open");
+    }
+    impl_->record_open = true;
+    impl_->open_record_time = time_value;
+}
+
+void Recorder::put(std::string_view variable, std::span<const double> values) {
+    impl_->put(variable, values);
+}
+
+void Recorder::put(std::string_view variable, std::span<const std::int64_t> values) {
+    impl_->put(variable, values);
+}
+
+void Recorder::end_record() { impl_->end_record(); }
+
+void Recorder::flush() {
+    impl_->require_open("flush()");
+    const SilencedHdf5ErrorPrinting silenced;
+    impl_->write_buffered_records();
+    impl_->flush_file();
+}
+
+void Recorder::finish(const std::map<std::string, std::string>& final_provenance) {
+    impl_->finish(final_provenance);
+}
+
+void Recorder::abort(std::string_view reason) { impl_->abort(reason); }
+
+std::int64_t Recorder::records_written() const { return impl_->records_total; }
+
+const std::filesystem::path& Recorder::temporary_path() const { return impl_->temporary_path; }
+
+const std::filesystem::path& Recorder::final_path() const { return impl_->spec.path; }
+
+// =================================================================================================
+// Reader
+// =================================================================================================
+
+struct Reader::Impl {
+    explicit Impl(const std::filesystem::path& file_path) : calls(file_path) {}
+
+    [[noreturn]] void fail(const std::string& message) const {
+        throw std::runtime_error("HDF5 file '" + calls.file_path().string() + "': " + message);
+    }
+    Handle open_dataset(hid_t location, const std::string& name, std::string_view what) const {
+        if (name.empty() || name.find('/') != std::string::npos ||
+            !calls.test(H5Lexists(location, name.c_str(), H5P_DEFAULT),
+                        "looking up " + std::string(what) + " '" + name + "'")) {
+            fail("no " + std::string(what) + " '" + name + "'");
+        }
+        return calls.handle(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose,
+                            "opening " + std::string(what) + " '" + name + "'");
+    }
+    std::optional<Handle> open_provenance() const {
+        if (!calls.test(H5Lexists(file.get(), kProvenanceGroup, H5P_DEFAULT),
+                        "looking up the provenance group")) {
+            return std::nullopt;
+        }
+        return calls.handle(H5Gopen2(file.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
+                            "opening the provenance group");
+    }
+    // Reads `count` records of a numeric dataset as doubles, starting at `first` along axis 0
+    // (the whole dataset when `whole`).
+    std::vector<double> read_doubles(hid_t dataset, const std::string& name, bool whole,
+                                     hsize_t first) const;
+
+    Hdf5Calls calls;
+    Handle file;
+};
+
+std::vector<double> Reader::Impl::read_doubles(hid_t dataset, const std::string& name, bool whole,
+                                               hsize_t first) const {
+    const std::string action = "reading variable '" + name + "'";
+    Handle type = calls.handle(H5Dget_type(dataset), H5Tclose, action);
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) fail("'" + name + "' is not numeric");
+    Handle file_space = calls.handle(H5Dget_space(dataset), H5Sclose, action);
+    const std::vector<hsize_t> extent = dataset_extent(dataset, calls, "'" + name + "'");
+    if (whole) {
+        const hssize_t count = H5Sget_simple_extent_npoints(file_space.get());
+        if (count < 0) calls.fail(action);
+        std::vector<double> values(static_cast<std::size_t>(count));
+        if (count > 0) {
+            calls.require(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                  values.data()),
+                          action);
+        }
+        return values;
+    }
+    std::vector<hsize_t> start(extent.size(), 0);
+    std::vector<hsize_t> block = extent;
+    start.front() = first;
+    block.front() = 1;
+    calls.require(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                      block.data(), nullptr),
+                  action);
+    const hsize_t count = std::accumulate(block.begin(), block.end(), hsize_t{1},
+                                          [](hsize_t product, hsize_t length) { return product * length; });
+    std::vector<double> values(static_cast<std::size_t>(count));
+    if (count == 0) return values;
+    Handle memory_space = calls.handle(H5Screate_simple(1, &count, nullptr), H5Sclose, action);
+    calls.require(H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          H5P_DEFAULT, values.data()),
+                  action);
+    return values;
+}
+
+Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {
+    const SilencedHdf5ErrorPrinting silenced;
+    impl_->file = impl_->calls.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                                      "opening the file for reading");
+}
+
+Reader::~Reader() = default;
+
+std::map<std::string, std::string> Reader::global_attributes() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    return text_attributes(impl_->file.get(), impl_->calls);
+}
+
+std::map<std::string, double> Reader::global_numeric_attributes() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    std::map<std::string, double> numbers;
+    for (const auto& name : attribute_names(impl_->file.get(), impl_->calls)) {
+        Handle attribute = open_attribute(impl_->file.get(), name, impl_->calls);
+        if (auto number = read_number_attribute(attribute.get(), impl_->calls)) {
+            numbers.emplace(name, *number);
+        }
+    }
+    return numbers;
+}
+
+std::map<std::string, std::string> Reader::provenance_attributes() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    const auto group = impl_->open_provenance();
+    if (!group) return {};
+    return text_attributes(group->get(), impl_->calls);
+}
+
+std::string Reader::provenance_text(const std::string& name) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    const auto group = impl_->open_provenance();
+    if (!group || name.empty() || name.find('/') != std::string::npos ||
+        !impl_->calls.test(H5Lexists(group->get(), name.c_str(), H5P_DEFAULT),
+                           "looking up provenance text '" + name + "'")) {
+        return "";
+    }
+    Handle dataset = impl_->open_dataset(group->get(), name, "provenance text");
+    const auto texts = read_strings(dataset.get(), impl_->calls, "provenance text '" + name + "'");
+    return texts.empty() ? std::string() : texts.front();
+}
+
+std::vector<std::string> Reader::labels(const std::string& axis) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), axis, "axis");
+    return read_strings(dataset.get(), impl_->calls, "axis '" + axis + "'");
+}
+
+std::vector<std::int64_t> Reader::times() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), kTimeAxis, "axis");
+    const std::vector<hsize_t> extent = dataset_extent(dataset.get(), impl_->calls, "'time'");
+    if (extent.size() != 1) impl_->fail("'time' is not one-dimensional");
+    std::vector<std::int64_t> values(static_cast<std::size_t>(extent.front()));
+    if (!values.empty()) {
+        impl_->calls.require(H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                     values.data()),
+                             "reading 'time'");
+    }
+    return values;
+}
+
+std::vector<std::string> Reader::variables() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    const Hdf5Calls& calls = impl_->calls;
+    const std::string action = "listing variables";
+    Handle root = calls.handle(H5Gopen2(impl_->file.get(), "/", H5P_DEFAULT), H5Gclose, action);
+    Handle properties = calls.handle(H5Gget_create_plist(root.get()), H5Pclose, action);
+    unsigned order_flags = 0;
+    calls.require(H5Pget_link_creation_order(properties.get(), &order_flags), action);
+    // Files from other writers may not track creation order; name order is the fallback.
+    const H5_index_t index =
+        (order_flags & H5P_CRT_ORDER_TRACKED) != 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    H5G_info_t group_info{};
+    calls.require(H5Gget_info(root.get(), &group_info), action);
+    std::vector<std::string> names;
+    for (hsize_t position = 0; position < group_info.nlinks; ++position) {
+        const ssize_t length = H5Lget_name_by_idx(root.get(), ".", index, H5_ITER_INC, position,
+                                                  nullptr, 0, H5P_DEFAULT);
+        if (length < 0) calls.fail(action);
+        std::string name(static_cast<std::size_t>(length) + 1, '\0');
+        if (H5Lget_name_by_idx(root.get(), ".", index, H5_ITER_INC, position, name.data(),
+                               name.size(), H5P_DEFAULT) < 0) {
+            calls.fail(action);
+        }
+        name.resize(static_cast<std::size_t>(length));
+        Handle object = calls.handle(H5Oopen(root.get(), name.c_str(), H5P_DEFAULT), H5Oclose, action);
+        if (H5Iget_type(object.get()) != H5I_DATASET) continue;
+        if (calls.test(H5DSis_scale(object.get()), action)) continue;  // axes are not variables
+        names.push_back(std::move(name));
+    }
+    return names;
+}
+
+VariableSpec Reader::variable(const std::string& name) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    const Hdf5Calls& calls = impl_->calls;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), name, "variable");
+    VariableSpec spec;
+    spec.name = name;
+    spec.dims = dimension_names(dataset.get(), name, calls);
+    Handle type = calls.handle(H5Dget_type(dataset.get()), H5Tclose, "reading the type of '" + name + "'");
+    switch (H5Tget_class(type.get())) {
+        case H5T_INTEGER: spec.dtype = DType::Int64; break;
+        case H5T_FLOAT: spec.dtype = DType::Float64; break;
+        default: impl_->fail("'" + name + "' is not a numeric variable");
+    }
+    spec.units = text_attribute(dataset.get(), "units", calls).value_or("");
+    spec.long_name = text_attribute(dataset.get(), "long_name", calls).value_or("");
+    spec.description = text_attribute(dataset.get(), "description", calls).value_or("");
+    return spec;
+}
+
+std::vector<double> Reader::read_record(const std::string& variable, std::size_t time_index) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    const auto dims = dimension_names(dataset.get(), variable, impl_->calls);
+    if (dims.empty() || dims.front() != kTimeAxis || variable == kTimeAxis) {
+        impl_->fail("variable '" + variable + "' has no time axis; use read_static()");
+    }
+    const auto extent = dataset_extent(dataset.get(), impl_->calls, "'" + variable + "'");
+    if (time_index >= extent.front()) {
+        impl_->fail("variable '" + variable + "': time index " + std::to_string(time_index) +
+                    " out of range (" + std::to_string(extent.front()) + " records)");
+    }
+    return impl_->read_doubles(dataset.get(), variable, false, time_index);
+}
+
+std::vector<double> Reader::read_static(const std::string& variable) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    const auto dims = dimension_names(dataset.get(), variable, impl_->calls);
+    if (!dims.empty() && dims.front() == kTimeAxis && variable != kTimeAxis) {
+        impl_->fail("variable '" + variable + "' is a time series; use read_record()");
+    }
+    return impl_->read_doubles(dataset.get(), variable, true, 0);
+}
+
+}  // namespace citysim::output

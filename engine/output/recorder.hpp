@@ -1,0 +1,155 @@
+// HDF5 recording of a run: time series along an unlimited `time` axis, static arrays, and provenance.
+//
+// The file is readable by h5py, by xarray through h5netcdf, and by ncdump: every axis is an HDF5
+// dimension scale, every variable carries CF `units` and `long_name` (a labelled axis only
+// `long_name`: labels have no unit), the root group carries `Conventions`, and link and attribute
+// creation order are tracked (netCDF-4 needs that). The file is in the HDF5 1.8 format
+// (superblock 2), which is what netCDF-4 readers built on HDF5 1.8 can open.
+//
+// Completeness is explicit: the file is written as `<path>.incomplete`, its root attribute `status`
+// reads "incomplete" until finish() sets it to "complete" and renames the file to `<path>`. A run
+// that fails or is interrupted calls abort(reason): the data written so far is flushed, `status`
+// becomes "incomplete: <reason>", and the file keeps its temporary name so it is never mistaken for
+// a complete one.
+//
+// Determinism: the recorder stores exactly the values it is given. Run-specific facts (command line,
+// thread count, wall time) go to the `/provenance` group, so that `h5diff --exclude-path /provenance`
+// compares two runs' data and scenario alone. What h5diff (1.10) compares: every dataset's values
+// (exactly, unless -d/-p is given) and every attribute of every object, the root group's included
+// (Conventions, status and all global attributes), so global attributes must not vary between
+// identical runs and both files must have the same status. The dimension-scale bookkeeping
+// attributes (DIMENSION_LIST, REFERENCE_LIST) compare equal even when object addresses differ.
+// `--exclude-path /provenance` skips that group with its attributes and datasets. Object
+// modification times are not stored, so identical inputs without provenance give identical bytes.
+//
+// Reading the file from Python: xarray (engine="h5netcdf") decodes string attributes to str and
+// gives labelled axes as object-dtype coordinates of str; h5py returns the same attributes as bytes
+// (fixed-length strings) and labels as bytes unless read with `.asstr()`. HDF5's file locking keeps
+// other processes from opening a file while it is being written (HDF5_USE_FILE_LOCKING=FALSE lets
+// a reader see what was flushed).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace citysim::output {
+
+// A labelled axis of fixed length (city, field, origin, destination). It is written as a
+// variable-length string dataset of the same name that is a dimension scale.
+struct LabelledAxis {
+    std::string name;
+    std::string long_name;
+    std::vector<std::string> labels;
+};
+
+enum class DType { Int64, Float64 };
+
+struct VariableSpec {
+    std::string name;
+    // Axis names, outermost first. A time series starts with "time"; a static variable does not.
+    std::vector<std::string> dims;
+    DType dtype = DType::Float64;
+    std::string units;      // CF units string; "1" for dimensionless
+    std::string long_name;  // CF long_name
+    std::string description;  // free text, stored as attribute `description`
+};
+
+struct FileSpec {
+    std::filesystem::path path;  // the final path; the file is written to path + ".incomplete"
+    std::string time_units;      // units of the time axis, e.g. "month"
+    std::string time_long_name = "time since the start of the simulation";
+    std::vector<LabelledAxis> axes;
+    std::vector<VariableSpec> variables;
+    // Root attributes: deterministic facts (title, version, scenario, seed). `Conventions` is added
+    // ("CF-1.8") unless given here; `status` is reserved.
+    std::map<std::string, std::string> global_attributes;
+    // Numeric root attributes (seed, run, persons_per_agent, ...).
+    std::map<std::string, double> global_numeric_attributes;
+    // `/provenance` group attributes: facts that differ between otherwise identical runs.
+    std::map<std::string, std::string> provenance_attributes;
+    // Large text blobs stored as scalar string datasets under /provenance (the resolved scenario).
+    std::map<std::string, std::string> provenance_texts;
+    int flush_every_steps = 12;  // records buffered in memory before they are written and flushed
+    int deflate_level = 4;       // 0..9, with the shuffle filter
+};
+
+// A Recorder is used from one thread only. (Debian's HDF5 is a thread-safe build with one global
+// lock, so recorders in different threads are safe, but their HDF5 calls are serialized.)
+class Recorder {
+public:
+    // Creates `<path>.incomplete` (replacing one left by an earlier run) and all datasets.
+    // Throws std::runtime_error naming the path and the HDF5 error on failure.
+    explicit Recorder(FileSpec spec);
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+    // A recorder destroyed without finish() or abort() aborts with reason "not finished".
+    ~Recorder();
+
+    // Writes a variable without the time axis, once, before or between records.
+    // The value type must match the variable's dtype (no silent conversion): std::invalid_argument.
+    void write_static(std::string_view variable, std::span<const double> values);
+    void write_static(std::string_view variable, std::span<const std::int64_t> values);
+
+    // One record: begin_record(t), then put() for every time-series variable, then end_record().
+    // The values of one record are the variable's non-time axes flattened in row-major order.
+    // A variable not put in a record is an error at end_record() (std::logic_error); that record is
+    // then discarded and the recorder stays usable. Unknown variables, a wrong value count or a
+    // dtype mismatch are std::invalid_argument; put() outside a record or twice is std::logic_error.
+    void begin_record(std::int64_t time_value);
+    void put(std::string_view variable, std::span<const double> values);
+    void put(std::string_view variable, std::span<const std::int64_t> values);
+    void end_record();
+
+    // Writes what is buffered and flushes the file to disk. A record still open stays buffered.
+    void flush();
+
+    // Flush, set status "complete" and attribute `/provenance/finished`, close, rename to path.
+    // std::logic_error (file left open) while a record is open or a static variable is unwritten.
+    void finish(const std::map<std::string, std::string>& final_provenance = {});
+    // Flush, set status "incomplete: <reason>", close; the file keeps its temporary name. An open
+    // record is dropped. Does nothing after finish() or abort().
+    void abort(std::string_view reason);
+
+    std::int64_t records_written() const;  // records handed to end_record(), buffered or not
+    const std::filesystem::path& temporary_path() const;
+    const std::filesystem::path& final_path() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Read access to any file the recorder wrote (complete or not), for `citysim inspect` and tests.
+class Reader {
+public:
+    explicit Reader(const std::filesystem::path& path);  // throws std::runtime_error if unreadable
+    ~Reader();
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+
+    std::map<std::string, std::string> global_attributes() const;  // string root attributes,
+                                                                     // status and Conventions too
+    std::map<std::string, double> global_numeric_attributes() const;       // numeric root attributes
+    std::map<std::string, std::string> provenance_attributes() const;
+    std::string provenance_text(const std::string& name) const;            // "" if absent
+    std::vector<std::string> labels(const std::string& axis) const;
+    std::vector<std::int64_t> times() const;
+    std::vector<std::string> variables() const;  // names, creation order; axes are not listed
+    VariableSpec variable(const std::string& name) const;                  // dims, units, long_name
+    // One time record of a time series (index into times()), or the whole of a static variable,
+    // as doubles in row-major order of the non-time axes.
+    std::vector<double> read_record(const std::string& variable, std::size_t time_index) const;
+    std::vector<double> read_static(const std::string& variable) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace citysim::output

@@ -1,0 +1,99 @@
+#include "models/demography.hpp"
+
+#include "engine/parallel.hpp"
+#include "models/streams.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+
+#include <cmath>
+#include <functional>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<DemographyParams>& demography_schema() {
+    static const auto schema = [] {
+        sc::Record<DemographyParams> r("Talent leaving and entering the pool");
+        r.boolean("enabled", &DemographyParams::enabled, "let talent exit and enter", true);
+        r.real("exit_rate", &DemographyParams::exit_rate, "1/year", "rate at which a person leaves the talent pool",
+               0.025, sc::Range::closed(0, 10));
+        r.real("entry_rate", &DemographyParams::entry_rate, "1/year",
+               "new talent per year in each city and field, as a share of its starting talent", 0.025,
+               sc::Range::closed(0, 10));
+        return r;
+    }();
+    return schema;
+}
+
+Demography::Demography(const DemographyParams& params, double skill_dispersion)
+    : params_(params), skill_dispersion_(skill_dispersion) {}
+
+void Demography::step(CityState& state, const engine::StreamKey& streams, double years_per_step,
+                      const Savings& savings) const {
+    if (!params_.enabled) return;
+    const std::size_t cities = state.cities(), fields = state.fields();
+    auto& table = state.talent.table;
+
+    const double exit_probability = 1.0 - std::exp(-params_.exit_rate * years_per_step);
+    if (exit_probability > 0.0) {
+        const auto step = streams.step;
+        tbb::enumerable_thread_specific<std::vector<std::int64_t>> tallies(std::vector<std::int64_t>(cities * fields));
+        tbb::enumerable_thread_specific<std::int64_t> leaving_count(0);
+        std::vector<std::uint8_t> leaving(table.size(), 0);
+        const auto ids = table.ids();
+        const auto city = std::as_const(table).column(state.talent.city);
+        const auto field = std::as_const(table).column(state.talent.field);
+        auto exit_step = table.column(state.talent.exit_step);
+        engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
+            auto& tally = tallies.local();
+            auto& count = leaving_count.local();
+            for (std::size_t i = begin; i < end; ++i) {
+                if (exit_step[i] == unscheduled) {
+                    const auto w = engine::random_words(streams, ids[i], streams::exit_schedule);
+                    exit_step[i] = step - 1 + engine::geometric_steps(exit_probability, w[0]);
+                }
+                if (exit_step[i] <= step) {
+                    leaving[i] = 1;
+                    ++tally[city[i] * fields + field[i]];
+                    ++count;
+                }
+            }
+        });
+        for (const auto& tally : tallies)
+            for (std::size_t k = 0; k < tally.size(); ++k) {
+                state.exits[k] += tally[k];
+                state.talent_count[k] -= tally[k];
+            }
+        if (leaving_count.combine(std::plus<>()) > 0) table.remove_flagged(leaving);
+    }
+
+    std::vector<std::int64_t> entrants(cities * fields);
+    std::int64_t total = 0;
+    for (std::size_t k = 0; k < entrants.size(); ++k) {
+        const double mean = params_.entry_rate * years_per_step * static_cast<double>(state.initial_talent_count[k]);
+        entrants[k] = engine::poisson(mean, streams, k, streams::talent_entry_count);
+        total += entrants[k];
+    }
+    if (total == 0) return;
+    const std::size_t first = table.append(static_cast<std::size_t>(total));
+    auto city = table.column(state.talent.city);
+    auto field = table.column(state.talent.field);
+    auto skill = table.column(state.talent.skill);
+    auto arrival = table.column(state.talent.arrival_step);
+    const auto ids = table.ids();
+    std::size_t row = first;
+    for (std::size_t k = 0; k < entrants.size(); ++k) {
+        for (std::int64_t n = 0; n < entrants[k]; ++n, ++row) {
+            city[row] = static_cast<CityIndex>(k / fields);
+            field[row] = static_cast<FieldIndex>(k % fields);
+            skill[row] = draw_skill(streams, ids[row], streams::entrant_skill, skill_dispersion_);
+            arrival[row] = streams.step;
+        }
+        state.entries[k] += entrants[k];
+        state.talent_count[k] += entrants[k];
+    }
+    savings.endow(state, first, table.size());
+}
+
+}  // namespace citysim::models

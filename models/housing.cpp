@@ -1,0 +1,93 @@
+#include "models/housing.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<HousingParams>& housing_schema() {
+    static const auto schema = [] {
+        sc::Record<HousingParams> r("Housing markets: stock, rent and price per city");
+        r.boolean("hold_prices", &HousingParams::hold_prices, "keep rents and home prices at their starting values",
+                  false);
+        r.boolean("fixed_supply", &HousingParams::fixed_supply, "keep the housing stock at its starting size", false);
+        r.real("demand_elasticity", &HousingParams::demand_elasticity, "1",
+               "price elasticity of floor space demanded per person (absolute value); the clearing rent moves "
+               "by 1/elasticity log points per log point of excess demand",
+               0.7, sc::Range::closed(0.05, 10));
+        r.real("rent_adjustment_rate", &HousingParams::rent_adjustment_rate, "1/year",
+               "speed at which rents close the gap to the clearing rent", 2.0, sc::Range::closed(0.01, 100));
+        r.real("price_adjustment_rate", &HousingParams::price_adjustment_rate, "1/year",
+               "speed at which home prices follow rents", 1.0, sc::Range::closed(0.01, 100));
+        r.real("construction_rate", &HousingParams::construction_rate, "1/year",
+               "speed at which the stock closes the gap to the desired stock", 0.25, sc::Range::closed(0.001, 100));
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<HousingCityParams>& housing_city_schema() {
+    static const auto schema = [] {
+        sc::Record<HousingCityParams> r("The city's housing market");
+        r.real("home_price", &HousingCityParams::home_price, "CNY/m2", "average home price at the start",
+               std::nullopt, sc::Range::positive());
+        r.real("rent", &HousingCityParams::rent, "CNY/m2/month", "average residential rent at the start",
+               std::nullopt, sc::Range::positive());
+        r.real("floor_space_per_person", &HousingCityParams::floor_space_per_person, "m2/person",
+               "residential floor space per resident at the start", 35.0, sc::Range::closed(1, 500));
+        r.real("supply_elasticity", &HousingCityParams::supply_elasticity, "1",
+               "long-run price elasticity of housing supply (Saiz 2010: 0.6-5.5)", 1.5, sc::Range::positive());
+        r.real("land_area_km2", &HousingCityParams::land_area_km2, "km2", "the city's administrative land area",
+               std::nullopt, sc::Range::positive());
+        r.real("residential_land_share", &HousingCityParams::residential_land_share, "1",
+               "share of the land area that residential building may ever use", 0.2, sc::Range::closed(0.001, 1));
+        r.real("max_floor_area_ratio", &HousingCityParams::max_floor_area_ratio, "1",
+               "floor space per unit of residential land at full build-out", 2.5, sc::Range::closed(0.01, 50));
+        return r;
+    }();
+    return schema;
+}
+
+HousingMarket::HousingMarket(const HousingParams& params, std::vector<HousingCityParams> cities, CityState& state)
+    : params_(params), cities_(std::move(cities)) {
+    const std::size_t n = state.cities();
+    state.rent.resize(n);
+    state.home_price.resize(n);
+    state.housing_stock.resize(n);
+    initial_stock_.resize(n);
+    capacity_.resize(n);
+    for (std::size_t c = 0; c < n; ++c) {
+        const auto& city = cities_[c];
+        state.rent[c] = city.rent;
+        state.home_price[c] = city.home_price;
+        initial_stock_[c] = state.residents(c) * city.floor_space_per_person;
+        state.housing_stock[c] = initial_stock_[c];
+        capacity_[c] = city.land_area_km2 * 1e6 * city.residential_land_share * city.max_floor_area_ratio;
+    }
+}
+
+void HousingMarket::update(CityState& state, double years_per_step) const {
+    const double rent_step = 1.0 - std::exp(-params_.rent_adjustment_rate * years_per_step);
+    const double price_step = 1.0 - std::exp(-params_.price_adjustment_rate * years_per_step);
+    const double build_step = 1.0 - std::exp(-params_.construction_rate * years_per_step);
+    for (std::size_t c = 0; c < state.cities(); ++c) {
+        const auto& city = cities_[c];
+        if (!params_.hold_prices) {
+            const double demand = state.residents(c) * city.floor_space_per_person;
+            const double clearing_rent =
+                city.rent * std::pow(demand / state.housing_stock[c], 1.0 / params_.demand_elasticity);
+            state.rent[c] *= std::pow(clearing_rent / state.rent[c], rent_step);
+            const double target_price = city.home_price * state.rent[c] / city.rent;
+            state.home_price[c] *= std::pow(target_price / state.home_price[c], price_step);
+        }
+        if (!params_.fixed_supply) {
+            const double desired = std::min(
+                capacity_[c], initial_stock_[c] * std::pow(state.home_price[c] / city.home_price, city.supply_elasticity));
+            state.housing_stock[c] += std::max(0.0, desired - state.housing_stock[c]) * build_step;
+        }
+    }
+}
+
+}  // namespace citysim::models

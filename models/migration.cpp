@@ -1,0 +1,164 @@
+#include "models/migration.hpp"
+
+#include "engine/parallel.hpp"
+#include "models/streams.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+
+#include <limits>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<MigrationParams>& migration_schema() {
+    static const auto schema = [] {
+        sc::Record<MigrationParams> r("Talent reconsidering and choosing a city (logit)");
+        r.boolean("enabled", &MigrationParams::enabled, "let talent move between cities", true);
+        r.real("reconsider_rate", &MigrationParams::reconsider_rate, "1/year",
+               "rate at which a person reconsiders where to live", 0.15, sc::Range::closed(0, 1000));
+        r.real("income_weight", &MigrationParams::income_weight, "1/log(CNY)",
+               "utility per log point of real income (the logit scale of the choice)", 4.0, sc::Range::closed(0, 100));
+        r.real("housing_cost_share", &MigrationParams::housing_cost_share, "1",
+               "weight of log rent against log wage in real income (the budget share of housing)", 0.3,
+               sc::Range::unit_interval());
+        r.real("moving_cost", &MigrationParams::moving_cost, "utility",
+               "utility cost of any move, however short; 0 switches it off", 1.5, sc::Range::closed(0, 100));
+        r.real("moving_cost_per_hour", &MigrationParams::moving_cost_per_hour, "utility/hour",
+               "utility cost per hour of shortest travel time between the cities", 0.15, sc::Range::closed(0, 100));
+        r.real("attachment", &MigrationParams::attachment, "utility",
+               "utility of staying in the current city", 0.5, sc::Range::closed(0, 100));
+        r.real("attachment_per_year", &MigrationParams::attachment_per_year, "utility/year",
+               "extra utility of staying per year lived in the city", 0.1, sc::Range::closed(0, 10));
+        r.real("attachment_cap_years", &MigrationParams::attachment_cap_years, "years",
+               "years after which attachment stops growing", 10.0, sc::Range::closed(0, 100));
+        return r;
+    }();
+    return schema;
+}
+
+MigrationChoice::MigrationChoice(const MigrationParams& params, std::vector<double> amenity, std::size_t cities,
+                                 std::size_t fields)
+    : params_(params),
+      amenity_(std::move(amenity)),
+      cities_(cities),
+      fields_(fields),
+      stay_weight_(cities * fields),
+      move_cumulative_(cities * fields * cities) {}
+
+double MigrationChoice::reconsider_probability(double years_per_step) const {
+    return params_.enabled ? 1.0 - std::exp(-params_.reconsider_rate * years_per_step) : 0.0;
+}
+
+void MigrationChoice::prepare(const CityState& state) {
+    std::vector<double> destination_value(cities_ * fields_);  // the part of V_d that every origin shares
+    for (std::size_t d = 0; d < cities_; ++d)
+        for (std::size_t f = 0; f < fields_; ++f)
+            destination_value[d * fields_ + f] =
+                params_.income_weight *
+                    (std::log(state.wage[d * fields_ + f]) - params_.housing_cost_share * std::log(state.rent[d])) +
+                amenity_[d];
+    std::vector<double> value(cities_);
+    for (std::size_t o = 0; o < cities_; ++o)
+        for (std::size_t f = 0; f < fields_; ++f) {
+            double highest = -std::numeric_limits<double>::infinity();
+            for (std::size_t d = 0; d < cities_; ++d) {
+                value[d] = destination_value[d * fields_ + f] +
+                           (d == o ? params_.attachment
+                                   : -(params_.moving_cost + params_.moving_cost_per_hour * state.travel_hours[o * cities_ + d]));
+                highest = std::max(highest, value[d]);
+            }
+            const std::size_t row = o * fields_ + f;
+            double running = 0.0;
+            for (std::size_t d = 0; d < cities_; ++d) {
+                if (d != o) running += std::exp(value[d] - highest);
+                move_cumulative_[row * cities_ + d] = running;
+            }
+            stay_weight_[row] = std::exp(value[o] - highest);
+        }
+}
+
+std::vector<double> MigrationChoice::probabilities(CityIndex origin, FieldIndex field, float years_in_city) const {
+    const std::size_t row = static_cast<std::size_t>(origin) * fields_ + field;
+    const double* cumulative = move_cumulative_.data() + row * cities_;
+    const double stay = stay_weight_[row] * attachment_factor(years_in_city);
+    const double total = stay + cumulative[cities_ - 1];
+    std::vector<double> p(cities_);
+    for (std::size_t d = 0; d < cities_; ++d)
+        p[d] = (d == origin ? stay : cumulative[d] - (d ? cumulative[d - 1] : 0.0)) / total;
+    return p;
+}
+
+Migration::Migration(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields)
+    : params_(params), choice_(params, std::move(amenity), cities, fields) {}
+
+MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& streams, double years_per_step) {
+    MigrationStepResult result;
+    const double reconsider = choice_.reconsider_probability(years_per_step);
+    if (reconsider <= 0.0) return result;
+    choice_.prepare(state);
+
+    const std::size_t cities = state.cities(), fields = state.fields();
+    struct Tally {
+        std::vector<std::int64_t> arrivals, departures, migration;
+        std::int64_t decisions = 0;
+    };
+    tbb::enumerable_thread_specific<Tally> tallies([&] {
+        return Tally{std::vector<std::int64_t>(cities * fields), std::vector<std::int64_t>(cities * fields),
+                     std::vector<std::int64_t>(cities * cities), 0};
+    });
+
+    auto& table = state.talent.table;
+    const auto ids = table.ids();
+    auto city = table.column(state.talent.city);
+    const auto field = std::as_const(table).column(state.talent.field);
+    auto arrival = table.column(state.talent.arrival_step);
+    auto next = table.column(state.talent.next_reconsider_step);
+    const auto step = streams.step;
+
+    engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
+        Tally& tally = tallies.local();
+        for (std::size_t i = begin; i < end; ++i) {
+            if (next[i] > step) continue;
+            if (next[i] == unscheduled) {
+                // First sight of this agent: schedule its first reconsideration from now on.
+                const auto w = engine::random_words(streams, ids[i], streams::migration_schedule);
+                next[i] = step - 1 + engine::geometric_steps(reconsider, w[0]);
+                if (next[i] > step) continue;
+            }
+            const auto w = engine::random_words(streams, ids[i], streams::migration_choice);
+            next[i] = step + engine::geometric_steps(reconsider, w[0]);
+            ++tally.decisions;
+            const CityIndex origin = city[i];
+            const CityIndex destination =
+                choice_.choose(origin, field[i], years_in_city(arrival[i], step, years_per_step), w[1], w[2]);
+            if (destination == origin) continue;
+            city[i] = destination;
+            arrival[i] = step;
+            ++tally.departures[origin * fields + field[i]];
+            ++tally.arrivals[destination * fields + field[i]];
+            ++tally.migration[origin * cities + destination];
+        }
+    });
+
+    for (const Tally& tally : tallies) {
+        result.decisions += tally.decisions;
+        for (std::size_t k = 0; k < cities * fields; ++k) {
+            state.arrivals[k] += tally.arrivals[k];
+            state.departures[k] += tally.departures[k];
+            state.talent_count[k] += tally.arrivals[k] - tally.departures[k];
+        }
+        for (std::size_t k = 0; k < cities * cities; ++k) {
+            state.migration[k] += tally.migration[k];
+            result.moves += tally.migration[k];
+        }
+    }
+    return result;
+}
+
+void Migration::reschedule_all(CityState& state) const {
+    auto next = state.talent.table.column(state.talent.next_reconsider_step);
+    std::fill(next.begin(), next.end(), unscheduled);
+}
+
+}  // namespace citysim::models

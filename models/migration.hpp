@@ -1,0 +1,114 @@
+// Migration: each step a share of talent reconsiders its city and picks one by random utility (logit).
+//
+// An agent of field f living in city o, y years there, reconsiders with probability
+// p = 1 - exp(-reconsider_rate * dt) per step and then chooses city d with probability
+// exp(V_d) / sum_k exp(V_k):
+//
+//   V_d = income_weight * (ln w[d,f] - housing_cost_share * ln R[d]) + amenity[d]
+//         - [d != o] * (moving_cost + moving_cost_per_hour * T[o,d])
+//         + [d == o] * (attachment + attachment_per_year * min(y, attachment_cap_years))
+//
+// ln w - housing_cost_share * ln R is real income in the Rosen-Roback sense: income relative to
+// the local cost of housing. T is the shortest travel time in hours. The agent's skill multiplies
+// its wage in every city alike and so cancels out of the choice.
+//
+// Reconsiderations are scheduled rather than drawn every step: an agent's next one comes after a
+// geometric number of steps with success probability p (the same distribution as a per-step coin,
+// and memoryless, so reschedule_all() after a change of rate is exact). A step thus touches only
+// the agents whose turn it is.
+//
+// Because only the stay alternative depends on the agent (through y), a step precomputes, for every
+// (origin, field), the stay weight and the cumulative weights of moving to each other city; a
+// decision is then one uniform for stay-or-move and one binary search. All decisions read only the
+// state at the start of the phase and write only the agent's own row, so they run in parallel, and
+// the moves (counts, origin-destination flows) are integers summed in any order.
+#pragma once
+
+#include "engine/rng.hpp"
+#include "engine/scenario/schema.hpp"
+#include "models/city_state.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace citysim::models {
+
+struct MigrationParams {
+    bool enabled = true;
+    double reconsider_rate = 0.15;
+    double income_weight = 4.0;
+    double housing_cost_share = 0.3;
+    double moving_cost = 1.5;
+    double moving_cost_per_hour = 0.15;
+    double attachment = 0.5;
+    double attachment_per_year = 0.1;
+    double attachment_cap_years = 10.0;
+};
+const scenario::Record<MigrationParams>& migration_schema();
+
+// The choice probabilities of one step, precomputed from city-level state.
+class MigrationChoice {
+public:
+    MigrationChoice(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields);
+
+    // Rebuilds the tables from wages, rents and travel times.
+    void prepare(const CityState& state);
+
+    // The city chosen by an agent who reconsiders; `stay_word` and `destination_word` are its
+    // random words for this step.
+    CityIndex choose(CityIndex origin, FieldIndex field, float years_in_city, std::uint32_t stay_word,
+                     std::uint32_t destination_word) const {
+        const std::size_t row = static_cast<std::size_t>(origin) * fields_ + field;
+        const double stay = stay_weight_[row] * attachment_factor(years_in_city);
+        const double* cumulative = move_cumulative_.data() + row * cities_;
+        const double move_total = cumulative[cities_ - 1];
+        const double u = engine::uniform_open(stay_word) * (stay + move_total);
+        if (u < stay || move_total <= 0.0) return origin;
+        const double target = engine::uniform_open(destination_word) * move_total;
+        std::size_t lo = 0, hi = cities_ - 1;  // first index with cumulative > target
+        while (lo < hi) {
+            const std::size_t mid = (lo + hi) / 2;
+            if (cumulative[mid] > target) hi = mid; else lo = mid + 1;
+        }
+        return static_cast<CityIndex>(lo);
+    }
+
+    // Choice probabilities for an agent in (origin, field) with `years_in_city`, for tests and docs.
+    std::vector<double> probabilities(CityIndex origin, FieldIndex field, float years_in_city) const;
+
+    double reconsider_probability(double years_per_step) const;
+
+private:
+    double attachment_factor(float years) const {
+        return std::exp(params_.attachment_per_year * std::min<double>(years, params_.attachment_cap_years));
+    }
+    MigrationParams params_;
+    std::vector<double> amenity_;
+    std::size_t cities_, fields_;
+    std::vector<double> stay_weight_;      // [origin * fields + field]: exp(V_o - max) with the base attachment
+    std::vector<double> move_cumulative_;  // [(origin * fields + field) * cities + d]: running sum of exp(V_d - max), 0 for d = o
+};
+
+struct MigrationStepResult {
+    std::int64_t decisions = 0;  // agents who reconsidered
+    std::int64_t moves = 0;
+};
+
+class Migration {
+public:
+    Migration(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields);
+    // Decides for every agent, moves the movers, updates counts and flows.
+    MigrationStepResult step(CityState& state, const engine::StreamKey& streams, double years_per_step);
+    // Forgets every agent's scheduled reconsideration, so the next step draws them afresh (after
+    // the reconsider rate changes).
+    void reschedule_all(CityState& state) const;
+    const MigrationChoice& choice() const { return choice_; }
+
+private:
+    MigrationParams params_;
+    MigrationChoice choice_;
+};
+
+}  // namespace citysim::models

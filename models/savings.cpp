@@ -1,0 +1,75 @@
+#include "models/savings.hpp"
+
+#include "engine/parallel.hpp"
+
+#include <algorithm>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<SavingsParams>& savings_schema() {
+    static const auto schema = [] {
+        sc::Record<SavingsParams> r("Savings out of income after housing costs");
+        r.boolean("enabled", &SavingsParams::enabled, "accrue savings (otherwise they stay at their starting value)",
+                  true);
+        r.real("saving_rate", &SavingsParams::saving_rate, "1", "share of income after housing that is saved", 0.3,
+               sc::Range::unit_interval());
+        r.real("initial_savings_years", &SavingsParams::initial_savings_years, "years",
+               "savings at the start (and of new talent) in years of the person's wage", 1.0, sc::Range::closed(0, 50));
+        return r;
+    }();
+    return schema;
+}
+
+Savings::Savings(const SavingsParams& params, std::vector<double> floor_space_per_person)
+    : params_(params), floor_space_per_person_(std::move(floor_space_per_person)) {}
+
+void Savings::endow(CityState& state, std::size_t first, std::size_t end) const {
+    auto& table = state.talent.table;
+    const auto city = std::as_const(table).column(state.talent.city);
+    const auto field = std::as_const(table).column(state.talent.field);
+    const auto skill = std::as_const(table).column(state.talent.skill);
+    auto savings = table.column(state.talent.savings);
+    const std::size_t fields = state.fields();
+    for (std::size_t i = first; i < end; ++i)
+        savings[i] = static_cast<float>(params_.initial_savings_years * state.wage[city[i] * fields + field[i]] * skill[i]);
+}
+
+void Savings::step(CityState& state, double years_per_step) const {
+    const std::size_t cities = state.cities(), fields = state.fields();
+    // Annual housing cost of one person's floor space, per city.
+    std::vector<double> housing_cost(cities);
+    for (std::size_t c = 0; c < cities; ++c) housing_cost[c] = 12.0 * state.rent[c] * floor_space_per_person_[c];
+    const double accrual = params_.enabled ? years_per_step * params_.saving_rate : 0.0;
+
+    auto& table = state.talent.table;
+    const auto city = std::as_const(table).column(state.talent.city);
+    const auto field = std::as_const(table).column(state.talent.field);
+    const auto skill = std::as_const(table).column(state.talent.skill);
+    auto savings = table.column(state.talent.savings);
+    const double* wage = state.wage.data();
+    state.skill_sum = engine::reduce_blocks<double>(
+        table.size(), cities * fields, [&](std::size_t begin, std::size_t end, std::span<double> skill_sum) {
+            for (std::size_t i = begin; i < end; ++i) {
+                const std::size_t cf = city[i] * fields + field[i];
+                skill_sum[cf] += skill[i];
+                const double income = wage[cf] * skill[i];
+                savings[i] = static_cast<float>(std::max(0.0, savings[i] + accrual * (income - housing_cost[city[i]])));
+            }
+        });
+}
+
+void sum_skills(CityState& state) {
+    const std::size_t fields = state.fields();
+    const auto& table = state.talent.table;
+    const auto city = table.column(state.talent.city);
+    const auto field = table.column(state.talent.field);
+    const auto skill = table.column(state.talent.skill);
+    state.skill_sum = engine::reduce_blocks<double>(
+        table.size(), state.cities() * fields, [&](std::size_t begin, std::size_t end, std::span<double> skill_sum) {
+            for (std::size_t i = begin; i < end; ++i) skill_sum[city[i] * fields + field[i]] += skill[i];
+        });
+}
+
+}  // namespace citysim::models

@@ -1,0 +1,38 @@
+// Savings: what a person puts aside from income after housing.
+//
+//   savings' = max(0, savings + dt * saving_rate * (w[c,f] * skill - 12 * R[c] * h0[c]))
+//
+// w is the annual wage for skill 1, R the monthly rent per m2 and h0 the floor space per person.
+// Savings start at initial_savings_years * w * skill. They are the cushion a founder lives on
+// while unpaid, so high rents in a city erode its founders' runway.
+#pragma once
+
+#include "engine/scenario/schema.hpp"
+#include "models/city_state.hpp"
+
+namespace citysim::models {
+
+struct SavingsParams {
+    bool enabled = true;
+    double saving_rate = 0.3;
+    double initial_savings_years = 1.0;
+};
+const scenario::Record<SavingsParams>& savings_schema();
+
+class Savings {
+public:
+    Savings(const SavingsParams& params, std::vector<double> floor_space_per_person);
+    // Sets savings of the agents in rows [first, end) from their wages; for new agents.
+    void endow(CityState& state, std::size_t first, std::size_t end) const;
+    // Accrues savings for every agent, and fills state.skill_sum.
+    void step(CityState& state, double years_per_step) const;
+
+private:
+    SavingsParams params_;
+    std::vector<double> floor_space_per_person_;
+};
+
+// Fills state.skill_sum from the agents as they are now (for the starting record).
+void sum_skills(CityState& state);
+
+}  // namespace citysim::models

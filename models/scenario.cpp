@@ -1,0 +1,290 @@
+#include "models/scenario.hpp"
+
+#include "engine/city_graph.hpp"
+#include "engine/scenario/suggest.hpp"
+#include "engine/scheduler.hpp"
+#include "models/recording.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <tuple>
+#include <map>
+#include <set>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+namespace {
+
+const sc::Record<SimulationParams>& simulation_schema() {
+    static const auto schema = [] {
+        sc::Record<SimulationParams> r("How long and how the simulation runs");
+        r.integer("steps", &SimulationParams::steps, "steps", "number of steps to simulate", 120,
+                  sc::Range::closed(0, 100000));
+        r.choice("step_unit", &SimulationParams::step_unit, engine::step_units(),
+                 "length of one step; rates in the scenario are per year and are converted", "month");
+        r.integer("seed", &SimulationParams::seed, "1", "seed of every random stream", 1,
+                  sc::Range::at_least(0));
+        r.integer("run", &SimulationParams::run, "1",
+                  "run number inside a sweep (part of every stream key, so replicates differ)", 0,
+                  sc::Range::closed(0, 4294967295.0));
+        r.integer("threads", &SimulationParams::threads, "threads",
+                  "worker threads; 0 = all cores. Never changes the results", 0, sc::Range::closed(0, 4096));
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<CityParams>& city_schema() {
+    static const auto schema = [] {
+        sc::Record<CityParams> r("A city");
+        r.real("residents", &CityParams::residents, "persons",
+               "resident population at the start, everyone included; those not tied to talent (residents - talent persons x talent.residents_per_talent) are held fixed", std::nullopt,
+               sc::Range::positive());
+        r.real("amenity", &CityParams::amenity, "utility",
+               "value of living here beyond income and housing (climate, culture, tolerance), in the migration utility",
+               0.0, sc::Range::closed(-100, 100));
+        r.record("labour", &CityParams::labour, labour_city_schema());
+        r.record("housing", &CityParams::housing, housing_city_schema());
+        r.record("talent", &CityParams::talent, talent_city_schema());
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<LinkParams>& link_schema() {
+    static const auto schema = [] {
+        sc::Record<LinkParams> r("A travel link between two cities (both directions)");
+        r.text("from", &LinkParams::from, "a city", std::nullopt);
+        r.text("to", &LinkParams::to, "another city", std::nullopt);
+        r.real("hours", &LinkParams::hours, "hours", "fastest scheduled travel time", std::nullopt,
+               sc::Range::above(0));
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<NetworkParams>& network_schema() {
+    static const auto schema = [] {
+        sc::Record<NetworkParams> r("Travel links between cities");
+        r.list("links", &NetworkParams::links, link_schema(),
+               "links as [from, to, hours] or {from, to, hours}; every city must be reachable from every other",
+               {"from", "to", "hours"}, std::optional<std::vector<LinkParams>>(std::vector<LinkParams>{}));
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<MechanismParams>& mechanisms_schema() {
+    static const auto schema = [] {
+        sc::Record<MechanismParams> r("Mechanisms and their parameters");
+        r.record("labour_market", &MechanismParams::labour_market, labour_market_schema());
+        r.record("housing", &MechanismParams::housing, housing_schema());
+        r.record("migration", &MechanismParams::migration, migration_schema());
+        r.record("savings", &MechanismParams::savings, savings_schema());
+        r.record("demography", &MechanismParams::demography, demography_schema());
+        return r;
+    }();
+    return schema;
+}
+
+// Errors in file order (overrides, whose file is "--set", after the file's own).
+void sort_by_position(std::vector<sc::Diagnostic>& diagnostics) {
+    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const sc::Diagnostic& a, const sc::Diagnostic& b) {
+        const bool a_set = a.mark.file == "--set", b_set = b.mark.file == "--set";
+        if (a_set != b_set) return b_set;
+        return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
+    });
+}
+
+std::vector<std::string> variable_names() {
+    std::vector<std::string> names;
+    for (const auto& v : output_variables()) names.push_back(v.name);
+    return names;
+}
+
+const sc::Record<OutputParams>& output_schema() {
+    static const auto schema = [] {
+        sc::Record<OutputParams> r("What is written, and where");
+        r.text("path", &OutputParams::path,
+               "HDF5 file to write (relative to the working directory); written as PATH.incomplete until the run ends",
+               "citysim-output.h5");
+        r.integer("flush_every", &OutputParams::flush_every, "steps",
+                  "steps buffered in memory between writes to disk", 12, sc::Range::closed(1, 100000));
+        r.integer("deflate_level", &OutputParams::deflate_level, "1", "gzip level of the datasets (0 = none)", 4,
+                  sc::Range::closed(0, 9));
+        r.text_list("record", &OutputParams::record,
+                    "output variables to write (see docs/output-reference.md); empty = all", std::vector<std::string>{});
+        return r;
+    }();
+    return schema;
+}
+
+}  // namespace
+
+const sc::Record<Scenario>& scenario_schema() {
+    static const auto schema = [] {
+        sc::Record<Scenario> r("A citysim scenario");
+        r.text("description", &Scenario::description, "the question the scenario answers and where its numbers come from",
+               "");
+        r.record("simulation", &Scenario::simulation, simulation_schema());
+        r.named("fields", &Scenario::fields, field_schema(), "field", "fields of skilled work (hardware, software, ...)");
+        r.named("cities", &Scenario::cities, city_schema(), "city", "the cities that compete for talent");
+        r.record("network", &Scenario::network, network_schema());
+        r.record("talent", &Scenario::talent, talent_schema());
+        r.record("mechanisms", &Scenario::mechanisms, mechanisms_schema());
+        r.record("output", &Scenario::output, output_schema());
+        return r;
+    }();
+    return schema;
+}
+
+std::vector<std::string> city_names(const Scenario& scenario) {
+    std::vector<std::string> names;
+    for (const auto& c : scenario.cities) names.push_back(c.name);
+    return names;
+}
+
+std::vector<std::string> field_names(const Scenario& scenario) {
+    std::vector<std::string> names;
+    for (const auto& f : scenario.fields) names.push_back(f.name);
+    return names;
+}
+
+void check_scenario(sc::Loaded<Scenario>& loaded) {
+    const Scenario& s = loaded.value;
+    const auto cities = city_names(s);
+    const auto fields = field_names(s);
+    const auto& source = loaded.source;
+    constexpr double share_tolerance = 1e-6;
+
+    if (cities.size() > max_cities) loaded.error("cities", "at most " + std::to_string(max_cities) + " cities");
+    if (fields.size() > max_fields) loaded.error("fields", "at most " + std::to_string(max_fields) + " fields");
+
+    for (const auto& c : s.cities) {
+        const std::string base = "cities." + c.name;
+        // The field mix names exactly the scenario's fields and sums to 1.
+        const std::string mix_path = base + ".talent.field_mix";
+        if (!source.has_errors_under(mix_path)) {
+            std::set<std::string> seen;
+            double total = 0.0;
+            for (const auto& entry : c.value.talent.field_mix) {
+                seen.insert(entry.name);
+                total += entry.value;
+                if (std::find(fields.begin(), fields.end(), entry.name) == fields.end())
+                    loaded.error(mix_path + "." + entry.name,
+                                 "'" + entry.name + "' is not one of the fields declared under `fields`" +
+                                     sc::did_you_mean(entry.name, fields));
+            }
+            for (const auto& f : fields)
+                if (!seen.count(f)) loaded.error(mix_path, "missing the share of field '" + f + "' (write 0 if none)");
+            if (std::abs(total - 1.0) > share_tolerance) {
+                char buf[160];
+                std::snprintf(buf, sizeof buf, "field shares sum to %.9g, expected 1", total);
+                loaded.error(mix_path, buf);
+            }
+        }
+        // Talent and the residents it brings cannot exceed the city's residents.
+        const double talent_residents = s.talent.persons * c.value.talent.share * s.talent.residents_per_talent;
+        if (!source.has_errors_under(base) && talent_residents > c.value.residents * (1 + 1e-9)) {
+            char buf[300];
+            std::snprintf(buf, sizeof buf,
+                          "residents (%.6g) fewer than the talent living here and the residents it brings "
+                          "(talent.persons x share x talent.residents_per_talent = %.6g); residents count everyone",
+                          c.value.residents, talent_residents);
+            loaded.error(base + ".residents", buf);
+        }
+        // The starting housing stock must fit on the city's residential land.
+        const auto& h = c.value.housing;
+        const double capacity = h.land_area_km2 * 1e6 * h.residential_land_share * h.max_floor_area_ratio;
+        const double stock = c.value.residents * h.floor_space_per_person;
+        if (!source.has_errors_under(base) && stock > capacity) {
+            char buf[320];
+            std::snprintf(buf, sizeof buf,
+                          "the starting housing stock (residents x floor_space_per_person = %.4g m2) exceeds the land "
+                          "capacity (land_area_km2 x 1e6 x residential_land_share x max_floor_area_ratio = %.4g m2); "
+                          "raise residential_land_share or max_floor_area_ratio",
+                          stock, capacity);
+            loaded.error(base + ".housing", buf);
+        }
+    }
+
+    // Talent shares over cities (after the per-city checks, since an error recorded at `cities`
+    // marks every key below it as in error).
+    const bool shares_readable = std::none_of(s.cities.begin(), s.cities.end(), [&](const auto& c) {
+        return source.has_errors_under("cities." + c.name + ".talent.share");
+    });
+    if (shares_readable && !s.cities.empty()) {
+        double total = 0.0;
+        for (const auto& c : s.cities) total += c.value.talent.share;
+        if (std::abs(total - 1.0) > share_tolerance) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf,
+                          "talent shares over cities (cities.<city>.talent.share) sum to %.9g, expected 1", total);
+            loaded.error("cities", buf);
+        }
+    }
+
+    // Links name known cities; the network connects them all.
+    std::vector<engine::TravelLink> links;
+    bool links_ok = !source.has_errors_under("network");
+    for (std::size_t i = 0; i < s.network.links.size(); ++i) {
+        const auto& link = s.network.links[i];
+        const std::string path = "network.links." + std::to_string(i);
+        auto index_of = [&](const std::string& name, const char* key) -> std::optional<std::size_t> {
+            const auto it = std::find(cities.begin(), cities.end(), name);
+            if (it != cities.end()) return static_cast<std::size_t>(it - cities.begin());
+            loaded.error(path + "." + key, "link to unknown city '" + name + "'" + sc::did_you_mean(name, cities));
+            return std::nullopt;
+        };
+        const auto from = index_of(link.from, "from");
+        const auto to = index_of(link.to, "to");
+        if (!from || !to) {
+            links_ok = false;
+            continue;
+        }
+        if (*from == *to) {
+            loaded.error(path, "a link from '" + link.from + "' to itself");
+            links_ok = false;
+            continue;
+        }
+        links.push_back({*from, *to, link.hours});
+    }
+    if (links_ok && cities.size() > 1) {
+        try {
+            engine::CityNetwork network(cities, links);
+        } catch (const engine::UnreachableCities& e) {
+            loaded.error("network.links", std::string(e.what()) + "; add links so every city can be reached");
+        }
+    }
+
+    const auto known = variable_names();
+    for (std::size_t i = 0; i < s.output.record.size(); ++i) {
+        const auto& name = s.output.record[i];
+        if (std::find(known.begin(), known.end(), name) == known.end())
+            loaded.error("output.record." + std::to_string(i),
+                         "unknown output variable '" + name + "' (docs/output-reference.md lists them)" +
+                             sc::did_you_mean(name, known));
+    }
+}
+
+sc::Loaded<Scenario> load_scenario(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+    auto loaded = sc::load_file(scenario_schema(), path, overrides);
+    check_scenario(loaded);
+    sort_by_position(loaded.diagnostics);
+    loaded.throw_if_errors();
+    return loaded;
+}
+
+sc::Loaded<Scenario> load_scenario_text(const std::string& text, const std::string& display_name,
+                                        const std::vector<std::string>& overrides) {
+    auto loaded = sc::load_string(scenario_schema(), text, display_name, overrides);
+    check_scenario(loaded);
+    sort_by_position(loaded.diagnostics);
+    loaded.throw_if_errors();
+    return loaded;
+}
+
+}  // namespace citysim::models

@@ -1,0 +1,89 @@
+// The scenario: everything a run needs, as typed parameters, read from YAML.
+//
+// Each mechanism declares its own keys beside its parameter struct (models/<mechanism>.hpp); this
+// file composes them into the document layout and adds the checks that span several keys (shares
+// that must sum to 1, links that must name cities, a network that must connect every city).
+#pragma once
+
+#include "engine/scenario/schema.hpp"
+#include "models/demography.hpp"
+#include "models/housing.hpp"
+#include "models/labour_market.hpp"
+#include "models/migration.hpp"
+#include "models/savings.hpp"
+#include "models/talent.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace citysim::models {
+
+struct SimulationParams {
+    std::int64_t steps = 120;
+    std::string step_unit = "month";
+    std::int64_t seed = 1;
+    std::int64_t run = 0;
+    std::int64_t threads = 0;
+};
+
+struct CityParams {
+    double residents = 0.0;  // persons, talent included
+    double amenity = 0.0;    // utility
+    LabourCityParams labour;
+    HousingCityParams housing;
+    TalentCityParams talent;
+};
+
+struct LinkParams {
+    std::string from;
+    std::string to;
+    double hours = 0.0;
+};
+
+struct NetworkParams {
+    std::vector<LinkParams> links;
+};
+
+struct MechanismParams {
+    LabourMarketParams labour_market;
+    HousingParams housing;
+    MigrationParams migration;
+    SavingsParams savings;
+    DemographyParams demography;
+};
+
+struct OutputParams {
+    std::string path = "citysim-output.h5";
+    std::int64_t flush_every = 12;
+    std::int64_t deflate_level = 4;
+    std::vector<std::string> record;  // empty = every variable
+};
+
+struct Scenario {
+    std::string description;
+    SimulationParams simulation;
+    std::vector<scenario::Named<FieldParams>> fields;
+    std::vector<scenario::Named<CityParams>> cities;
+    NetworkParams network;
+    TalentParams talent;
+    MechanismParams mechanisms;
+    OutputParams output;
+};
+
+const scenario::Record<Scenario>& scenario_schema();
+
+// Loads, validates (schema and cross-key checks) and returns the scenario; throws
+// scenario::ScenarioError listing every problem found.
+scenario::Loaded<Scenario> load_scenario(const std::filesystem::path& path,
+                                         const std::vector<std::string>& overrides = {});
+scenario::Loaded<Scenario> load_scenario_text(const std::string& text, const std::string& display_name,
+                                              const std::vector<std::string>& overrides = {});
+
+// The cross-key checks, appended to loaded.diagnostics.
+void check_scenario(scenario::Loaded<Scenario>& loaded);
+
+std::vector<std::string> city_names(const Scenario& scenario);
+std::vector<std::string> field_names(const Scenario& scenario);
+
+}  // namespace citysim::models

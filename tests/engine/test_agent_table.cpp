@@ -1,0 +1,54 @@
+#include "engine/agent_table.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace citysim::engine;
+
+TEST_CASE("agent table: columns, stable ids, stable removal, lookup", "[agents]") {
+    AgentTable table("test");
+    const auto city = table.add_column<std::uint16_t>("city", 7);
+    const auto wealth = table.add_column<float>("wealth", 1.5f);
+    CHECK(table.append(5) == 0);
+    CHECK(table.size() == 5);
+    CHECK(table.column(city)[4] == 7);
+    CHECK(table.column(wealth)[0] == 1.5f);
+    for (std::size_t i = 0; i < 5; ++i) table.column(city)[i] = static_cast<std::uint16_t>(10 + i);
+
+    std::vector<std::uint8_t> flags = {1, 0, 1, 1, 0};
+    table.remove_flagged(flags);
+    REQUIRE(table.size() == 2);
+    CHECK(table.ids()[0] == 1);
+    CHECK(table.ids()[1] == 4);
+    CHECK(table.column(city)[0] == 11);
+    CHECK(table.column(city)[1] == 14);
+
+    CHECK(table.append(2) == 2);
+    CHECK(table.ids()[2] == 5);  // ids are never reused
+    CHECK(table.find(4) == std::optional<std::size_t>(1));
+    CHECK(table.find(5) == std::optional<std::size_t>(2));
+    CHECK_FALSE(table.find(0).has_value());
+    CHECK_FALSE(table.find(99).has_value());
+    CHECK(table.bytes_per_agent() == sizeof(AgentId) + sizeof(std::uint16_t) + sizeof(float));
+
+    CHECK_THROWS_AS(table.add_column<int>("late"), std::logic_error);
+    CHECK_THROWS_AS(table.remove_flagged(std::vector<std::uint8_t>(3)), std::invalid_argument);
+}
+
+TEST_CASE("agent table: removing everything and nothing", "[agents]") {
+    AgentTable table("test");
+    const auto value = table.add_column<int>("value");
+    table.append(1000);
+    for (std::size_t i = 0; i < 1000; ++i) table.column(value)[i] = static_cast<int>(i);
+    table.remove_flagged(std::vector<std::uint8_t>(1000, 0));
+    CHECK(table.size() == 1000);
+    std::vector<std::uint8_t> odd(1000);
+    for (std::size_t i = 0; i < 1000; ++i) odd[i] = i % 2;
+    table.remove_flagged(odd);
+    REQUIRE(table.size() == 500);
+    for (std::size_t i = 0; i < 500; ++i) {
+        CHECK(table.column(value)[i] == static_cast<int>(2 * i));
+        CHECK(table.ids()[i] == 2 * i);
+    }
+    table.remove_flagged(std::vector<std::uint8_t>(500, 1));
+    CHECK(table.size() == 0);
+}

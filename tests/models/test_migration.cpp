@@ -1,0 +1,100 @@
+#include "engine/parallel.hpp"
+#include "fixtures.hpp"
+#include "models/city_model.hpp"
+#include "models/migration.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace citysim;
+
+namespace {
+// The logit formula written out independently of the model code.
+std::vector<double> logit_shares(const models::Scenario& s) {
+    const auto& m = s.mechanisms.migration;
+    std::vector<double> weight;
+    double total = 0;
+    for (const auto& c : s.cities) {
+        const double v = m.income_weight * (std::log(c.value.labour.mean_wage) -
+                                            m.housing_cost_share * std::log(c.value.housing.rent)) +
+                         c.value.amenity;
+        weight.push_back(std::exp(v));
+        total += weight.back();
+    }
+    for (auto& w : weight) w /= total;
+    return weight;
+}
+}  // namespace
+
+TEST_CASE("migration: with wages, prices and amenities fixed, one round of choices matches the logit formula",
+          "[migration]") {
+    // Everyone reconsiders in the step; no moving cost or attachment, so every agent faces the same
+    // plain logit over the three cities whatever its origin.
+    const auto s = testing::load(testing::three_cities_yaml(),
+                                 {"mechanisms.labour_market.hold_wages=true", "mechanisms.housing.hold_prices=true",
+                                  "mechanisms.housing.fixed_supply=true", "mechanisms.demography.enabled=false",
+                                  "mechanisms.migration.reconsider_rate=1000", "mechanisms.migration.moving_cost=0",
+                                  "mechanisms.migration.moving_cost_per_hour=0", "mechanisms.migration.attachment=0",
+                                  "mechanisms.migration.attachment_per_year=0", "talent.agents=200000"});
+    models::CityModel model(s);
+    model.step();
+    const auto expected = logit_shares(s);
+    const double n = static_cast<double>(s.talent.agents);
+    for (std::size_t c = 0; c < 3; ++c) {
+        const double share = static_cast<double>(model.state().talent_count[c]) / n;
+        const double standard_error = std::sqrt(expected[c] * (1 - expected[c]) / n);
+        INFO("city " << c << " share " << share << " expected " << expected[c]);
+        CHECK(std::abs(share - expected[c]) < 4 * standard_error);
+    }
+    // The shares moved well away from the starting 0.5/0.3/0.2, so the check has teeth.
+    CHECK(std::abs(expected[0] - 0.5) > 10 * std::sqrt(0.25 / n));
+}
+
+TEST_CASE("migration: choice probabilities include moving costs and attachment by tenure", "[migration]") {
+    const auto s = testing::load(testing::three_cities_yaml());
+    models::CityModel model(s);
+    const auto& m = s.mechanisms.migration;
+    models::MigrationChoice choice(m, {0.2, 0.0, -0.1}, 3, 1);
+    choice.prepare(model.state());
+    const auto& st = model.state();
+    auto value = [&](std::size_t origin, std::size_t d, double years) {
+        double v = m.income_weight * (std::log(st.wage[d]) - m.housing_cost_share * std::log(st.rent[d])) +
+                   std::vector<double>{0.2, 0.0, -0.1}[d];
+        if (d == origin)
+            v += m.attachment + m.attachment_per_year * std::min(years, m.attachment_cap_years);
+        else
+            v -= m.moving_cost + m.moving_cost_per_hour * st.travel_hours[origin * 3 + d];
+        return v;
+    };
+    for (std::size_t origin = 0; origin < 3; ++origin)
+        for (double years : {0.0, 3.5, 40.0}) {
+            double total = 0;
+            for (std::size_t d = 0; d < 3; ++d) total += std::exp(value(origin, d, years));
+            const auto p = choice.probabilities(static_cast<models::CityIndex>(origin), 0, static_cast<float>(years));
+            for (std::size_t d = 0; d < 3; ++d) {
+                INFO("origin " << origin << " destination " << d << " years " << years);
+                CHECK(p[d] == Approx(std::exp(value(origin, d, years)) / total).epsilon(1e-5));
+            }
+        }
+    // a to c is 3 hours via b.
+    CHECK(st.travel_hours[0 * 3 + 2] == 3.0);
+}
+
+TEST_CASE("migration: switching it off stops every move", "[migration]") {
+    const auto s = testing::load(testing::three_cities_yaml(), {"mechanisms.migration.enabled=false"});
+    models::CityModel model(s);
+    for (int i = 0; i < 6; ++i) model.step();
+    for (auto v : model.state().migration) CHECK(v == 0);
+    CHECK(model.counters().migration_decisions == 0);
+}
+
+TEST_CASE("migration: higher moving costs mean fewer moves", "[migration]") {
+    auto moves = [](const char* cost) {
+        models::CityModel model(testing::load(testing::three_cities_yaml(), {std::string("mechanisms.migration.moving_cost=") + cost}));
+        for (int i = 0; i < 12; ++i) model.step();
+        return model.counters().moves;
+    };
+    CHECK(moves("0") > moves("1.5"));
+    CHECK(moves("1.5") > moves("4"));
+}
