@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -138,6 +139,12 @@ std::string summary_table(const std::string& file) {
 }
 
 int inspect(const std::string& file) {
+    if (!std::filesystem::exists(file)) {
+        const bool left_incomplete = std::filesystem::exists(file + ".incomplete");
+        std::cerr << "citysim: no such file: " << file
+                  << (left_incomplete ? " (an unfinished run left " + file + ".incomplete)" : "") << "\n";
+        return exit_codes::failure;
+    }
     try {
         output::Reader reader(file);
         const auto attributes = reader.global_attributes();

@@ -23,15 +23,21 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     run->add_option("--threads", run_options.threads, "worker threads, 0 = all cores; never changes the results")
         ->check(CLI::Range(0, 4096));
+    // One value per --set, so that a --set before the scenario does not swallow it.
     run->add_option("--set", run_options.overrides, "override a scenario key: key.path=value (repeatable)")
-        ->take_all();
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary table");
     run->add_flag("--profile", run_options.profile, "print the time spent in each phase");
 
     std::vector<std::string> validate_files, validate_overrides;
     auto* validate = app.add_subcommand("validate", "Check scenario files and report every error");
     validate->add_option("scenarios", validate_files, "scenario YAML files")->required();
-    validate->add_option("--set", validate_overrides, "override a scenario key: key.path=value (repeatable)");
+    validate->add_option("--set", validate_overrides, "override a scenario key: key.path=value (repeatable)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
     std::string schema_format = "text";
     auto* schema = app.add_subcommand("schema", "List every scenario key with type, unit, default, range");

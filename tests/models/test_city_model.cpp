@@ -96,24 +96,6 @@ TEST_CASE("city model: people are conserved every step", "[model][conservation]"
     CHECK(total_moves > 0);
 }
 
-TEST_CASE("city model: exits and entries happen at their stated rates", "[model][demography]") {
-    models::CityModel model(testing::load(testing::two_fields_yaml(), {"mechanisms.migration.enabled=false"}));
-    const auto& st = model.state();
-    const double n0 = static_cast<double>(st.talent.table.size());
-    model.step();
-    const double exits = static_cast<double>(std::accumulate(st.exits.begin(), st.exits.end(), std::int64_t{0}));
-    const double entries = static_cast<double>(std::accumulate(st.entries.begin(), st.entries.end(), std::int64_t{0}));
-    const double p_exit = 1 - std::exp(-0.1 / 12);
-    CHECK(std::abs(exits - n0 * p_exit) < 5 * std::sqrt(n0 * p_exit));
-    const double expected_entries = 0.12 / 12 * n0;
-    CHECK(std::abs(entries - expected_entries) < 5 * std::sqrt(expected_entries));
-    // New agents get fresh ids above all existing ones and arrive in the step they enter.
-    const auto ids = st.talent.table.ids();
-    CHECK(std::is_sorted(ids.begin(), ids.end()));
-    CHECK(ids.back() >= static_cast<std::uint64_t>(n0));
-    CHECK(st.talent.table.column(st.talent.arrival_step).back() == 1u);
-}
-
 TEST_CASE("city model: different seeds and runs give different histories, the same seed the same", "[model]") {
     auto moves = [](std::vector<std::string> overrides) {
         models::CityModel model(testing::load(testing::two_fields_yaml(), overrides));
@@ -123,22 +105,4 @@ TEST_CASE("city model: different seeds and runs give different histories, the sa
     CHECK(moves({}) == moves({}));
     CHECK(moves({}) != moves({"simulation.seed=6"}));
     CHECK(moves({}) != moves({"simulation.run=1"}));
-}
-
-TEST_CASE("city model: savings grow with income after housing", "[model][savings]") {
-    models::CityModel model(testing::load(testing::two_fields_yaml(), {"mechanisms.demography.enabled=false",
-                                                                      "mechanisms.migration.enabled=false"}));
-    const auto& st = model.state();
-    const auto before = copy(st.talent.table.column(st.talent.savings));
-    model.step();
-    const auto after = st.talent.table.column(st.talent.savings);
-    const auto city = st.talent.table.column(st.talent.city);
-    const auto field = st.talent.table.column(st.talent.field);
-    const auto skill = st.talent.table.column(st.talent.skill);
-    const std::vector<double> rent = st.rent;
-    for (std::size_t i = 0; i < 100; ++i) {
-        const double income = st.wage[city[i] * st.fields() + field[i]] * skill[i];
-        const double expected = std::max(0.0, before[i] + (1.0 / 12) * 0.3 * (income - 12 * rent[city[i]] * 35));
-        CHECK(after[i] == Approx(expected).epsilon(1e-5));
-    }
 }
