@@ -28,7 +28,17 @@ struct RunOptions {
     std::string command_line;
 };
 
+struct SweepOptions {
+    std::string sweep_file;
+    std::string output;               // directory
+    std::optional<int> jobs;          // runs in flight on this process; default: cores / threads
+    int threads = 1;                  // threads per run
+    bool quiet = false;
+    std::string command_line;
+};
+
 int run(const RunOptions& options);
+int sweep_command(const SweepOptions& options);
 int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
 int schema(const std::string& format);
 int inspect(const std::string& file);

@@ -2,12 +2,16 @@
 
 #include "citysim/version.hpp"
 
+#include "engine/sweep/dispatch.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 int main(int argc, char** argv) {
     namespace cli = citysim::cli;
+    // Under mpirun, MPI starts here (for `sweep`); otherwise this does nothing.
+    citysim::sweep::MpiSession mpi(argc, argv);
     CLI::App app{"citysim: founders, talent, capital and housing moving between cities.\n"
                  "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario, 130 interrupted."};
     app.require_subcommand(1);
@@ -43,6 +47,15 @@ int main(int argc, char** argv) {
     auto* schema = app.add_subcommand("schema", "List every scenario key with type, unit, default, range");
     schema->add_option("--format", schema_format, "text or markdown")->check(CLI::IsMember({"text", "markdown"}));
 
+    cli::SweepOptions sweep_options;
+    auto* sweep = app.add_subcommand("sweep", "Run a sweep of a scenario: designs, replicates, arms; resumable, MPI-aware");
+    sweep->add_option("sweep", sweep_options.sweep_file, "sweep YAML file")->required()->check(CLI::ExistingFile);
+    sweep->add_option("-o,--output", sweep_options.output, "output directory (created; reused to resume)")->required();
+    sweep->add_option("--jobs", sweep_options.jobs, "runs at a time on this process (default: cores / threads)")
+        ->check(CLI::Range(1, 4096));
+    sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
+    sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
+
     std::string inspect_file;
     auto* inspect = app.add_subcommand("inspect", "Show an output file's metadata and per-city summary");
     inspect->add_option("file", inspect_file, "citysim HDF5 output")->required();
@@ -55,7 +68,9 @@ int main(int argc, char** argv) {
     }
 
     for (int i = 0; i < argc; ++i) run_options.command_line += (i ? " " : "") + std::string(argv[i]);
+    sweep_options.command_line = run_options.command_line;
     if (*run) return cli::run(run_options);
+    if (*sweep) return cli::sweep_command(sweep_options);
     if (*validate) return cli::validate(validate_files, validate_overrides);
     if (*schema) return cli::schema(schema_format);
     if (*inspect) return cli::inspect(inspect_file);

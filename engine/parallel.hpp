@@ -8,6 +8,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -52,6 +53,12 @@ std::vector<Value> reduce_blocks(std::size_t n, std::size_t width, Body&& body, 
     for (std::size_t b = 0; b < blocks; ++b)
         for (std::size_t k = 0; k < width; ++k) total[k] += partials[b * width + k];
     return total;
+}
+
+// Threads a parallel loop started here may use: the enclosing arena's, capped by any ThreadLimit.
+inline int current_concurrency() {
+    const auto cap = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+    return std::min(tbb::this_task_arena::max_concurrency(), static_cast<int>(cap));
 }
 
 // Caps TBB at `threads` worker threads (0 = all cores) for the lifetime of the object.

@@ -44,10 +44,16 @@ const std::vector<OutputVariable>& output_variables() {
 }
 
 std::vector<output::LabelledAxis> output_axes(const CityState& state) {
-    return {{"city", "city", state.city_names},
-            {"field", "field of skilled work", state.field_names},
-            {"origin", "city moved from", state.city_names},
-            {"destination", "city moved to", state.city_names}};
+    auto labelled = [](std::string name, std::string long_name, std::vector<std::string> labels) {
+        output::LabelledAxis axis;
+        axis.name = std::move(name);
+        axis.long_name = std::move(long_name);
+        axis.labels = std::move(labels);
+        return axis;
+    };
+    return {labelled("city", "city", state.city_names), labelled("field", "field of skilled work", state.field_names),
+            labelled("origin", "city moved from", state.city_names),
+            labelled("destination", "city moved to", state.city_names)};
 }
 
 StateRecorder::StateRecorder(output::Recorder& recorder, const std::vector<std::string>& selected)
@@ -57,7 +63,7 @@ std::vector<output::VariableSpec> StateRecorder::variable_specs(const std::vecto
     std::vector<output::VariableSpec> specs;
     for (const auto& v : output_variables())
         if (selected.empty() || std::find(selected.begin(), selected.end(), v.name) != selected.end())
-            specs.push_back({v.name, v.dims, v.dtype, v.units, v.long_name, v.description});
+            specs.push_back({v.name, v.dims, v.dtype, v.units, v.long_name, v.description, ""});
     return specs;
 }
 

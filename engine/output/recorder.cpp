@@ -294,7 +294,8 @@ void validate(const FileSpec& spec) {
         throw std::invalid_argument("recorder: deflate_level must be 0..9, got " +
                                     std::to_string(spec.deflate_level));
     }
-    std::map<std::string, std::string, std::less<>> root_names{{kTimeAxis, "axis"},
+    require_valid_name(spec.record_axis, "record axis");
+    std::map<std::string, std::string, std::less<>> root_names{{spec.record_axis, "axis"},
                                                                 {kProvenanceGroup, "group"}};
     for (const auto& axis : spec.axes) {
         require_valid_name(axis.name, "axis");
@@ -303,8 +304,11 @@ void validate(const FileSpec& spec) {
                                         "' is reserved or used twice");
         }
         // A zero-length axis cannot be chunked, and a variable over it would hold nothing.
-        if (axis.labels.empty()) {
+        if (axis.labels.empty() && axis.values.empty()) {
             throw std::invalid_argument("recorder: axis '" + axis.name + "' has no labels");
+        }
+        if (!axis.labels.empty() && !axis.values.empty()) {
+            throw std::invalid_argument("recorder: axis '" + axis.name + "' has both labels and numeric values");
         }
     }
     for (const auto& variable : spec.variables) {
@@ -320,9 +324,9 @@ void validate(const FileSpec& spec) {
                 throw std::invalid_argument("recorder: variable '" + variable.name +
                                             "' uses unknown axis '" + dim + "'");
             }
-            if (dim == kTimeAxis && i != 0) {
-                throw std::invalid_argument("recorder: variable '" + variable.name +
-                                            "': 'time' must be the first axis");
+            if (dim == spec.record_axis && i != 0) {
+                throw std::invalid_argument("recorder: variable '" + variable.name + "': '" + spec.record_axis +
+                                            "' must be the first axis");
             }
             // xarray cannot index a variable that repeats a dimension; origin/destination exist
             // as separate axes for that reason.
@@ -580,12 +584,12 @@ Recorder::Impl::Impl(FileSpec file_spec)
       temporary_path(spec.path.string() + ".incomplete"),
       calls(temporary_path) {
     validate(spec);
-    for (const auto& axis : spec.axes) axis_lengths.emplace(axis.name, axis.labels.size());
+    for (const auto& axis : spec.axes) axis_lengths.emplace(axis.name, axis.length());
     variables.reserve(spec.variables.size());
     for (const auto& variable_spec : spec.variables) {
         Variable variable;
         variable.spec = variable_spec;
-        variable.is_time_series = !variable_spec.dims.empty() && variable_spec.dims.front() == kTimeAxis;
+        variable.is_time_series = !variable_spec.dims.empty() && variable_spec.dims.front() == spec.record_axis;
         for (std::size_t i = variable.is_time_series ? 1 : 0; i < variable_spec.dims.size(); ++i) {
             variable.record_shape.push_back(axis_lengths.at(variable_spec.dims[i]));
         }
@@ -669,30 +673,41 @@ void Recorder::Impl::create_time_axis() {
     const hsize_t chunk =
         std::max<hsize_t>(kTimeAxisChunkLength, static_cast<hsize_t>(spec.flush_every_steps));
     calls.require(H5Pset_chunk(properties.get(), 1, &chunk), "chunking the time axis");
-    time_dataset = calls.handle(H5Dcreate2(file.get(), kTimeAxis, H5T_STD_I64LE, space.get(),
+    time_dataset = calls.handle(H5Dcreate2(file.get(), spec.record_axis.c_str(), H5T_STD_I64LE, space.get(),
                                            H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                                H5Dclose, "creating the time axis");
-    calls.require(H5DSset_scale(time_dataset.get(), kTimeAxis), "making 'time' a dimension scale");
+                                H5Dclose, "creating the record axis");
+    calls.require(H5DSset_scale(time_dataset.get(), spec.record_axis.c_str()),
+                  "making '" + spec.record_axis + "' a dimension scale");
     write_variable_attributes(time_dataset.get(), spec.time_units, spec.time_long_name, "");
 }
 
 void Recorder::Impl::create_labelled_axis(const LabelledAxis& axis) {
     const std::string action = "creating axis '" + axis.name + "'";
-    const hsize_t length = axis.labels.size();
+    const hsize_t length = axis.length();
     Handle space = calls.handle(H5Screate_simple(1, &length, nullptr), H5Sclose, action);
-    Handle type = variable_length_string_type(calls);
     Handle properties = dataset_creation_properties(calls);
-    Handle dataset = calls.handle(H5Dcreate2(file.get(), axis.name.c_str(), type.get(), space.get(),
-                                             H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                                  H5Dclose, action);
-    std::vector<const char*> labels;
-    labels.reserve(axis.labels.size());
-    for (const auto& label : axis.labels) labels.push_back(label.c_str());
-    calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()),
-                  "writing the labels of axis '" + axis.name + "'");
+    Handle dataset;
+    if (axis.values.empty()) {
+        Handle type = variable_length_string_type(calls);
+        dataset = calls.handle(H5Dcreate2(file.get(), axis.name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                          properties.get(), H5P_DEFAULT),
+                               H5Dclose, action);
+        std::vector<const char*> labels;
+        labels.reserve(axis.labels.size());
+        for (const auto& label : axis.labels) labels.push_back(label.c_str());
+        calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()),
+                      "writing the labels of axis '" + axis.name + "'");
+    } else {
+        dataset = calls.handle(H5Dcreate2(file.get(), axis.name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT,
+                                          properties.get(), H5P_DEFAULT),
+                               H5Dclose, action);
+        calls.require(H5Dwrite(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, axis.values.data()),
+                      "writing the values of axis '" + axis.name + "'");
+    }
     calls.require(H5DSset_scale(dataset.get(), axis.name.c_str()),
                   "making '" + axis.name + "' a dimension scale");
     // Labels have no physical unit; CF asks units only of quantities.
+    if (!axis.units.empty()) write_text_attribute(dataset.get(), "units", axis.units, calls);
     write_text_attribute(dataset.get(), "long_name", axis.long_name.empty() ? axis.name : axis.long_name,
                          calls);
     axis_datasets.emplace(axis.name, std::move(dataset));
@@ -728,9 +743,12 @@ void Recorder::Impl::create_variable(Variable& variable) {
                                     H5Dclose, action);
     write_variable_attributes(variable.dataset.get(), variable.spec.units, variable.spec.long_name,
                               variable.spec.description);
+    if (!variable.spec.coordinates.empty())
+        write_text_attribute(variable.dataset.get(), "coordinates", variable.spec.coordinates, calls);
     for (std::size_t dim = 0; dim < variable.spec.dims.size(); ++dim) {
         const std::string& axis = variable.spec.dims[dim];
-        const hid_t scale = axis == kTimeAxis ? time_dataset.get() : axis_datasets.find(axis)->second.get();
+        const hid_t scale =
+            axis == spec.record_axis ? time_dataset.get() : axis_datasets.find(axis)->second.get();
         calls.require(H5DSattach_scale(variable.dataset.get(), scale, static_cast<unsigned>(dim)),
                       "attaching axis '" + axis + "' to variable '" + name + "'");
     }
@@ -914,7 +932,7 @@ void Recorder::Impl::write_buffered_records() {
     if (write_failed) calls.fail("writing after an earlier failed write");
     try {
         extend_and_write(time_dataset.get(), {count}, H5T_NATIVE_INT64, buffered_times.data(),
-                         kTimeAxis);
+                         spec.record_axis);
         for (auto& variable : variables) {
             if (!variable.is_time_series) continue;
             std::vector<hsize_t> block = variable.record_shape;

@@ -40,12 +40,16 @@
 
 namespace citysim::output {
 
-// A labelled axis of fixed length (city, field, origin, destination). It is written as a
-// variable-length string dataset of the same name that is a dimension scale.
+// An axis of fixed length (city, field, origin, destination; or time in a sweep's combined file).
+// It is written as a dataset of the same name that is a dimension scale: variable-length strings
+// for `labels`, or int64 for numeric `values` (exactly one of the two is given).
 struct LabelledAxis {
     std::string name;
     std::string long_name;
     std::vector<std::string> labels;
+    std::vector<std::int64_t> values;
+    std::string units;  // for numeric axes
+    std::size_t length() const { return values.empty() ? labels.size() : values.size(); }
 };
 
 enum class DType { Int64, Float64 };
@@ -58,11 +62,17 @@ struct VariableSpec {
     std::string units;      // CF units string; "1" for dimensionless
     std::string long_name;  // CF long_name
     std::string description;  // free text, stored as attribute `description`
+    // CF `coordinates` attribute: names of auxiliary coordinate variables (space-separated), which
+    // xarray then shows as coordinates of this variable.
+    std::string coordinates;
 };
 
 struct FileSpec {
     std::filesystem::path path;  // the final path; the file is written to path + ".incomplete"
-    std::string time_units;      // units of the time axis, e.g. "month"
+    // The unlimited axis along which records are appended: `time` in a run's file, `run` in a
+    // sweep's combined file. Reader reads files whose record axis is `time`.
+    std::string record_axis = "time";
+    std::string time_units;      // units of the record axis, e.g. "month"
     std::string time_long_name = "time since the start of the simulation";
     std::vector<LabelledAxis> axes;
     std::vector<VariableSpec> variables;

@@ -1,0 +1,46 @@
+// One run of the city model into one HDF5 file: the shared core of `citysim run` and of every run
+// of `citysim sweep`.
+#pragma once
+
+#include "engine/scenario/schema.hpp"
+#include "models/city_model.hpp"
+#include "models/scenario.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+
+namespace citysim::cli {
+
+class Progress;
+
+struct RunRequest {
+    const scenario::Loaded<models::Scenario>* scenario = nullptr;
+    std::string scenario_file;       // as given, for provenance
+    std::string scenario_text;       // the file as read, for provenance
+    std::string output_path;
+    std::string command_line;
+    bool final_record_only = false;  // write the starting state and the last step only
+    std::map<std::string, std::string> extra_attributes;   // root attributes, e.g. a sweep's arm
+    std::map<std::string, double> extra_numeric_attributes;
+    std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it
+    std::function<int()> stop_signal;  // polled between steps; non-zero stops the run
+    Progress* progress = nullptr;
+};
+
+struct RunOutcome {
+    bool completed = false;
+    std::string stop_reason;  // why an incomplete run stopped
+    double wall_seconds = 0.0;
+    models::CityModel::Counters counters;
+    std::string profile;      // the scheduler's per-phase report
+};
+
+// Runs the scenario and writes the file (as PATH.incomplete, renamed when complete). On an
+// exception the file is marked incomplete, keeps its temporary name, and the exception propagates
+// with the temporary path named in its message.
+RunOutcome execute_run(const RunRequest& request);
+
+std::string read_text_file(const std::string& path);
+
+}  // namespace citysim::cli

@@ -1,0 +1,486 @@
+// `citysim sweep SWEEP.yaml -o OUT`: many runs of one base scenario, in parallel, resumable.
+//
+// OUT/sweep.yaml      the resolved sweep; a later command on the same OUT must match it (resume)
+// OUT/runs/run-N.h5   one ordinary run file per run, renamed into place when complete; a run whose
+//                     file exists is done, which is what makes a killed sweep resumable
+// OUT/sweep.h5        every run along a `run` dimension, with point, replicate, arm and the
+//                     varied parameters as coordinates (written when all runs are done)
+// OUT/summary.h5      per point and arm: mean, sd and 95% interval of the final state across
+//                     replicates, and each arm's paired difference from the first arm
+#include "cli/commands.hpp"
+#include "cli/execute.hpp"
+#include "cli/signals.hpp"
+#include "engine/output/recorder.hpp"
+#include "engine/sweep/dispatch.hpp"
+#include "engine/sweep/plan.hpp"
+#include "engine/sweep/statistics.hpp"
+#include "models/scenario.hpp"
+
+#include <sched.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace citysim::cli {
+
+namespace fs = std::filesystem;
+namespace sc = citysim::scenario;
+
+namespace {
+
+std::string run_file_name(std::size_t index) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "run-%06zu.h5", index);
+    return buf;
+}
+
+// Where each override of a check came from in the sweep file, so that an error the scenario loader
+// reports against "--set:N" is told against the sweep file's own line.
+struct OverrideCheck {
+    std::vector<std::string> overrides;
+    std::vector<std::string> origins;      // sweep-file key path of each override's value
+    std::vector<std::string> key_origins;  // ... and of its key (the same for `set` entries)
+};
+
+void check_overrides_against_base(sc::Loaded<sweep::SweepSpec>& loaded, const fs::path& base) {
+    const auto& s = loaded.value;
+    std::vector<OverrideCheck> checks;
+    OverrideCheck common;
+    for (std::size_t i = 0; i < s.set.size(); ++i) {
+        common.overrides.push_back(s.set[i]);
+        common.origins.push_back("set." + std::to_string(i));
+        common.key_origins.push_back(common.origins.back());
+    }
+    checks.push_back(common);
+    for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+        const auto& p = s.parameters[i];
+        const std::string path = "parameters." + std::to_string(i);
+        auto probe = [&](const std::string& value, const std::string& origin) {
+            OverrideCheck c = common;
+            c.overrides.push_back(p.key + "=" + value);
+            c.origins.push_back(origin);
+            c.key_origins.push_back(path + ".key");
+            checks.push_back(std::move(c));
+        };
+        if (!p.values.empty())
+            for (std::size_t v = 0; v < p.values.size(); ++v) probe(p.values[v], path + ".values." + std::to_string(v));
+        else {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.17g", p.min);
+            probe(buf, path + ".min");
+            std::snprintf(buf, sizeof buf, "%.17g", p.max);
+            probe(buf, path + ".max");
+        }
+    }
+    for (const auto& arm : s.arms) {
+        OverrideCheck c = common;
+        for (std::size_t i = 0; i < arm.value.set.size(); ++i) {
+            c.overrides.push_back(arm.value.set[i]);
+            c.origins.push_back("arms." + arm.name + ".set." + std::to_string(i));
+            c.key_origins.push_back(c.origins.back());
+        }
+        checks.push_back(std::move(c));
+    }
+    std::set<std::string> reported;
+    for (const auto& check : checks) {
+        try {
+            models::load_scenario(base, check.overrides);
+        } catch (const sc::ScenarioError& e) {
+            for (const auto& d : e.diagnostics()) {
+                std::string origin = "base";
+                if (d.mark.file == "--set" && d.mark.line >= 1 && static_cast<std::size_t>(d.mark.line) <= check.origins.size()) {
+                    // The mark's column lies in "key=value": within the key, the key is at fault.
+                    const std::size_t k = static_cast<std::size_t>(d.mark.line) - 1;
+                    const std::size_t key_length = check.overrides[k].find('=');
+                    const bool about_key = d.mark.column >= 1 && static_cast<std::size_t>(d.mark.column) <= key_length;
+                    origin = about_key ? check.key_origins[k] : check.origins[k];
+                }
+                const std::string message = "in the base scenario, " + d.key_path + ": " + d.message +
+                                            (d.mark.file == "--set" ? "" : " (" + d.format() + ")");
+                if (reported.insert(origin + message).second) loaded.error(origin, message);
+            }
+        }
+    }
+}
+
+// Cores this process may use: those it is bound to when an MPI launcher bound it, else the
+// machine's cores shared among the ranks on this node.
+int available_cores() {
+    const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    const int bound = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : hardware;
+    if (bound < hardware) return std::max(1, bound);
+    int local_ranks = 1;
+    if (const char* n = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) local_ranks = std::max(1, std::atoi(n));
+    return std::max(1, hardware / local_ranks);
+}
+
+std::string format_seconds(double seconds) {
+    char buf[32];
+    if (seconds < 120) std::snprintf(buf, sizeof buf, "%.1f s", seconds);
+    else std::snprintf(buf, sizeof buf, "%.1f min", seconds / 60);
+    return buf;
+}
+
+// Combines the run files into one file with a `run` dimension.
+void write_combined(const sweep::Plan& plan, const fs::path& out, const std::string& description,
+                    const std::string& command_line) {
+    const fs::path runs_dir = out / "runs";
+    output::Reader first((runs_dir / run_file_name(0)).string());
+    std::vector<output::VariableSpec> inner;
+    for (const auto& name : first.variables()) inner.push_back(first.variable(name));
+
+    output::FileSpec spec;
+    spec.path = out / "sweep.h5";
+    spec.record_axis = "run";
+    spec.time_units = "1";
+    spec.time_long_name = "run of the sweep";
+    spec.flush_every_steps = 16;
+    output::LabelledAxis time;
+    time.name = "time";
+    time.long_name = "time since the start of the simulation";
+    time.values = first.times();
+    const auto attributes = first.global_attributes();
+    time.units = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
+    spec.axes.push_back(time);
+    for (const char* name : {"city", "field", "origin", "destination"}) {
+        output::LabelledAxis axis;
+        axis.name = name;
+        axis.labels = first.labels(name);
+        axis.long_name = name;
+        spec.axes.push_back(axis);
+    }
+    output::LabelledAxis arm_axis;
+    arm_axis.name = "arm_name";
+    arm_axis.long_name = "names of the arms, indexed by arm";
+    arm_axis.labels = plan.arm_names;
+    spec.axes.push_back(arm_axis);
+
+    std::string coordinates = "point replicate arm stream_run";
+    for (const auto& d : plan.dimensions) coordinates += " " + d.key;
+    auto coordinate = [&](const std::string& name, output::DType type, const std::string& long_name) {
+        spec.variables.push_back({name, {"run"}, type, "1", long_name, "", ""});
+    };
+    coordinate("point", output::DType::Int64, "design point");
+    coordinate("replicate", output::DType::Int64, "replicate at the point");
+    coordinate("arm", output::DType::Int64, "arm (index into arm_name)");
+    coordinate("stream_run", output::DType::Int64, "the run number of the random streams (point x replicates + replicate)");
+    for (const auto& d : plan.dimensions)
+        spec.variables.push_back({d.key, {"run"}, output::DType::Float64, "1", "varied parameter " + d.key,
+                                  "NaN where the value is not a number", ""});
+    for (auto v : inner) {
+        v.dims.insert(v.dims.begin(), "run");
+        v.coordinates = coordinates;
+        spec.variables.push_back(v);
+    }
+    spec.global_attributes = {{"title", "citysim sweep"}, {"description", description}};
+    for (const char* key : {"citysim_version", "git_commit", "step_unit"})
+        if (attributes.count(key)) spec.global_attributes[key] = attributes.at(key);
+    const auto numeric = first.global_numeric_attributes();
+    spec.global_numeric_attributes = {{"runs", static_cast<double>(plan.runs.size())},
+                                      {"points", static_cast<double>(plan.points())},
+                                      {"arms", static_cast<double>(plan.arm_names.size())}};
+    if (numeric.count("persons_per_agent")) spec.global_numeric_attributes["persons_per_agent"] = numeric.at("persons_per_agent");
+    spec.provenance_attributes = {{"command_line", command_line}};
+    spec.provenance_texts = {{"sweep_resolved", read_text_file((out / "sweep.yaml").string())}};
+
+    output::Recorder recorder(spec);
+    for (const auto& run : plan.runs) {
+        output::Reader reader((runs_dir / run_file_name(run.index)).string());
+        recorder.begin_record(static_cast<std::int64_t>(run.index));
+        const std::vector<std::int64_t> ids = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
+                                               static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
+        const char* names[] = {"point", "replicate", "arm", "stream_run"};
+        for (std::size_t k = 0; k < 4; ++k) recorder.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
+        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+            const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
+            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+        }
+        const auto times = reader.times();
+        if (times.size() != time.values.size())
+            throw std::runtime_error("run " + std::to_string(run.index) + " has " + std::to_string(times.size()) +
+                                     " records, the first run " + std::to_string(time.values.size()));
+        for (const auto& v : inner) {
+            std::vector<double> values;
+            if (!v.dims.empty() && v.dims.front() == "time") {
+                for (std::size_t t = 0; t < times.size(); ++t) {
+                    const auto record = reader.read_record(v.name, t);
+                    values.insert(values.end(), record.begin(), record.end());
+                }
+            } else {
+                values = reader.read_static(v.name);
+            }
+            if (v.dtype == output::DType::Int64) {
+                std::vector<std::int64_t> counts(values.begin(), values.end());
+                recorder.put(v.name, counts);
+            } else {
+                recorder.put(v.name, values);
+            }
+        }
+        recorder.end_record();
+    }
+    recorder.finish();
+}
+
+// Per point and arm: statistics of the final record across replicates, and paired differences.
+void write_summary(const sweep::Plan& plan, std::size_t replicates, const fs::path& out, const std::string& command_line) {
+    const fs::path runs_dir = out / "runs";
+    output::Reader first((runs_dir / run_file_name(0)).string());
+    const std::size_t arms = plan.arm_names.size();
+    std::vector<output::VariableSpec> series;
+    for (const auto& name : first.variables()) {
+        auto v = first.variable(name);
+        if (!v.dims.empty() && v.dims.front() == "time") series.push_back(v);
+    }
+
+    output::FileSpec spec;
+    spec.path = out / "summary.h5";
+    spec.record_axis = "point";
+    spec.time_units = "1";
+    spec.time_long_name = "design point";
+    spec.flush_every_steps = 16;
+    output::LabelledAxis arm_axis;
+    arm_axis.name = "arm";
+    arm_axis.long_name = "arm";
+    arm_axis.labels = plan.arm_names;
+    spec.axes.push_back(arm_axis);
+    for (const char* name : {"city", "field", "origin", "destination"}) {
+        output::LabelledAxis axis;
+        axis.name = name;
+        axis.long_name = name;
+        axis.labels = first.labels(name);
+        spec.axes.push_back(axis);
+    }
+    std::string coordinates;
+    for (const auto& d : plan.dimensions) {
+        spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
+                                  "NaN where the value is not a number", ""});
+        coordinates += (coordinates.empty() ? "" : " ") + d.key;
+    }
+    const std::vector<std::pair<std::string, std::string>> statistics = {
+        {"mean", "mean across replicates"},
+        {"sd", "standard deviation across replicates"},
+        {"low95", "2.5% quantile across replicates"},
+        {"high95", "97.5% quantile across replicates"},
+        {"diff_mean", "mean paired difference from the first arm (same point and replicate)"},
+        {"diff_low95", "lower end of the 95% confidence interval of the paired difference (Student t)"},
+        {"diff_high95", "upper end of the 95% confidence interval of the paired difference (Student t)"}};
+    for (const auto& v : series)
+        for (const auto& [suffix, meaning] : statistics) {
+            std::vector<std::string> dims = {"point", "arm"};
+            dims.insert(dims.end(), v.dims.begin() + 1, v.dims.end());
+            spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
+                                      v.long_name + ": " + meaning + ", at the last step", "", coordinates});
+        }
+    spec.global_attributes = {{"title", "citysim sweep summary"}};
+    spec.global_numeric_attributes = {{"replicates", static_cast<double>(replicates)}};
+    spec.provenance_attributes = {{"command_line", command_line}};
+
+    output::Recorder recorder(spec);
+    for (std::size_t p = 0; p < plan.points(); ++p) {
+        recorder.begin_record(static_cast<std::int64_t>(p));
+        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
+            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+        }
+        // finals[arm][replicate][variable] = the last record's values
+        std::vector<std::vector<std::vector<std::vector<double>>>> finals(
+            arms, std::vector<std::vector<std::vector<double>>>(replicates));
+        for (std::size_t q = 0; q < replicates; ++q)
+            for (std::size_t a = 0; a < arms; ++a) {
+                const std::size_t index = (p * replicates + q) * arms + a;
+                output::Reader reader((runs_dir / run_file_name(index)).string());
+                const std::size_t last = reader.times().size() - 1;
+                for (const auto& v : series) finals[a][q].push_back(reader.read_record(v.name, last));
+            }
+        for (std::size_t k = 0; k < series.size(); ++k) {
+            const std::size_t width = finals[0][0][k].size();
+            std::vector<std::vector<double>> stats(statistics.size(), std::vector<double>(arms * width));
+            std::vector<double> sample(replicates), difference(replicates);
+            for (std::size_t a = 0; a < arms; ++a)
+                for (std::size_t i = 0; i < width; ++i) {
+                    for (std::size_t q = 0; q < replicates; ++q) {
+                        sample[q] = finals[a][q][k][i];
+                        difference[q] = finals[a][q][k][i] - finals[0][q][k][i];
+                    }
+                    const auto s = sweep::summarize(sample);
+                    const auto m = sweep::mean_interval(difference);
+                    const double values[] = {s.mean, s.sd, s.low95, s.high95, m.mean, m.low95, m.high95};
+                    for (std::size_t j = 0; j < statistics.size(); ++j) stats[j][a * width + i] = values[j];
+                }
+            for (std::size_t j = 0; j < statistics.size(); ++j)
+                recorder.put(series[k].name + "_" + statistics[j].first, stats[j]);
+        }
+        recorder.end_record();
+    }
+    recorder.finish();
+}
+
+}  // namespace
+
+int sweep_command(const SweepOptions& options) {
+    const int rank = sweep::process_rank();
+    const bool speaker = rank == 0;  // only rank 0 prints and writes shared files
+    const fs::path sweep_file = options.sweep_file;
+
+    sc::Loaded<sweep::SweepSpec> loaded;
+    try {
+        loaded = sc::load_file(sweep::sweep_schema(), sweep_file);
+        sweep::check_sweep(loaded, sweep_file);
+        if (loaded.diagnostics.empty())
+            check_overrides_against_base(loaded, sweep_file.parent_path() / loaded.value.base);
+        loaded.throw_if_errors();
+    } catch (const sc::ScenarioError& e) {
+        if (speaker)
+            std::cerr << e.what() << "\n" << e.diagnostics().size() << " error"
+                      << (e.diagnostics().size() == 1 ? "" : "s") << "; nothing was run.\n";
+        return exit_codes::invalid_scenario;
+    }
+    const auto& spec = loaded.value;
+
+    sweep::Plan plan;
+    try {
+        plan = sweep::make_plan(spec, sweep_file);
+    } catch (const std::invalid_argument& e) {
+        if (speaker) std::cerr << sweep_file.string() << ": error: design: " << e.what() << "\n";
+        return exit_codes::invalid_scenario;
+    }
+
+    // Every run's scenario must be valid before anything runs, so a sweep never fails half-way on input.
+    const std::string base_text = read_text_file(plan.base_scenario.string());
+    for (const auto& run : plan.runs) {
+        try {
+            models::load_scenario(plan.base_scenario, run.overrides);
+        } catch (const sc::ScenarioError& e) {
+            if (speaker)
+                std::cerr << sweep_file.string() << ": error: run " << run.index << " (point " << run.point
+                          << ") is not a valid scenario:\n"
+                          << e.what() << "\n";
+            return exit_codes::invalid_scenario;
+        }
+    }
+
+    const int threads = options.threads;
+    const int available = available_cores();
+    const int jobs = options.jobs.value_or(std::max(1, available / threads));
+    if (jobs * threads > available) {
+        if (speaker)
+            std::cerr << "citysim: --jobs " << jobs << " x --threads " << threads << " = " << jobs * threads
+                      << " exceeds the " << available << " cores available to this process; lower one of them\n";
+        return exit_codes::usage;
+    }
+
+    const fs::path out = options.output;
+    const fs::path runs_dir = out / "runs";
+    const std::string resolved = "# citysim sweep " + sweep_file.string() + ": " + std::to_string(plan.runs.size()) +
+                                 " runs\n" + loaded.resolved_yaml + "\n# base scenario (" +
+                                 plan.base_scenario.string() + "):\n# " + std::to_string(std::hash<std::string>{}(base_text)) + "\n";
+    int setup_status = exit_codes::ok;
+    if (speaker) {
+        fs::create_directories(runs_dir);
+        const fs::path manifest = out / "sweep.yaml";
+        if (fs::exists(manifest)) {
+            if (read_text_file(manifest.string()) != resolved) {
+                std::cerr << "citysim: " << out.string()
+                          << " holds the runs of a different sweep (its sweep.yaml differs); choose another -o or "
+                             "delete it\n";
+                setup_status = exit_codes::usage;
+            }
+        } else {
+            std::ofstream(manifest) << resolved;
+        }
+    }
+    sweep::barrier();
+    if (!speaker && !fs::exists(out / "sweep.yaml")) setup_status = exit_codes::usage;
+    if (setup_status != exit_codes::ok) return setup_status;
+
+    std::vector<std::size_t> pending;
+    for (const auto& run : plan.runs)
+        if (!fs::exists(runs_dir / run_file_name(run.index))) pending.push_back(run.index);
+    const std::size_t already = plan.runs.size() - pending.size();
+    if (speaker && !options.quiet)
+        std::cerr << "sweep: " << plan.runs.size() << " runs (" << plan.points() << " points x " << spec.replicates
+                  << " replicates x " << plan.arm_names.size() << " arms)"
+                  << (already ? ", " + std::to_string(already) + " already done" : "") << "; " << jobs
+                  << " at a time x " << threads << " thread(s)" << (sweep::process_count() > 1 ? " per rank, " +
+                  std::to_string(sweep::process_count()) + " ranks" : "") << "\n";
+
+    StopSignals stop;
+    const auto start = std::chrono::steady_clock::now();
+    const bool terminal = isatty(STDERR_FILENO) == 1;
+    auto last_print = start;
+    sweep::DispatchOptions dispatch_options;
+    dispatch_options.jobs = jobs;
+    dispatch_options.progress = [&](std::size_t done, std::size_t total) {
+        if (options.quiet || !speaker) return;
+        const auto now = std::chrono::steady_clock::now();
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        if (done != total && std::chrono::duration<double>(now - last_print).count() < (terminal ? 0.2 : 10.0)) return;
+        last_print = now;
+        const double left = done ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
+        std::fprintf(stderr, terminal ? "\rsweep: %zu/%zu runs done, %s left   " : "sweep: %zu/%zu runs done, %s left\n",
+                     done, total, format_seconds(left).c_str());
+        if (terminal && done == total) std::fputc('\n', stderr);
+    };
+    tbb::task_arena arena(threads);
+    try {
+        sweep::dispatch(pending, dispatch_options, [&](std::size_t index) {
+            if (stop.received()) throw std::runtime_error("interrupted");
+            const auto& run = plan.runs[index];
+            const auto scenario = models::load_scenario(plan.base_scenario, run.overrides);
+            RunRequest request;
+            request.scenario = &scenario;
+            request.scenario_file = plan.base_scenario.string();
+            request.scenario_text = base_text;
+            request.output_path = (runs_dir / run_file_name(index)).string();
+            request.command_line = options.command_line + "  # run " + std::to_string(index);
+            request.final_record_only = spec.keep == "final";
+            request.extra_attributes = {{"sweep_arm", plan.arm_names[run.arm]}};
+            request.extra_numeric_attributes = {{"sweep_run", static_cast<double>(index)},
+                                                {"sweep_point", static_cast<double>(run.point)},
+                                                {"sweep_replicate", static_cast<double>(run.replicate)}};
+            request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
+            request.stop_signal = [&] { return stop.received(); };
+            RunOutcome outcome;
+            arena.execute([&] { outcome = execute_run(request); });
+            if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
+        });
+    } catch (const std::exception& e) {
+        std::size_t done = 0;
+        for (const auto& run : plan.runs) done += fs::exists(runs_dir / run_file_name(run.index)) ? 1 : 0;
+        if (speaker)
+            std::cerr << "\ncitysim: sweep stopped: " << e.what() << "\n"
+                      << done << " of " << plan.runs.size()
+                      << " runs are complete; run the same command again to do the rest\n";
+        return stop.received() ? exit_codes::interrupted : exit_codes::failure;
+    }
+
+    if (!speaker) return exit_codes::ok;
+    try {
+        write_combined(plan, out, spec.description, options.command_line);
+        write_summary(plan, static_cast<std::size_t>(spec.replicates), out, options.command_line);
+    } catch (const std::exception& e) {
+        std::cerr << "citysim: combining the runs failed: " << e.what() << "\n";
+        return exit_codes::failure;
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() << " run now, in "
+              << format_seconds(elapsed) << ")\n"
+              << "runs:    " << (out / "sweep.h5").string() << "\n"
+              << "summary: " << (out / "summary.h5").string() << "\n";
+    return exit_codes::ok;
+}
+
+}  // namespace citysim::cli
