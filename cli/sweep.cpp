@@ -31,6 +31,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 namespace citysim::cli {
 
@@ -53,11 +54,13 @@ struct OverrideCheck {
     std::vector<std::string> key_origins;  // ... and of its key (the same for `set` entries)
 };
 
+// Checks each override the sweep would make (skipping those already in error in the sweep file).
 void check_overrides_against_base(sc::Loaded<sweep::SweepSpec>& loaded, const fs::path& base) {
     const auto& s = loaded.value;
+    const auto& source = loaded.source;
     std::vector<OverrideCheck> checks;
     OverrideCheck common;
-    for (std::size_t i = 0; i < s.set.size(); ++i) {
+    for (std::size_t i = 0; i < s.set.size() && !source.has_errors_under("set"); ++i) {
         common.overrides.push_back(s.set[i]);
         common.origins.push_back("set." + std::to_string(i));
         common.key_origins.push_back(common.origins.back());
@@ -66,6 +69,7 @@ void check_overrides_against_base(sc::Loaded<sweep::SweepSpec>& loaded, const fs
     for (std::size_t i = 0; i < s.parameters.size(); ++i) {
         const auto& p = s.parameters[i];
         const std::string path = "parameters." + std::to_string(i);
+        if (source.has_errors_under(path)) continue;
         auto probe = [&](const std::string& value, const std::string& origin) {
             OverrideCheck c = common;
             c.overrides.push_back(p.key + "=" + value);
@@ -84,6 +88,7 @@ void check_overrides_against_base(sc::Loaded<sweep::SweepSpec>& loaded, const fs
         }
     }
     for (const auto& arm : s.arms) {
+        if (source.has_errors_under("arms." + arm.name)) continue;
         OverrideCheck c = common;
         for (std::size_t i = 0; i < arm.value.set.size(); ++i) {
             c.overrides.push_back(arm.value.set[i]);
@@ -339,8 +344,11 @@ int sweep_command(const SweepOptions& options) {
     try {
         loaded = sc::load_file(sweep::sweep_schema(), sweep_file);
         sweep::check_sweep(loaded, sweep_file);
-        if (loaded.diagnostics.empty())
+        if (!loaded.source.has_errors_under("base"))
             check_overrides_against_base(loaded, sweep_file.parent_path() / loaded.value.base);
+        std::stable_sort(loaded.diagnostics.begin(), loaded.diagnostics.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
+        });
         loaded.throw_if_errors();
     } catch (const sc::ScenarioError& e) {
         if (speaker)

@@ -47,8 +47,7 @@ std::vector<std::int64_t> starting_talent_counts(const Scenario& scenario) {
 }
 
 CityModel::CityModel(const Scenario& scenario)
-    : scenario_(scenario),
-      network_(build_network(scenario)),
+    : network_(build_network(scenario)),
       years_per_step_(engine::years_per_step(scenario.simulation.step_unit)),
       streams_{static_cast<std::uint64_t>(scenario.simulation.seed), static_cast<std::uint32_t>(scenario.simulation.run), 0},
       labour_market_(scenario.mechanisms.labour_market,

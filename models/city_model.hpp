@@ -38,7 +38,6 @@ public:
     const Counters& counters() const { return counters_; }
 
 private:
-    Scenario scenario_;
     engine::CityNetwork network_;
     CityState state_;
     double years_per_step_;

@@ -1,0 +1,32 @@
+"""Command line of the analysis package: `python3 -m analysis report PATH -o report.html`."""
+import argparse
+import sys
+
+from analysis.load import IncompleteOutputError
+from analysis.report import write_report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m analysis",
+                                     description="Analyse citysim output files (runs and sweeps).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    report = commands.add_parser("report", help="write a self-contained HTML report of a run or sweep",
+                                 description="Write one self-contained HTML file (figures embedded) with the "
+                                             "provenance, a per-city table and the figures of a run or sweep.")
+    report.add_argument("path", metavar="PATH", help="a run file (.h5), a sweep directory, or its sweep.h5")
+    report.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
+    report.add_argument("--title", help="title of the report (default: from the file name)")
+    report.add_argument("--allow-incomplete", action="store_true",
+                        help="report on a file whose run did not finish (its status is not 'complete')")
+    args = parser.parse_args(argv)
+    try:
+        count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete)
+    except (IncompleteOutputError, FileNotFoundError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"report: {args.output} ({count} figures)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

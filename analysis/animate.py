@@ -1,0 +1,111 @@
+"""Animate one run: talent moving between cities over time, written as a GIF.
+
+Cities are circles placed by their travel times (classical multidimensional scaling of
+`travel_hours`), with area proportional to the talent living there (persons). Arrows show the
+migration flows since the previous frame, their width by the number of persons moving. When the file
+has a `startups` variable, each city is labelled with its count. Runs longer than MAX_FRAMES steps are
+subsampled, the arrows then summing the flows of the steps between frames.
+
+    python3 -m analysis.animate out/teach.h5 -o out/teach.gif
+"""
+import argparse
+import os
+
+import numpy as np
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyArrowPatch
+
+from .load import open_run, persons
+
+MAX_FRAMES = 120
+LARGEST_RADIUS = 0.3   # of the shortest distance between two cities
+WIDEST_ARROW = 12.0    # points
+
+
+def ring_layout(count):
+    """Positions (COUNT x 2) on a unit circle in scenario order, the first city on the left."""
+    angle = np.pi - 2 * np.pi * np.arange(count) / count
+    return np.stack([np.cos(angle), np.sin(angle)], axis=1)
+
+
+def frame_steps(steps):
+    """The time indices shown and the step count each covers: every step (0 included) when that is at
+    most MAX_FRAMES frames, else every stride-th step back from the last."""
+    if steps + 1 <= MAX_FRAMES:
+        return np.arange(steps + 1), 1
+    stride = int(np.ceil(steps / MAX_FRAMES))
+    return np.arange(steps, 0, -stride)[::-1], stride
+
+
+def animate_run(path, out_gif, fps=8):
+    """Write the animation of the run file PATH to OUT_GIF; returns OUT_GIF."""
+    ds = open_run(path)
+    talent = persons(ds, "talent").sum("field").values                           # (time, city)
+    cities = [str(name) for name in ds["city"].values]
+    shown = frame_steps(len(ds["time"]) - 1)
+    flows = np.zeros((len(shown), len(cities), len(cities)))
+    if "migration" in ds:
+        cumulative = np.cumsum(persons(ds, "migration").values, axis=0)         # (time, origin, destination)
+        flows[1:] = np.diff(cumulative[shown], axis=0)
+    startups = (ds["startups"].sum([d for d in ds["startups"].dims if d not in ("time", "city")])
+                .transpose("time", "city").values if "startups" in ds else None)
+    step_unit = ds.attrs.get("step_unit", "step")
+    positions = city_layout(ds["travel_hours"].values if "travel_hours" in ds else None, len(cities))
+
+    gaps = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
+    shortest = gaps[~np.eye(len(cities), dtype=bool)].min() if len(cities) > 1 else 1.0
+    radius_scale = LARGEST_RADIUS * shortest / np.sqrt(talent.max())
+    largest_flow = max(flows.max(), 1.0)
+
+    figure = Figure(figsize=(6, 5), dpi=80)
+    axes = figure.add_axes([0.02, 0.02, 0.96, 0.86])
+    axes.set_aspect("equal")
+    axes.axis("off")
+    margin = LARGEST_RADIUS * shortest + 0.15
+    axes.set_xlim(positions[:, 0].min() - margin, positions[:, 0].max() + margin)
+    axes.set_ylim(positions[:, 1].min() - margin, positions[:, 1].max() + margin)
+    circles = [axes.add_patch(Circle(xy, 0, color=f"C{index}", alpha=0.6)) for index, xy in enumerate(positions)]
+    labels = [axes.text(x, y, "", ha="center", va="center", fontsize=8) for x, y in positions]
+    title = figure.suptitle("")
+    arrows = []
+
+    def draw(frame):
+        step = shown[frame]
+        for index, circle in enumerate(circles):
+            circle.set_radius(radius_scale * np.sqrt(talent[step, index]))
+            firms = f"\n{startups[step, index]:,.0f} startups" if startups is not None else ""
+            labels[index].set_text(f"{cities[index]}\n{talent[step, index]:,.0f}{firms}")
+        for arrow in arrows:
+            arrow.remove()
+        arrows.clear()
+        for origin, destination in zip(*np.nonzero(flows[frame])):
+            start, end = positions[origin], positions[destination]
+            # Opposite flows bow to opposite sides, so both stay visible.
+            arrow = FancyArrowPatch(start, end, connectionstyle="arc3,rad=0.2", arrowstyle="-|>", mutation_scale=15,
+                                    linewidth=1 + WIDEST_ARROW * flows[frame, origin, destination] / largest_flow,
+                                    color="black", alpha=0.5, shrinkA=12, shrinkB=12)
+            arrows.append(axes.add_patch(arrow))
+        moved = flows[frame].sum()
+        steps = f" in {step_unit}s {shown[frame - 1] + 1}-{step}" if frame and step - shown[frame - 1] > 1 else ""
+        title.set_text(f"{step_unit} {step}: {moved:,.0f} talent moved{steps}\ncircle area = talent (persons)")
+        return [*circles, *labels, *arrows, title]
+
+    animation = FuncAnimation(figure, draw, frames=len(shown), blit=False)
+    animation.save(out_gif, writer=PillowWriter(fps=fps))
+    ds.close()
+    return out_gif
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m analysis.animate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", help="a run's HDF5 file")
+    parser.add_argument("-o", "--output", help="the GIF to write (default: the run file's name with .gif)")
+    parser.add_argument("--fps", type=int, default=8, help="frames per second (default 8)")
+    args = parser.parse_args(argv)
+    output = args.output or os.path.splitext(args.run)[0] + ".gif"
+    print(animate_run(args.run, output, fps=args.fps))
+
+
+if __name__ == "__main__":
+    main()

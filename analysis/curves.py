@@ -1,0 +1,90 @@
+"""Response curves: how one output of a sweep moves with each varied parameter.
+
+One panel per varied parameter, one line per city (or only the given city), the output taken at the
+last step, in persons when it counts agents.
+
+- Grid designs (the points are every combination of the parameters' values): at each value of the
+  parameter, the mean over the points sharing it is taken per replicate; the line is the mean of those
+  replicate means and the band its 95% Student-t interval (no band with one replicate).
+- Other designs (random, Latin hypercube, Saltelli): each point's mean over replicates as a dot, and
+  as a line the mean of the dots in bins holding equal numbers of points along the parameter.
+
+    from analysis.curves import response_curves
+    response_curves("out/china-grid", var="talent").savefig("curves.png")
+"""
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+from scipy import stats
+
+from .load import open_sweep
+from .sensitivity import run_outcome, select_arm, varied_parameters
+
+POINTS_PER_BIN = 5
+MAX_BINS = 10
+
+
+def is_grid(points):
+    """Whether the points (a table with one row per point, one column per parameter) are the full
+    product of each parameter's distinct values."""
+    return int(np.prod(points.nunique().to_numpy())) == len(points)
+
+
+def grid_curve(runs, parameter, cities):
+    """Per value of PARAMETER: the mean over replicates of the per-replicate means, and its 95% interval."""
+    per_replicate = runs.groupby([parameter, "replicate"])[cities].mean().groupby(level=parameter)
+    centre, spread, count = per_replicate.mean(), per_replicate.std(), per_replicate.size()
+    half_width = spread.mul(stats.t.ppf(0.975, np.maximum(count - 1, 1)) / np.sqrt(count), axis=0)
+    return centre, ((centre - half_width, centre + half_width) if count.min() > 1 else None)
+
+
+def binned_curve(point_table, parameter, cities):
+    """Mean of the points' outputs and parameter values in bins with equal numbers of points."""
+    bins = max(1, min(MAX_BINS, len(point_table) // POINTS_PER_BIN))
+    groups = point_table.groupby(pd.qcut(point_table[parameter], bins, duplicates="drop"), observed=True)
+    return groups[cities].mean().set_index(groups[parameter].mean())
+
+
+def response_curves(sweep, var="talent", city=None, arm=0):
+    """A figure with one panel per varied parameter: VAR at the last step against the parameter's value.
+
+    SWEEP is a sweep directory, its sweep.h5, or the Dataset open_sweep returns; CITY limits the lines
+    to one city; ARM (name or index) picks the arm of a sweep with several.
+    """
+    ds = select_arm(sweep if isinstance(sweep, xr.Dataset) else open_sweep(sweep), arm)
+    parameters = varied_parameters(ds)
+    if not parameters:
+        raise ValueError("the sweep varies no parameters: there is no response curve to draw")
+    outcome = run_outcome(ds, var, sum_cities=False)
+    if "city" not in outcome.dims:
+        raise ValueError(f"{var} has no city dimension: response curves are drawn per city")
+    cities = [city] if city is not None else [str(name) for name in outcome["city"].values]
+    runs = pd.DataFrame(outcome.sel(city=cities).values, columns=cities)
+    for name in ("point", "replicate", *parameters):
+        runs[name] = ds[name].values
+    point_table = runs.groupby("point").mean()
+    grid = is_grid(point_table[parameters])
+    unit = "persons" if outcome.attrs.get("units") == "persons" else outcome.attrs.get("units", "")
+
+    figure = Figure(figsize=(4.2 * len(parameters), 3.6), layout="constrained")
+    panels = figure.subplots(1, len(parameters), squeeze=False)[0]
+    colours = {name: f"C{index}" for index, name in enumerate(cities)}
+    for axes, parameter in zip(panels, parameters):
+        if grid:
+            centre, band = grid_curve(runs, parameter, cities)
+            for name in cities:
+                axes.plot(centre.index, centre[name], "o-", color=colours[name], label=name)
+                if band is not None:
+                    axes.fill_between(centre.index, band[0][name], band[1][name], color=colours[name], alpha=0.2)
+        else:
+            binned = binned_curve(point_table, parameter, cities)
+            for name in cities:
+                axes.scatter(point_table[parameter], point_table[name], s=10, color=colours[name], alpha=0.4)
+                axes.plot(binned.index, binned[name], "-", color=colours[name], label=name)
+        axes.set_xlabel(parameter)
+        axes.set_ylabel(f"{var} at step {int(ds['time'].values[-1])} ({unit})")
+    panels[0].legend(fontsize="small")
+    figure.suptitle(("grid: replicate means, 95% bands" if grid else "points and binned means")
+                    + f" ({len(point_table)} points)")
+    return figure

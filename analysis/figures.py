@@ -1,0 +1,229 @@
+"""Figures of a citysim run or sweep: per-city time series, the migration network, policy differences.
+
+Each function returns a matplotlib Figure built without pyplot (so nothing is shown and no global figure
+state is kept; it renders with the Agg canvas, e.g. `fig.savefig("x.png")`). Counts of agents are
+plotted in persons. A sweep (a Dataset with a `run` dimension, from `load.open_sweep`) is summarised
+across its runs.
+"""
+import numpy as np
+import pandas as pd
+import scipy.stats
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+from analysis.load import arm_names, is_agent_count, persons
+
+# Per-city time series the report plots, in this order, when the file has them. The last five come with
+# the founders-and-firms model.
+SERIES_VARIABLES = ("talent", "residents", "rent", "home_price", "mean_wage", "housing_stock",
+                    "founders", "startups", "births", "deaths", "breakthroughs")
+ARM_LINE_STYLES = ("-", "--", ":", "-.")
+BAND_QUANTILES = (0.025, 0.975)
+
+
+def is_sweep_dataset(ds):
+    return "run" in ds.dims
+
+
+def plottable_series(ds):
+    """The SERIES_VARIABLES that this dataset has, per city and over time."""
+    return [var for var in SERIES_VARIABLES
+            if var in ds.data_vars and {"time", "city"} <= set(ds[var].dims)]
+
+
+def per_city(ds, var):
+    """VAR with the `field` dimension reduced: counts summed (in persons), other quantities averaged.
+
+    An average over fields is weighted by talent where the file has it (a mean wage is then the mean
+    over all talent in the city), else the plain mean over the fields that have a value.
+    """
+    if var not in ds.data_vars:
+        raise KeyError(f"the file has no variable {var!r} (it has: {', '.join(ds.data_vars)})")
+    values = persons(ds, var)
+    if "field" not in values.dims:
+        return values
+    if is_agent_count(ds[var]):
+        reduced = values.sum("field")
+    elif "talent" in ds.data_vars and ds["talent"].dims == ds[var].dims:
+        weights = ds["talent"].where(values.notnull(), 0)
+        reduced = (values * weights).sum("field") / weights.sum("field")
+        reduced = reduced.where(weights.sum("field") > 0, values.mean("field", skipna=True))
+    else:
+        reduced = values.mean("field", skipna=True)
+    reduced.attrs = values.attrs
+    return reduced
+
+
+def _label(da, var):
+    units = da.attrs.get("units", "")
+    name = da.attrs.get("long_name", var)
+    return f"{name} ({units})" if units and units != "1" else name
+
+
+def _time_label(ds):
+    return f"time ({ds['time'].attrs.get('units', 'step')}s since start)"
+
+
+def _city_colour(index):
+    return f"C{index % 10}"
+
+
+def city_series(ds, var):
+    """One line per city of VAR over time; for a sweep, the mean across runs with a 95% band per arm."""
+    values = per_city(ds, var)
+    if "city" not in values.dims:
+        raise ValueError(f"{var!r} is not a per-city variable (dimensions {values.dims})")
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = figure.add_subplot()
+    times = ds["time"].values
+    cities = [str(city) for city in ds["city"].values]
+    if is_sweep_dataset(ds):
+        arms = arm_names(ds)
+        for arm_index, arm in enumerate(arms):
+            runs = values.isel(run=np.flatnonzero(ds["arm"].values == arm_index))
+            if runs.sizes["run"] == 0:
+                continue
+            mean = runs.mean("run")
+            band = runs.quantile(list(BAND_QUANTILES), dim="run")
+            for city_index, city in enumerate(cities):
+                label = city if len(arms) == 1 else f"{city} ({arm})"
+                style = dict(color=_city_colour(city_index), linestyle=ARM_LINE_STYLES[arm_index % len(ARM_LINE_STYLES)])
+                ax.plot(times, mean.sel(city=city).values, label=label, **style)
+                ax.fill_between(times, band.sel(city=city, quantile=BAND_QUANTILES[0]).values,
+                                band.sel(city=city, quantile=BAND_QUANTILES[1]).values,
+                                color=style["color"], alpha=0.15, linewidth=0)
+        runs_per_arm = values.sizes["run"] // len(arms)
+        ax.set_title(f"{_label(values, var)}\nmean and 95% band across {runs_per_arm} runs"
+                     + (" per arm" if len(arms) > 1 else ""), fontsize="medium")
+    else:
+        for city_index, city in enumerate(cities):
+            ax.plot(times, values.sel(city=city).values, label=city, color=_city_colour(city_index))
+        ax.set_title(_label(values, var))
+    ax.set_xlabel(_time_label(ds))
+    ax.set_ylabel(values.attrs.get("units", "") if values.attrs.get("units", "1") != "1" else var)
+    ax.legend(fontsize="small", ncols=2 if len(ax.get_lines()) > 6 else 1)
+    ax.grid(alpha=0.3)
+    return figure
+
+
+def _reference_runs(ds):
+    """A sweep's runs of its first arm (a run file as it is), and a phrase saying what they are."""
+    if not is_sweep_dataset(ds):
+        return ds, "over the run"
+    reference = ds.isel(run=np.flatnonzero(ds["arm"].values == 0))
+    return reference, f"mean over {reference.sizes['run']} runs of arm {arm_names(ds)[0]!r}"
+
+
+def migration_network(ds):
+    """Cities on a circle; edges as wide as the total flow between two cities, arrows the net direction.
+
+    Node areas are proportional to the final talent. For a sweep, the runs of the first arm are averaged.
+    """
+    if "migration" not in ds.data_vars:
+        raise KeyError("the file has no variable 'migration' (output.record left it out)")
+    runs, what = _reference_runs(ds)
+    flows = persons(runs, "migration").sum("time")
+    talent = per_city(runs, "talent").isel(time=-1) if "talent" in runs.data_vars else None
+    if "run" in flows.dims:
+        flows = flows.mean("run")
+        talent = talent.mean("run") if talent is not None else None
+    cities = [str(city) for city in ds["city"].values]
+    origin_to_destination = flows.sel(origin=cities, destination=cities).values.astype(float)
+
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(cities)) / len(cities)
+    radius = 0.0 if len(cities) == 1 else 1.0
+    positions = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
+    final_talent = talent.sel(city=cities).values if talent is not None else np.ones(len(cities))
+    largest_talent = np.nanmax(final_talent) if np.nanmax(final_talent) > 0 else 1.0
+    marker_areas = 200 + 2300 * final_talent / largest_talent
+
+    figure = Figure(figsize=(7, 7), layout="constrained")
+    ax = figure.add_subplot()
+    gross = origin_to_destination + origin_to_destination.T
+    largest_gross = gross.max() if gross.size and gross.max() > 0 else 1.0
+    for i in range(len(cities)):
+        for j in range(i + 1, len(cities)):
+            if gross[i, j] <= 0:
+                continue
+            net = origin_to_destination[i, j] - origin_to_destination[j, i]
+            source, target = (i, j) if net >= 0 else (j, i)
+            line_width = 0.5 + 10 * gross[i, j] / largest_gross
+            arrow = FancyArrowPatch(positions[source], positions[target], arrowstyle="-|>",
+                                    mutation_scale=12 + 3 * line_width, linewidth=line_width, color="0.35", alpha=0.6,
+                                    shrinkA=np.sqrt(marker_areas[source]) / 2 + 2,
+                                    shrinkB=np.sqrt(marker_areas[target]) / 2 + 2)
+            ax.add_patch(arrow)
+    ax.scatter(positions[:, 0], positions[:, 1], s=marker_areas, c=[_city_colour(k) for k in range(len(cities))],
+               zorder=3, edgecolors="white")
+    for (x, y), city, persons_there, area in zip(positions, cities, final_talent, marker_areas):
+        ax.annotate(f"{city}\n{persons_there:,.0f}" if talent is not None else city, (x, y),
+                    xytext=(0, -np.sqrt(area) / 2 - 3),
+                    textcoords="offset points", ha="center", va="top", fontsize="small", zorder=4)
+    ax.set_xlim(-1.5, 1.5)
+    ax.set_ylim(-1.5, 1.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"Migration {what}: width = total flow between two cities (largest {largest_gross:,.0f} persons),\n"
+                 "arrow = direction of the net flow; node area = final talent (persons)", fontsize="medium")
+    return figure
+
+
+def paired_differences(sweep_ds, var):
+    """Per later arm and city: the mean, 95% CI (Student t) and count of paired differences at the last step.
+
+    A pair is the run of that arm and the run of the first arm at the same point and replicate, which
+    share their random numbers. Returns a DataFrame with columns arm, city, mean, low95, high95, pairs.
+    """
+    arms = arm_names(sweep_ds)
+    if len(arms) < 2:
+        raise ValueError(f"a paired difference needs at least two arms; this sweep has {arms}")
+    final = per_city(sweep_ds, var).isel(time=-1).transpose("run", "city")
+    cities = [str(city) for city in final["city"].values]
+
+    def by_pair(arm_index):
+        runs = final.isel(run=np.flatnonzero(sweep_ds["arm"].values == arm_index))
+        index = pd.MultiIndex.from_arrays([runs["point"].values, runs["replicate"].values], names=["point", "replicate"])
+        return pd.DataFrame(runs.values, index=index, columns=cities)
+
+    reference = by_pair(0)
+    rows = []
+    for arm_index, arm in enumerate(arms[1:], start=1):
+        treated = by_pair(arm_index)
+        shared = treated.index.intersection(reference.index)
+        differences = treated.loc[shared] - reference.loc[shared]
+        for city in cities:
+            sample = differences[city].dropna()
+            mean = sample.mean()
+            half_width = np.nan
+            if len(sample) >= 2:
+                half_width = scipy.stats.t.ppf(0.975, len(sample) - 1) * sample.std(ddof=1) / np.sqrt(len(sample))
+            rows.append(dict(arm=arm, city=city, mean=mean, low95=mean - half_width, high95=mean + half_width,
+                             pairs=len(sample)))
+    return pd.DataFrame(rows)
+
+
+def policy_difference(sweep_ds, var):
+    """Bar chart per city of each arm minus the first arm (paired runs) of VAR at the last step, 95% CI."""
+    differences = paired_differences(sweep_ds, var)
+    arms = arm_names(sweep_ds)
+    cities = list(dict.fromkeys(differences["city"]))
+    treated_arms = arms[1:]
+    width = 0.8 / len(treated_arms)
+    figure = Figure(figsize=(max(7, 1.2 * len(cities) * len(treated_arms) + 2), 4.5), layout="constrained")
+    ax = figure.add_subplot()
+    for k, arm in enumerate(treated_arms):
+        rows = differences[differences["arm"] == arm].set_index("city").loc[cities]
+        x = np.arange(len(cities)) + (k - (len(treated_arms) - 1) / 2) * width
+        error = np.vstack([rows["mean"] - rows["low95"], rows["high95"] - rows["mean"]])
+        ax.bar(x, rows["mean"].values, width=width, yerr=np.nan_to_num(error), capsize=4,
+               label=f"{arm} − {arms[0]} ({rows['pairs'].min()} pairs)", color=f"C{k}")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(np.arange(len(cities)), cities)
+    final_step = int(sweep_ds["time"].values[-1])
+    values = per_city(sweep_ds, var)
+    ax.set_ylabel(f"difference ({values.attrs.get('units', '1')})")
+    ax.set_title(f"{_label(values, var)} at step {final_step}\n"
+                 f"paired difference from arm {arms[0]!r}: mean and 95% CI", fontsize="medium")
+    ax.legend(fontsize="small")
+    ax.grid(axis="y", alpha=0.3)
+    return figure

@@ -1,0 +1,113 @@
+"""Open citysim output files: a run file, a sweep (its directory or sweep.h5), and their provenance.
+
+Every opener refuses a file whose root attribute `status` is not `complete` (a run that failed or was
+interrupted), unless asked to accept it, in which case it warns.
+"""
+import os
+import warnings
+
+import h5py
+import numpy as np
+import xarray as xr
+
+SWEEP_FILE_NAME = "sweep.h5"
+
+
+class IncompleteOutputError(ValueError):
+    """The file was left behind by a run or sweep that did not finish."""
+
+
+def sweep_file_path(path):
+    """The sweep.h5 of a sweep given as its output directory or as the file itself."""
+    return os.path.join(path, SWEEP_FILE_NAME) if os.path.isdir(path) else path
+
+
+def is_sweep(path):
+    """Whether PATH is a sweep (directory or sweep.h5, with a leading `run` dimension) or a run file."""
+    path = sweep_file_path(path)
+    with h5py.File(path, "r") as f:
+        return "run" in f and "arm_name" in f
+
+
+def _decode(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        return [_decode(item) for item in value.tolist()] if value.ndim else _decode(value.item())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _check_complete(ds, path, allow_incomplete):
+    status = ds.attrs.get("status", "<missing>")
+    if status == "complete":
+        return
+    message = (f"{path}: status is {status!r}, not 'complete': the run or sweep that wrote it did not finish, "
+               "so its data stop early or are missing")
+    if not allow_incomplete:
+        ds.close()
+        raise IncompleteOutputError(message + " (pass allow_incomplete=True to read it anyway)")
+    warnings.warn(message, stacklevel=3)
+
+
+def open_run(path, allow_incomplete=False):
+    """One run's file as an xarray Dataset (counts in agents; see `persons`)."""
+    ds = xr.open_dataset(path, engine="h5netcdf")
+    _check_complete(ds, path, allow_incomplete)
+    if "run" in ds.dims:
+        ds.close()
+        raise ValueError(f"{path} is a sweep file (it has a `run` dimension): open it with open_sweep")
+    return ds
+
+
+def open_sweep(path, allow_incomplete=False):
+    """A sweep's combined file (given its directory or sweep.h5) with every run along `run`.
+
+    Adds the coordinate `arm_label` along `run`: the name of each run's arm.
+    """
+    path = sweep_file_path(path)
+    ds = xr.open_dataset(path, engine="h5netcdf")
+    _check_complete(ds, path, allow_incomplete)
+    if "run" not in ds.dims or "arm_name" not in ds.variables:
+        ds.close()
+        raise ValueError(f"{path} is not a sweep file (no `run` dimension and `arm_name` axis): open it with open_run")
+    arm_names = np.asarray(ds["arm_name"].values, dtype=object)
+    labels = arm_names[ds["arm"].values.astype(int)]
+    return ds.assign_coords(arm_label=("run", labels.astype(str)))
+
+
+def is_agent_count(da):
+    """Whether a variable counts agents (its description says so), so that persons = value x persons_per_agent."""
+    return str(da.attrs.get("description", "")).startswith("agents")
+
+
+def persons(ds, var):
+    """Variable VAR in persons when it counts agents; other variables are returned unchanged."""
+    da = ds[var]
+    if not is_agent_count(da):
+        return da
+    converted = da * float(ds.attrs["persons_per_agent"])
+    converted.attrs = {**da.attrs, "units": "persons"}
+    return converted
+
+
+def arm_names(ds):
+    """The names of a sweep's arms, the reference (first) arm first."""
+    return [str(name) for name in ds["arm_name"].values]
+
+
+def provenance(path):
+    """Everything a file says about where it came from, as one flat dict of plain Python values.
+
+    The root attributes, then the attributes and texts (e.g. `scenario_resolved`, `command_line`, and
+    for a sweep `sweep_resolved`) of the group /provenance; a name in both keeps the group's value.
+    """
+    path = sweep_file_path(path)
+    with h5py.File(path, "r") as f:
+        info = {name: _decode(value) for name, value in f.attrs.items()}
+        group = f.get("provenance")
+        if group is not None:
+            info.update({name: _decode(value) for name, value in group.attrs.items()})
+            info.update({name: _decode(group[name][()]) for name in group if isinstance(group[name], h5py.Dataset)})
+    return info
