@@ -21,7 +21,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete)
-    except (IncompleteOutputError, FileNotFoundError, OSError, ValueError) as error:
+    except (IncompleteOutputError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"report: {args.output} ({count} figures)")

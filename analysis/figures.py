@@ -155,16 +155,21 @@ def migration_network(ds):
             ax.add_patch(arrow)
     ax.scatter(positions[:, 0], positions[:, 1], s=marker_areas, c=[_city_colour(k) for k in range(len(cities))],
                zorder=3, edgecolors="white")
-    for (x, y), city, persons_there, area in zip(positions, cities, final_talent, marker_areas):
-        ax.annotate(f"{city}\n{persons_there:,.0f}" if talent is not None else city, (x, y),
-                    xytext=(0, -np.sqrt(area) / 2 - 3),
-                    textcoords="offset points", ha="center", va="top", fontsize="small", zorder=4)
+    # Labels outside the circle, away from the edges, which all run inside it.
+    outward = np.column_stack([np.cos(angles), np.sin(angles)]) if len(cities) > 1 else np.array([[0.0, -1.0]])
+    for position, direction, city, persons_there, area in zip(positions, outward, cities, final_talent, marker_areas):
+        horizontal = "left" if direction[0] > 0.3 else "right" if direction[0] < -0.3 else "center"
+        vertical = "bottom" if direction[1] > 0.3 else "top" if direction[1] < -0.3 else "center"
+        ax.annotate(f"{city}\n{persons_there:,.0f}" if talent is not None else city, position,
+                    xytext=direction * (np.sqrt(area) / 2 + 4), textcoords="offset points",
+                    ha=horizontal, va=vertical, fontsize="small", zorder=4)
     ax.set_xlim(-1.5, 1.5)
     ax.set_ylim(-1.5, 1.5)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"Migration {what}: width = total flow between two cities (largest {largest_gross:,.0f} persons),\n"
-                 "arrow = direction of the net flow; node area = final talent (persons)", fontsize="medium")
+    edges = (f"width = total flow between two cities (largest {largest_gross:,.0f} persons),\n"
+             "arrow = direction of the net flow" if gross.size and gross.max() > 0 else "no moves between cities\n")
+    ax.set_title(f"Migration {what}: {edges}; node area = final talent (persons)", fontsize="medium")
     return figure
 
 

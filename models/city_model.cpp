@@ -81,6 +81,8 @@ CityModel::CityModel(const Scenario& scenario)
     housing_ = std::make_unique<HousingMarket>(
         scenario.mechanisms.housing, per_city<HousingCityParams>(scenario, [](const CityParams& c) { return c.housing; }),
         state_);
+    if (scenario.mechanisms.migration.calibrate_amenities) migration_.calibrate_amenities(state_);
+    state_.amenity = migration_.choice().amenity();
     savings_.endow(state_, 0, state_.talent.table.size());
     sum_skills(state_);
 

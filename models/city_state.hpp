@@ -18,6 +18,7 @@ struct CityState {
     std::size_t city_field(std::size_t city, std::size_t field) const { return city * fields() + field; }
 
     double persons_per_agent = 1.0;
+    std::vector<double> amenity;       // per city, as used by migration (calibrated or given)
     double residents_per_talent = 1.0;  // residents housed per talent person
     std::vector<double> travel_hours;  // [origin * cities + destination], shortest route
 

@@ -6,6 +6,8 @@
 #include <tbb/enumerable_thread_specific.h>
 
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace citysim::models {
 
@@ -32,6 +34,10 @@ const sc::Record<MigrationParams>& migration_schema() {
                "extra utility of staying per year lived in the city", 0.1, sc::Range::closed(0, 10));
         r.real("attachment_cap_years", &MigrationParams::attachment_cap_years, "years",
                "years after which attachment stops growing", 10.0, sc::Range::closed(0, 100));
+        r.boolean("calibrate_amenities", &MigrationParams::calibrate_amenities,
+                  "solve for the city amenities that make the starting talent distribution a steady state "
+                  "(the given amenities are the starting point; their mean is kept)",
+                  false);
         return r;
     }();
     return schema;
@@ -153,6 +159,50 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
             result.moves += tally.migration[k];
         }
     }
+    return result;
+}
+
+Migration::Calibration Migration::calibrate_amenities(const CityState& state) {
+    const std::size_t cities = state.cities(), fields = state.fields();
+    std::vector<double> talent(cities, 0.0);
+    for (std::size_t c = 0; c < cities; ++c)
+        for (std::size_t f = 0; f < fields; ++f) talent[c] += static_cast<double>(state.talent_count[c * fields + f]);
+    std::vector<double> amenity = choice_.amenity();
+    double mean_before = 0.0;
+    for (double a : amenity) mean_before += a / static_cast<double>(cities);
+
+    Calibration result;
+    constexpr int max_iterations = 10000;
+    constexpr double tolerance = 1e-10;
+    for (result.iterations = 1; result.iterations <= max_iterations; ++result.iterations) {
+        choice_.set_amenity(amenity);
+        choice_.prepare(state);
+        std::vector<double> expected(cities, 0.0);
+        for (std::size_t o = 0; o < cities; ++o)
+            for (std::size_t f = 0; f < fields; ++f) {
+                const double n = static_cast<double>(state.talent_count[o * fields + f]);
+                if (n == 0.0) continue;
+                const auto p = choice_.probabilities(static_cast<CityIndex>(o), static_cast<FieldIndex>(f), 0.0f);
+                for (std::size_t d = 0; d < cities; ++d) expected[d] += n * p[d];
+            }
+        result.largest_log_gap = 0.0;
+        double mean_after = 0.0;
+        for (std::size_t d = 0; d < cities; ++d) {
+            if (talent[d] > 0.0) {
+                const double gap = std::log(talent[d] / expected[d]);
+                amenity[d] += gap;
+                result.largest_log_gap = std::max(result.largest_log_gap, std::abs(gap));
+            }
+            mean_after += amenity[d] / static_cast<double>(cities);
+        }
+        for (double& a : amenity) a += mean_before - mean_after;
+        if (result.largest_log_gap < tolerance) break;
+    }
+    choice_.set_amenity(amenity);
+    if (!(result.largest_log_gap < tolerance))
+        throw std::runtime_error("migration.calibrate_amenities did not converge (largest gap " +
+                                 std::to_string(result.largest_log_gap) + " after " + std::to_string(max_iterations) +
+                                 " iterations); a city with no talent at the start cannot be held at zero");
     return result;
 }
 

@@ -17,6 +17,16 @@
 // and memoryless, so reschedule_all() after a change of rate is exact). A step thus touches only
 // the agents whose turn it is.
 //
+// With calibrate_amenities, the amenities are solved for at the start so that the starting
+// distribution of talent over cities is a steady state of the choice (expected arrivals equal
+// expected departures in every city), by the contraction of Berry, Levinsohn & Pakes (1995):
+//     amenity[d] += ln(N[d] / E[d])   until max |ln(N[d] / E[d])| < 1e-10,
+// where N[d] is the talent in d and E[d] = sum_{o,f} N[o,f] Pr_{o,f}(d) (at zero years in the city)
+// the talent that would choose d if everyone reconsidered. The given amenities are the starting
+// point, and the solution keeps their mean. Amenities then absorb whatever the scenario does not
+// say about a city (climate, culture, tolerance, hukou rules), and a run without shocks stays put
+// instead of drifting away from its data.
+//
 // Because only the stay alternative depends on the agent (through y), a step precomputes, for every
 // (origin, field), the stay weight and the cumulative weights of moving to each other city; a
 // decision is then one uniform for stay-or-move and one binary search. All decisions read only the
@@ -45,6 +55,7 @@ struct MigrationParams {
     double attachment = 0.5;
     double attachment_per_year = 0.1;
     double attachment_cap_years = 10.0;
+    bool calibrate_amenities = false;
 };
 const scenario::Record<MigrationParams>& migration_schema();
 
@@ -80,6 +91,9 @@ public:
 
     double reconsider_probability(double years_per_step) const;
 
+    const std::vector<double>& amenity() const { return amenity_; }
+    void set_amenity(std::vector<double> amenity) { amenity_ = std::move(amenity); }
+
 private:
     double attachment_factor(float years) const {
         return std::exp(params_.attachment_per_year * std::min<double>(years, params_.attachment_cap_years));
@@ -105,6 +119,14 @@ public:
     // the reconsider rate changes).
     void reschedule_all(CityState& state) const;
     const MigrationChoice& choice() const { return choice_; }
+
+    struct Calibration {
+        int iterations = 0;
+        double largest_log_gap = 0.0;  // max |ln(N[d] / E[d])| at the end
+    };
+    // Solves for the amenities that make the current distribution a steady state (see above).
+    // Throws std::runtime_error if the contraction does not converge.
+    Calibration calibrate_amenities(const CityState& state);
 
 private:
     MigrationParams params_;

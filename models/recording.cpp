@@ -36,6 +36,8 @@ const std::vector<OutputVariable>& output_variables() {
          "other residents are held fixed; talent persons = talent x persons_per_agent"},
         {"migration", {"time", "origin", "destination"}, DType::Int64, "1",
          "talent that moved from origin to destination during the step", counts_note},
+        {"amenity", {"city"}, DType::Float64, "1", "amenity of the city in the migration utility",
+         "static; calibrated at the start when mechanisms.migration.calibrate_amenities is on, else as given"},
         {"travel_hours", {"origin", "destination"}, DType::Float64, "h",
          "shortest travel time between the cities over the network",
          "static; units are the UDUNITS symbol h (hour), which xarray leaves as numbers rather than timedeltas"},
@@ -73,6 +75,7 @@ bool StateRecorder::wanted(const std::string& name) const {
 
 void StateRecorder::write_static(const CityState& state) {
     if (wanted("travel_hours")) recorder_.write_static("travel_hours", state.travel_hours);
+    if (wanted("amenity")) recorder_.write_static("amenity", state.amenity);
 }
 
 void StateRecorder::write_record(const CityState& state, std::int64_t time) {

@@ -98,3 +98,38 @@ TEST_CASE("migration: higher moving costs mean fewer moves", "[migration]") {
     CHECK(moves("0") > moves("1.5"));
     CHECK(moves("1.5") > moves("4"));
 }
+
+TEST_CASE("migration: calibrated amenities make the starting distribution a steady state", "[migration]") {
+    // Everyone reconsiders in the first step, with moving costs (so choices depend on the origin).
+    const std::vector<std::string> common = {"mechanisms.labour_market.hold_wages=true",
+                                             "mechanisms.housing.hold_prices=true",
+                                             "mechanisms.demography.enabled=false",
+                                             "mechanisms.migration.reconsider_rate=1000",
+                                             "mechanisms.migration.attachment_per_year=0",
+                                             "talent.agents=200000"};
+    auto shares_after_one_round = [&](bool calibrate) {
+        auto overrides = common;
+        overrides.push_back(std::string("mechanisms.migration.calibrate_amenities=") + (calibrate ? "true" : "false"));
+        models::CityModel model(testing::load(testing::three_cities_yaml(), overrides));
+        const auto before = model.state().talent_count;
+        model.step();
+        std::vector<double> change;
+        for (std::size_t c = 0; c < 3; ++c)
+            change.push_back(static_cast<double>(model.state().talent_count[c] - before[c]) / 200000.0);
+        return std::make_pair(change, model.state().amenity);
+    };
+    const auto [calibrated_change, amenity] = shares_after_one_round(true);
+    const auto [raw_change, given] = shares_after_one_round(false);
+    for (std::size_t c = 0; c < 3; ++c) {
+        INFO("city " << c << ": change " << calibrated_change[c] << " calibrated, " << raw_change[c] << " as given");
+        // The change of a share is a difference of two binomial counts: standard error about 0.001.
+        CHECK(std::abs(calibrated_change[c]) < 0.0035);
+    }
+    // Without calibration the same round moves the shares far more, so the check has teeth.
+    double largest_raw = 0;
+    for (double d : raw_change) largest_raw = std::max(largest_raw, std::abs(d));
+    CHECK(largest_raw > 0.006);
+    CHECK(given == std::vector<double>{0.2, 0.0, -0.1});
+    CHECK((amenity[0] + amenity[1] + amenity[2]) / 3 == Approx((0.2 + 0.0 - 0.1) / 3).margin(1e-9));
+    CHECK(amenity != given);
+}

@@ -1,0 +1,33 @@
+"""`python3 -m analysis report` on run files writes one self-contained HTML file that embeds and
+references every figure (also with variables left out, and for one city with one field), and refuses
+a file whose run did not finish."""
+import os
+import subprocess
+import sys
+
+from common import check, finish, temp_dir
+from outputs import interrupted_file, one_city_file, run_file
+from reports import check_report, report
+
+with temp_dir() as tmp:
+    help_text = subprocess.run([sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True)
+    check(help_text.returncode == 0 and "report" in help_text.stdout, "python3 -m analysis --help lists report")
+
+    teach = run_file(tmp, "teach", "teaching-two-cities.yaml", "--steps", "24")
+    # Six per-city series and the migration network.
+    check_report(teach, os.path.join(tmp, "teach.html"), 7, ("harbour", "lakeside", "Resolved scenario", "200,000"))
+    check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 7, ("solo",))
+    limited = run_file(tmp, "limited", "teaching-two-cities.yaml", "--steps", "6", "--set", "output.record=[talent]")
+    check_report(limited, os.path.join(tmp, "limited.html"), 1)
+
+    incomplete = interrupted_file(tmp)
+    refused_html = os.path.join(tmp, "refused.html")
+    refused = report(incomplete, "-o", refused_html)
+    check(refused.returncode == 2 and "not 'complete'" in refused.stderr and "incomplete" in refused.stderr,
+          f"an incomplete file is refused with a clear message: {refused.returncode} {refused.stderr}")
+    check(not os.path.exists(refused_html), "nothing is written for a refused file")
+    allowed = report(incomplete, "-o", refused_html, "--allow-incomplete")
+    with open(refused_html, encoding="utf-8") as f:
+        check(allowed.returncode == 0 and 'class="warning"' in f.read(), "--allow-incomplete reports with a warning")
+
+finish()
