@@ -167,9 +167,10 @@ def migration_network(ds):
     ax.set_ylim(-1.5, 1.5)
     ax.set_aspect("equal")
     ax.axis("off")
-    edges = (f"width = total flow between two cities (largest {largest_gross:,.0f} persons),\n"
-             "arrow = direction of the net flow" if gross.size and gross.max() > 0 else "no moves between cities\n")
-    ax.set_title(f"Migration {what}: {edges}; node area = final talent (persons)", fontsize="medium")
+    edges = (f"edge width = total flow between two cities (largest {largest_gross:,.0f} persons), "
+             "arrow = net direction" if gross.max() > 0 else "no moves between cities")
+    nodes = "node area = final talent (persons)" if talent is not None else "talent not recorded"
+    ax.set_title(f"Migration {what}\n{edges}\n{nodes}", fontsize="medium")
     return figure
 
 

@@ -140,7 +140,22 @@ std::string format_seconds(double seconds) {
 }
 
 // Combines the run files into one file with a `run` dimension.
-void write_combined(const sweep::Plan& plan, const fs::path& out, const std::string& description,
+// Root attributes that every file of a sweep carries.
+void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, const output::Reader& first_run) {
+    const auto attributes = first_run.global_attributes();
+    spec.global_attributes["description"] = sweep_spec.description;
+    spec.global_attributes["design"] = sweep_spec.design.kind;
+    spec.global_attributes["keep"] = sweep_spec.keep;
+    for (const char* key : {"citysim_version", "git_commit", "step_unit", "source"})
+        if (attributes.count(key)) spec.global_attributes[key] = attributes.at(key);
+    const auto numeric = first_run.global_numeric_attributes();
+    spec.global_numeric_attributes["seed"] = static_cast<double>(sweep_spec.seed);
+    spec.global_numeric_attributes["replicates"] = static_cast<double>(sweep_spec.replicates);
+    for (const char* key : {"persons_per_agent", "years_per_step", "steps"})
+        if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
+}
+
+void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
                     const std::string& command_line) {
     const fs::path runs_dir = out / "runs";
     output::Reader first((runs_dir / run_file_name(0)).string());
@@ -190,14 +205,11 @@ void write_combined(const sweep::Plan& plan, const fs::path& out, const std::str
         v.coordinates = coordinates;
         spec.variables.push_back(v);
     }
-    spec.global_attributes = {{"title", "citysim sweep"}, {"description", description}};
-    for (const char* key : {"citysim_version", "git_commit", "step_unit"})
-        if (attributes.count(key)) spec.global_attributes[key] = attributes.at(key);
-    const auto numeric = first.global_numeric_attributes();
+    spec.global_attributes = {{"title", "citysim sweep"}};
     spec.global_numeric_attributes = {{"runs", static_cast<double>(plan.runs.size())},
                                       {"points", static_cast<double>(plan.points())},
                                       {"arms", static_cast<double>(plan.arm_names.size())}};
-    if (numeric.count("persons_per_agent")) spec.global_numeric_attributes["persons_per_agent"] = numeric.at("persons_per_agent");
+    describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
     spec.provenance_texts = {{"sweep_resolved", read_text_file((out / "sweep.yaml").string())}};
 
@@ -240,7 +252,9 @@ void write_combined(const sweep::Plan& plan, const fs::path& out, const std::str
 }
 
 // Per point and arm: statistics of the final record across replicates, and paired differences.
-void write_summary(const sweep::Plan& plan, std::size_t replicates, const fs::path& out, const std::string& command_line) {
+void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
+                   const std::string& command_line) {
+    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
     const fs::path runs_dir = out / "runs";
     output::Reader first((runs_dir / run_file_name(0)).string());
     const std::size_t arms = plan.arm_names.size();
@@ -290,7 +304,9 @@ void write_summary(const sweep::Plan& plan, std::size_t replicates, const fs::pa
                                       v.long_name + ": " + meaning + ", at the last step", "", coordinates});
         }
     spec.global_attributes = {{"title", "citysim sweep summary"}};
-    spec.global_numeric_attributes = {{"replicates", static_cast<double>(replicates)}};
+    spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
+                                      {"arms", static_cast<double>(arms)}};
+    describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
 
     output::Recorder recorder(spec);
@@ -477,8 +493,8 @@ int sweep_command(const SweepOptions& options) {
 
     if (!speaker) return exit_codes::ok;
     try {
-        write_combined(plan, out, spec.description, options.command_line);
-        write_summary(plan, static_cast<std::size_t>(spec.replicates), out, options.command_line);
+        write_combined(plan, spec, out, options.command_line);
+        write_summary(plan, spec, out, options.command_line);
     } catch (const std::exception& e) {
         std::cerr << "citysim: combining the runs failed: " << e.what() << "\n";
         return exit_codes::failure;
