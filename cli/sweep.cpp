@@ -140,6 +140,12 @@ std::string format_seconds(double seconds) {
 }
 
 // Combines the run files into one file with a `run` dimension.
+// A run file's labelled axes, for a file that combines runs.
+void copy_labelled_axes(output::FileSpec& spec, const output::Reader& run) {
+    for (const char* name : {"city", "field", "origin", "destination"})
+        spec.axes.push_back(output::LabelledAxis::of(name, name, run.labels(name)));
+}
+
 // Root attributes that every file of a sweep carries.
 void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, const output::Reader& first_run) {
     const auto attributes = first_run.global_attributes();
@@ -175,18 +181,8 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     const auto attributes = first.global_attributes();
     time.units = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
     spec.axes.push_back(time);
-    for (const char* name : {"city", "field", "origin", "destination"}) {
-        output::LabelledAxis axis;
-        axis.name = name;
-        axis.labels = first.labels(name);
-        axis.long_name = name;
-        spec.axes.push_back(axis);
-    }
-    output::LabelledAxis arm_axis;
-    arm_axis.name = "arm_name";
-    arm_axis.long_name = "names of the arms, indexed by arm";
-    arm_axis.labels = plan.arm_names;
-    spec.axes.push_back(arm_axis);
+    copy_labelled_axes(spec, first);
+    spec.axes.push_back(output::LabelledAxis::of("arm_name", "names of the arms, indexed by arm", plan.arm_names));
 
     std::string coordinates = "point replicate arm stream_run";
     for (const auto& d : plan.dimensions) coordinates += " " + d.key;
@@ -270,18 +266,8 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
     spec.time_units = "1";
     spec.time_long_name = "design point";
     spec.flush_every_steps = 16;
-    output::LabelledAxis arm_axis;
-    arm_axis.name = "arm";
-    arm_axis.long_name = "arm";
-    arm_axis.labels = plan.arm_names;
-    spec.axes.push_back(arm_axis);
-    for (const char* name : {"city", "field", "origin", "destination"}) {
-        output::LabelledAxis axis;
-        axis.name = name;
-        axis.long_name = name;
-        axis.labels = first.labels(name);
-        spec.axes.push_back(axis);
-    }
+    spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
+    copy_labelled_axes(spec, first);
     std::string coordinates;
     for (const auto& d : plan.dimensions) {
         spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,

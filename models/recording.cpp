@@ -46,16 +46,11 @@ const std::vector<OutputVariable>& output_variables() {
 }
 
 std::vector<output::LabelledAxis> output_axes(const CityState& state) {
-    auto labelled = [](std::string name, std::string long_name, std::vector<std::string> labels) {
-        output::LabelledAxis axis;
-        axis.name = std::move(name);
-        axis.long_name = std::move(long_name);
-        axis.labels = std::move(labels);
-        return axis;
-    };
-    return {labelled("city", "city", state.city_names), labelled("field", "field of skilled work", state.field_names),
-            labelled("origin", "city moved from", state.city_names),
-            labelled("destination", "city moved to", state.city_names)};
+    using output::LabelledAxis;
+    return {LabelledAxis::of("city", "city", state.city_names),
+            LabelledAxis::of("field", "field of skilled work", state.field_names),
+            LabelledAxis::of("origin", "city moved from", state.city_names),
+            LabelledAxis::of("destination", "city moved to", state.city_names)};
 }
 
 StateRecorder::StateRecorder(output::Recorder& recorder, const std::vector<std::string>& selected)

@@ -50,6 +50,13 @@ struct LabelledAxis {
     std::vector<std::int64_t> values;
     std::string units;  // for numeric axes
     std::size_t length() const { return values.empty() ? labels.size() : values.size(); }
+    static LabelledAxis of(std::string name, std::string long_name, std::vector<std::string> labels) {
+        LabelledAxis axis;
+        axis.name = std::move(name);
+        axis.long_name = std::move(long_name);
+        axis.labels = std::move(labels);
+        return axis;
+    }
 };
 
 enum class DType { Int64, Float64 };
