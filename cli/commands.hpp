@@ -42,6 +42,7 @@ int sweep_command(const SweepOptions& options);
 int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
 int schema(const std::string& format);
 int inspect(const std::string& file);
+int compare(const std::string& base_file, const std::string& policy_file);
 
 // The per-city table printed after a run and by inspect, read back from an output file.
 std::string summary_table(const std::string& file);

@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
     sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
     sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
 
+    std::string compare_base, compare_policy;
+    auto* compare = app.add_subcommand("compare", "Per-city difference of a policy run from its baseline run");
+    compare->add_option("baseline", compare_base, "baseline output file")->required();
+    compare->add_option("policy", compare_policy, "policy output file (same scenario family, same seed)")->required();
+
     std::string inspect_file;
     auto* inspect = app.add_subcommand("inspect", "Show an output file's metadata and per-city summary");
     inspect->add_option("file", inspect_file, "citysim HDF5 output")->required();
@@ -74,5 +79,6 @@ int main(int argc, char** argv) {
     if (*validate) return cli::validate(validate_files, validate_overrides);
     if (*schema) return cli::schema(schema_format);
     if (*inspect) return cli::inspect(inspect_file);
+    if (*compare) return cli::compare(compare_base, compare_policy);
     return cli::exit_codes::usage;
 }
