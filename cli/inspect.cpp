@@ -163,7 +163,11 @@ int inspect(const std::string& file) {
             return numeric.count(key) ? format_number(numeric.at(key), numeric.at(key) == std::floor(numeric.at(key)) ? 0 : 4)
                                       : std::string("-");
         };
-        std::cout << "seed, run:     " << number("seed") << ", " << number("run") << "\n"
+        // Identifiers, not quantities: no thousands separators.
+        auto identifier = [&](const std::string& key) {
+            return numeric.count(key) ? std::to_string(static_cast<long long>(numeric.at(key))) : std::string("-");
+        };
+        std::cout << "seed, run:     " << identifier("seed") << ", " << identifier("run") << "\n"
                   << "records:       " << times.size() << " (" << attr("step_unit") << " "
                   << (times.empty() ? 0 : times.front()) << " to " << (times.empty() ? 0 : times.back()) << ")\n"
                   << "cities:        " << reader.labels("city").size() << ", fields: " << reader.labels("field").size()

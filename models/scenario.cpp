@@ -25,8 +25,9 @@ const sc::Record<SimulationParams>& simulation_schema() {
                   sc::Range::closed(0, 100000));
         r.choice("step_unit", &SimulationParams::step_unit, engine::step_units(),
                  "length of one step; rates in the scenario are per year and are converted", "month");
-        r.integer("seed", &SimulationParams::seed, "1", "seed of every random stream", 1,
-                  sc::Range::at_least(0));
+        // Below 2^53 so that the seed recorded in output files (a float64 attribute) is exact.
+        r.integer("seed", &SimulationParams::seed, "1", "seed of every random stream (0 to 2^53 - 1)", 1,
+                  sc::Range::closed(0, 9007199254740991.0));
         r.integer("run", &SimulationParams::run, "1",
                   "run number inside a sweep (part of every stream key, so replicates differ)", 0,
                   sc::Range::closed(0, 4294967295.0));

@@ -51,8 +51,8 @@ const sc::Record<SweepSpec>& sweep_schema() {
         sc::Record<SweepSpec> r("A citysim sweep");
         r.text("description", &SweepSpec::description, "what the sweep asks", "");
         r.text("base", &SweepSpec::base, "the base scenario file, relative to the sweep file", std::nullopt);
-        r.integer("seed", &SweepSpec::seed, "1", "sweep seed: every run's random streams derive from it", 1,
-                  sc::Range::at_least(0));
+        r.integer("seed", &SweepSpec::seed, "1", "sweep seed: every run's random streams derive from it (0 to 2^53 - 1)", 1,
+                  sc::Range::closed(0, 9007199254740991.0));
         r.integer("replicates", &SweepSpec::replicates, "runs", "runs per point and arm, with different random numbers",
                   1, sc::Range::closed(1, 1e6));
         r.record("design", &SweepSpec::design, design);
