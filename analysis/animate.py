@@ -1,10 +1,10 @@
 """Animate one run: talent moving between cities over time, written as a GIF.
 
-Cities are circles placed by their travel times (classical multidimensional scaling of
-`travel_hours`), with area proportional to the talent living there (persons). Arrows show the
-migration flows since the previous frame, their width by the number of persons moving. When the file
-has a `startups` variable, each city is labelled with its count. Runs longer than MAX_FRAMES steps are
-subsampled, the arrows then summing the flows of the steps between frames.
+Cities are circles on a ring, in scenario order, with area proportional to the talent living there
+(persons). Arrows show the migration flows since the previous frame, their width by the number of
+persons moving. When the file has a `startups` variable, each city is labelled with its count. Runs
+longer than MAX_FRAMES steps are subsampled, the arrows then summing the flows of the steps between
+frames.
 
     python3 -m analysis.animate out/teach.h5 -o out/teach.gif
 """
@@ -19,8 +19,10 @@ from matplotlib.patches import Circle, FancyArrowPatch
 from .load import open_run, persons
 
 MAX_FRAMES = 120
-LARGEST_RADIUS = 0.3   # of the shortest distance between two cities
+LARGEST_RADIUS = 0.3   # of the distance between neighbouring cities
 WIDEST_ARROW = 12.0    # points
+ARC = 0.2              # how far arrows bow (matplotlib's arc3 rad)
+LABELLED_CITIES = 4    # arrows carry their counts when there are at most this many cities
 
 
 def ring_layout(count):
@@ -43,57 +45,61 @@ def animate_run(path, out_gif, fps=8):
     ds = open_run(path)
     talent = persons(ds, "talent").sum("field").values                           # (time, city)
     cities = [str(name) for name in ds["city"].values]
-    shown = frame_steps(len(ds["time"]) - 1)
-    flows = np.zeros((len(shown), len(cities), len(cities)))
+    shown, stride = frame_steps(len(ds["time"]) - 1)
+    flows = np.zeros((len(shown), len(cities), len(cities)))                     # (frame, origin, destination)
     if "migration" in ds:
-        cumulative = np.cumsum(persons(ds, "migration").values, axis=0)         # (time, origin, destination)
-        flows[1:] = np.diff(cumulative[shown], axis=0)
+        cumulative = np.cumsum(persons(ds, "migration").values, axis=0)         # flows are 0 at time 0
+        flows = cumulative[shown] - cumulative[np.clip(shown - stride, 0, None)]
     startups = (ds["startups"].sum([d for d in ds["startups"].dims if d not in ("time", "city")])
                 .transpose("time", "city").values if "startups" in ds else None)
     step_unit = ds.attrs.get("step_unit", "step")
-    positions = city_layout(ds["travel_hours"].values if "travel_hours" in ds else None, len(cities))
+    ds.close()
 
-    gaps = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
-    shortest = gaps[~np.eye(len(cities), dtype=bool)].min() if len(cities) > 1 else 1.0
-    radius_scale = LARGEST_RADIUS * shortest / np.sqrt(talent.max())
+    positions = ring_layout(len(cities))
+    shortest = np.linalg.norm(positions[0] - positions[1]) if len(cities) > 1 else 1.0
+    radii = LARGEST_RADIUS * shortest * np.sqrt(talent / max(talent.max(), 1))   # (time, city)
     largest_flow = max(flows.max(), 1.0)
 
     figure = Figure(figsize=(6, 5), dpi=80)
-    axes = figure.add_axes([0.02, 0.02, 0.96, 0.86])
+    axes = figure.add_axes([0.02, 0.02, 0.96, 0.84])
     axes.set_aspect("equal")
     axes.axis("off")
-    margin = LARGEST_RADIUS * shortest + 0.15
-    axes.set_xlim(positions[:, 0].min() - margin, positions[:, 0].max() + margin)
-    axes.set_ylim(positions[:, 1].min() - margin, positions[:, 1].max() + margin)
+    axes.set_xlim(-1 - LARGEST_RADIUS * shortest - 0.1, 1 + LARGEST_RADIUS * shortest + 0.1)
+    axes.set_ylim(-1 - LARGEST_RADIUS * shortest - 0.1, 1 + LARGEST_RADIUS * shortest + 0.1)
     circles = [axes.add_patch(Circle(xy, 0, color=f"C{index}", alpha=0.6)) for index, xy in enumerate(positions)]
-    labels = [axes.text(x, y, "", ha="center", va="center", fontsize=8) for x, y in positions]
+    labels = [axes.text(x, y, "", ha="center", va="center", fontsize=9) for x, y in positions]
     title = figure.suptitle("")
     arrows = []
 
     def draw(frame):
         step = shown[frame]
         for index, circle in enumerate(circles):
-            circle.set_radius(radius_scale * np.sqrt(talent[step, index]))
+            circle.set_radius(radii[step, index])
             firms = f"\n{startups[step, index]:,.0f} startups" if startups is not None else ""
             labels[index].set_text(f"{cities[index]}\n{talent[step, index]:,.0f}{firms}")
-        for arrow in arrows:
-            arrow.remove()
+        for artist in arrows:
+            artist.remove()
         arrows.clear()
         for origin, destination in zip(*np.nonzero(flows[frame])):
-            start, end = positions[origin], positions[destination]
-            # Opposite flows bow to opposite sides, so both stay visible.
-            arrow = FancyArrowPatch(start, end, connectionstyle="arc3,rad=0.2", arrowstyle="-|>", mutation_scale=15,
-                                    linewidth=1 + WIDEST_ARROW * flows[frame, origin, destination] / largest_flow,
-                                    color="black", alpha=0.5, shrinkA=12, shrinkB=12)
-            arrows.append(axes.add_patch(arrow))
-        moved = flows[frame].sum()
-        steps = f" in {step_unit}s {shown[frame - 1] + 1}-{step}" if frame and step - shown[frame - 1] > 1 else ""
-        title.set_text(f"{step_unit} {step}: {moved:,.0f} talent moved{steps}\ncircle area = talent (persons)")
+            along = positions[destination] - positions[origin]
+            unit = along / np.linalg.norm(along)
+            start = positions[origin] + unit * radii[step, origin]
+            end = positions[destination] - unit * radii[step, destination]
+            count = flows[frame, origin, destination]
+            # arc3 bows each arrow to its right, so opposite flows stay apart.
+            arrows.append(axes.add_patch(FancyArrowPatch(
+                start, end, connectionstyle=f"arc3,rad={ARC}", arrowstyle="-|>", mutation_scale=15,
+                linewidth=1 + WIDEST_ARROW * count / largest_flow, color="black", alpha=0.5)))
+            if len(cities) <= LABELLED_CITIES:
+                chord = end - start
+                middle = (start + end) / 2 + ARC / 2 * np.array([chord[1], -chord[0]]) * 1.6
+                arrows.append(axes.text(*middle, f"{count:,.0f}", ha="center", va="center", fontsize=9))
+        covered = f" ({step_unit}s {step - stride + 1}-{step})" if stride > 1 else ""
+        title.set_text(f"{step_unit} {step}: {flows[frame].sum():,.0f} talent moved{covered}\n"
+                       "circle area = talent (persons), arrows = moves")
         return [*circles, *labels, *arrows, title]
 
-    animation = FuncAnimation(figure, draw, frames=len(shown), blit=False)
-    animation.save(out_gif, writer=PillowWriter(fps=fps))
-    ds.close()
+    FuncAnimation(figure, draw, frames=len(shown)).save(out_gif, writer=PillowWriter(fps=fps))
     return out_gif
 
 

@@ -3,7 +3,7 @@
 One panel per varied parameter, one line per city (or only the given city), the output taken at the
 last step, in persons when it counts agents.
 
-- Grid designs (the points are every combination of the parameters' values): at each value of the
+- Grid designs (`design: {kind: grid}` in the sweep's resolved file): at each value of the
   parameter, the mean over the points sharing it is taken per replicate; the line is the mean of those
   replicate means and the band its 95% Student-t interval (no band with one replicate).
 - Other designs (random, Latin hypercube, Saltelli): each point's mean over replicates as a dot, and
@@ -12,22 +12,31 @@ last step, in persons when it counts agents.
     from analysis.curves import response_curves
     response_curves("out/china-grid", var="talent").savefig("curves.png")
 """
+import os
+import re
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .load import open_sweep
+from .load import open_sweep, provenance
 from .sensitivity import run_outcome, select_arm, varied_parameters
 
 POINTS_PER_BIN = 5
 MAX_BINS = 10
 
 
-def is_grid(points):
-    """Whether the points (a table with one row per point, one column per parameter) are the full
-    product of each parameter's distinct values."""
+def is_grid(ds, points):
+    """Whether the sweep is a grid: its resolved sweep file says so, or, for a Dataset not read from a
+    file, the points (one row per point, one column per parameter) are the full product of each
+    parameter's distinct values."""
+    source = ds.encoding.get("source")
+    if source and os.path.exists(source):
+        match = re.search(r"^design:\s*\n\s+kind:\s*(\w+)", provenance(source).get("sweep_resolved", ""), re.MULTILINE)
+        if match:
+            return match.group(1) == "grid"
     return int(np.prod(points.nunique().to_numpy())) == len(points)
 
 
@@ -64,7 +73,7 @@ def response_curves(sweep, var="talent", city=None, arm=0):
     for name in ("point", "replicate", *parameters):
         runs[name] = ds[name].values
     point_table = runs.groupby("point").mean()
-    grid = is_grid(point_table[parameters])
+    grid = is_grid(ds, point_table[parameters])
     unit = "persons" if outcome.attrs.get("units") == "persons" else outcome.attrs.get("units", "")
 
     figure = Figure(figsize=(4.2 * len(parameters), 3.6), layout="constrained")

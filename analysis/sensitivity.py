@@ -158,5 +158,5 @@ def sobol_figure(table, title="Sobol indices"):
     axes.axvline(0, color="black", linewidth=0.8)
     axes.set_xlabel("share of output variance (95% bootstrap interval)")
     axes.set_title(title)
-    axes.legend(loc="lower right")
+    axes.legend(loc="best")
     return figure

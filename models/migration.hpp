@@ -25,7 +25,9 @@
 // the talent that would choose d if everyone reconsidered. The given amenities are the starting
 // point, and the solution keeps their mean. Amenities then absorb whatever the scenario does not
 // say about a city (climate, culture, tolerance, hukou rules), and a run without shocks stays put
-// instead of drifting away from its data.
+// instead of drifting away from its data. Calibration sees the scenario as run, overrides
+// included, so it absorbs any change to starting utilities too: calibrate the baseline once, pin
+// the amenities it writes (output `amenity`) in the scenario, and compare policies with it off.
 //
 // Because only the stay alternative depends on the agent (through y), a step precomputes, for every
 // (origin, field), the stay weight and the cumulative weights of moving to each other city; a

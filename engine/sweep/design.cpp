@@ -164,13 +164,16 @@ Design make_saltelli(const std::vector<Dimension>& dimensions, std::int64_t samp
         throw std::invalid_argument("saltelli design: more than " + std::to_string(max_points) + " points");
 
     const auto n = static_cast<std::size_t>(samples);
-    const auto sobol = sobol_points(n + 1, 2 * k);
+    // Skip the first power-of-two block of at least n points (as SALib does): point 0 is the origin
+    // and point 1 is the centre (0.5, ..., 0.5), where A and B coincide and a base row is wasted.
+    const std::size_t skip = saltelli_skip(n);
+    const auto sobol = sobol_points(skip + n, 2 * k);
     Design design;
     design.kind = DesignKind::saltelli;
     design.units.reserve(n * (k + 2));
     design.saltelli.reserve(n * (k + 2));
     for (std::size_t j = 0; j < n; ++j) {
-        const auto& row = sobol[j + 1];  // skip the origin
+        const auto& row = sobol[skip + j];
         const std::vector<double> a(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(k));
         const std::vector<double> b(row.begin() + static_cast<std::ptrdiff_t>(k), row.end());
         const auto base = static_cast<std::int64_t>(j);

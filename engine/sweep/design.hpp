@@ -64,7 +64,8 @@ struct Design {
 // p of a random design does not depend on `samples`.
 // saltelli: Saltelli (2002) / Saltelli et al. (2010) scheme with `samples` base rows N: matrices A
 // and B (N x k) from the first 2k dimensions of a Sobol low-discrepancy sequence (Joe & Kuo
-// direction numbers, skipping the first point: base row j is Sobol point j + 1, A its first k
+// direction numbers, skipping the first saltelli_skip(N) points: base row j is Sobol point
+// saltelli_skip(N) + j, A its first k
 // coordinates, B the next k), ordered per base row as A, B, AB_1 .. AB_k, for N (k + 2) points;
 // deterministic, `seed` is ignored.
 // Throws std::invalid_argument with a message for impossible requests (a grid over a range without
@@ -79,6 +80,14 @@ Design make_design(DesignKind kind, const std::vector<Dimension>& dimensions, st
 // gray-code order (the order of Joe & Kuo's own generator and of scipy's unscrambled Sobol).
 // Throws std::invalid_argument for dimensions > sobol_max_dimensions() or count > 2^32.
 std::vector<std::vector<double>> sobol_points(std::size_t count, std::size_t dimensions);
-std::size_t sobol_max_dimensions();  // 1024
+std::size_t sobol_max_dimensions();
+
+// The Sobol points a Saltelli design with n base rows skips: the smallest power of two >= n (at
+// least 2), so base row j is Sobol point saltelli_skip(n) + j.
+inline std::size_t saltelli_skip(std::size_t n) {
+    std::size_t skip = 2;
+    while (skip < n) skip *= 2;
+    return skip;
+}  // 1024
 
 }  // namespace citysim::sweep

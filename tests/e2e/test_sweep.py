@@ -14,7 +14,7 @@ def sweep_file(name):
 
 
 with temp_dir() as tmp:
-    expected_runs = {"china-grid.yaml": 18, "china-lhs.yaml": 32, "china-sobol.yaml": 80}
+    expected_runs = {"china-grid.yaml": 18, "china-lhs.yaml": 32, "china-sobol.yaml": 160}
     for name, runs in expected_runs.items():
         out = os.path.join(tmp, name.replace(".yaml", ""))
         result = citysim("sweep", sweep_file(name), "-o", out, "-q")

@@ -268,10 +268,14 @@ TEST_CASE("design: saltelli builds A, B and AB_i from the Sobol sequence", "[swe
     CHECK(design.kind == DesignKind::saltelli);
     REQUIRE(design.units.size() == static_cast<std::size_t>(n) * (k + 2));
     REQUIRE(design.saltelli.size() == design.units.size());
-    const auto sobol = sobol_points(static_cast<std::size_t>(n) + 1, 2 * k);
+    // No base row where A and B coincide (the Sobol centre point is skipped).
+    for (std::size_t q = 0; q + 1 < design.units.size(); q += k + 2) CHECK(design.units[q] != design.units[q + 1]);
+    const std::size_t skip = saltelli_skip(static_cast<std::size_t>(n));
+    CHECK(skip == 16);
+    const auto sobol = sobol_points(skip + static_cast<std::size_t>(n), 2 * k);
     std::size_t p = 0;
     for (std::int64_t j = 0; j < n; ++j) {
-        const auto& row = sobol[static_cast<std::size_t>(j) + 1];
+        const auto& row = sobol[skip + static_cast<std::size_t>(j)];
         const std::vector<double> a(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(k));
         const std::vector<double> b(row.begin() + static_cast<std::ptrdiff_t>(k), row.end());
         INFO("base row " << j);
@@ -294,8 +298,8 @@ TEST_CASE("design: saltelli builds A, B and AB_i from the Sobol sequence", "[swe
             CHECK(design.saltelli[p].base == j);
         }
     }
-    // The first base row is Sobol point 1: all coordinates 0.5.
-    CHECK(design.units[0] == std::vector<double>(k, 0.5));
+    // The Sobol centre (point 1, all coordinates 0.5), where A and B coincide, is skipped.
+    CHECK(design.units[0] != std::vector<double>(k, 0.5));
     for (const auto& point : design.units)
         for (double u : point) {
             CHECK(u > 0.0);

@@ -1,0 +1,110 @@
+"""analysis.curves draws the sweep's numbers (grid means with bands, random-design points with binned
+means), and analysis.animate writes a GIF of a run whose frames follow the run."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import xarray as xr
+from PIL import Image
+
+from common import SOURCE, check, finish, temp_dir
+from outputs import run_file, sweep_dir
+from analysis import load
+from analysis.animate import animate_run
+from analysis.curves import response_curves
+
+GRID = """\
+description: 2 x 3 grid on the teaching scenario, 3 replicates
+base: BASE
+seed: 4
+replicates: 3
+design: {kind: grid}
+parameters:
+  - {key: cities.harbour.housing.supply_elasticity, values: [0.3, 3]}
+  - {key: mechanisms.migration.income_weight, min: 2, max: 8, levels: 3}
+set: [simulation.steps=24, talent.agents=2000]
+keep: final
+"""
+
+RANDOM = """\
+description: random design on the teaching scenario
+base: BASE
+seed: 6
+replicates: 2
+design: {kind: random, samples: 12}
+parameters:
+  - {key: mechanisms.migration.income_weight, min: 2, max: 8}
+set: [simulation.steps=12, talent.agents=2000]
+keep: final
+"""
+
+with temp_dir() as tmp:
+    grid = sweep_dir(tmp, "grid", GRID)
+    ds = load.open_sweep(grid)
+    final = load.persons(ds, "talent").isel(time=-1).sum("field")
+    figure = response_curves(ds, var="talent")
+    check(len(figure.axes) == 2, f"one panel per parameter: {len(figure.axes)}")
+    for axes, parameter in zip(figure.axes, ["cities.harbour.housing.supply_elasticity",
+                                             "mechanisms.migration.income_weight"]):
+        check(axes.get_xlabel() == parameter, f"panel labelled {axes.get_xlabel()!r}, expected {parameter}")
+        lines = {line.get_label(): line for line in axes.get_lines()}
+        check(sorted(lines) == ["harbour", "lakeside"], f"{parameter}: one line per city: {sorted(lines)}")
+        expected = final.groupby(parameter).mean("run")       # a balanced grid: the mean over runs
+        for city, line in lines.items():
+            check(np.allclose(line.get_xdata(), expected[parameter].values), f"{parameter}, {city}: x = the values")
+            check(np.allclose(line.get_ydata(), expected.sel(city=city).values),
+                  f"{parameter}, {city}: y {line.get_ydata()} = mean final talent {expected.sel(city=city).values}")
+        bands = axes.collections
+        check(len(bands) == 2, f"{parameter}: a 95% band per city ({len(bands)})")
+        for city, band in zip(lines, bands):
+            y = band.get_paths()[0].vertices[:, 1]
+            check(y.min() < lines[city].get_ydata().min() and y.max() > lines[city].get_ydata().max(),
+                  f"{parameter}, {city}: the band surrounds the line")
+    harbour = response_curves(grid, var="talent", city="harbour")
+    check([line.get_label() for line in harbour.axes[0].get_lines()] == ["harbour"], "city= draws that city alone")
+    supply = figure.axes[0].get_lines()[0].get_ydata()
+    check(supply[1] > supply[0], f"Harbour keeps more talent when it builds freely: {supply}")
+
+    random_sweep = sweep_dir(tmp, "random", RANDOM)
+    figure = response_curves(random_sweep, var="rent", city="harbour")
+    dots = figure.axes[0].collections[0].get_offsets()
+    check(len(dots) == 12, f"one dot per point of the random design: {len(dots)}")
+    rent = load.open_sweep(random_sweep)["rent"].isel(time=-1).sel(city="harbour")
+    check(np.allclose(np.sort(dots[:, 1]), np.sort(rent.groupby("point").mean("run").values)),
+          "the dots are the points' replicate means")
+    binned = figure.axes[0].get_lines()[0].get_ydata()
+    check(1 < len(binned) < 12 and np.isfinite(binned).all(), f"binned means along the parameter: {binned}")
+
+    # Animation: a 30-step run gives 31 frames (step 0 included) that change as people move.
+    run_path = run_file(tmp, "teach", "teaching-two-cities.yaml", "--steps", "30")
+    gif = animate_run(run_path, os.path.join(tmp, "teach.gif"))
+    with Image.open(gif) as image:
+        check(image.format == "GIF" and image.n_frames == 31, f"a GIF of 31 frames: {image.format}, {image.n_frames}")
+        image.seek(1)
+        early = np.asarray(image.convert("RGB"), dtype=int)
+        image.seek(image.n_frames - 1)
+        late = np.asarray(image.convert("RGB"), dtype=int)
+    check(np.abs(early - late).sum(axis=-1).astype(bool).mean() > 0.005, "the last frame differs from the second")
+
+    long_run = run_file(tmp, "long", "teaching-two-cities.yaml", "--steps", "300", "--set", "talent.agents=2000")
+    cli_gif = os.path.join(tmp, "long.gif")
+    result = subprocess.run([sys.executable, "-m", "analysis.animate", long_run, "-o", cli_gif, "--fps", "12"],
+                            capture_output=True, text=True, cwd=SOURCE)
+    check(result.returncode == 0 and result.stdout.strip() == cli_gif, f"python3 -m analysis.animate: {result}")
+    with Image.open(cli_gif) as image:
+        check(image.n_frames == 100, f"300 steps are shown in 100 frames of 3 steps: {image.n_frames}")
+        check(80 <= image.info.get("duration", 0) <= 90, f"12 frames per second: {image.info.get('duration')} ms")
+
+    # A file with firms: each city is labelled with its startups, so the frames change.
+    with xr.open_dataset(run_path, engine="h5netcdf") as run:
+        firms = run.assign(startups=run["talent"].sum("field") // 100).load()
+    firms_path = os.path.join(tmp, "firms.h5")
+    firms.to_netcdf(firms_path, engine="h5netcdf")
+    firms_gif = animate_run(firms_path, os.path.join(tmp, "firms.gif"))
+    with Image.open(firms_gif) as with_firms, Image.open(gif) as without:
+        check(with_firms.n_frames == without.n_frames, "the same frames with startups")
+        check(not np.array_equal(np.asarray(with_firms.convert("RGB")), np.asarray(without.convert("RGB"))),
+              "startup counts are drawn")
+
+finish()
