@@ -18,7 +18,23 @@ def main(argv=None):
     report.add_argument("--title", help="title of the report (default: from the file name)")
     report.add_argument("--allow-incomplete", action="store_true",
                         help="report on a file whose run did not finish (its status is not 'complete')")
+    validation = commands.add_parser("validation", help="measure the model against stylized facts and write docs/validation.md",
+                                     description="Run the China baseline and its paired variants, measure survival, "
+                                                 "firm sizes, VC distance decay, direction tests, conservation and "
+                                                 "switches, and write the markdown.")
+    validation.add_argument("--citysim", default="build/citysim", help="the citysim binary (default: build/citysim)")
+    validation.add_argument("--scenario", default="scenarios/china-2025.yaml", help="baseline scenario")
+    validation.add_argument("-o", "--output", help="markdown file to write (default: print it)")
+    validation.add_argument("--check", action="store_true", help="exit 1 if a figure leaves its band")
     args = parser.parse_args(argv)
+    if args.command == "validation":
+        from analysis.validation import validate
+        text, failures = validate(args.citysim, args.scenario, args.output, args.check)
+        if not args.output:
+            print(text)
+        for failure in failures:
+            print(f"validation failed: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     try:
         count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete)
     except (IncompleteOutputError, OSError) as error:

@@ -54,6 +54,7 @@ RunOutcome execute_run(const RunRequest& request) {
         spec.time_units = scenario.simulation.step_unit;
         spec.axes = models::output_axes(state);
         spec.variables = models::StateRecorder::variable_specs(scenario.output.record);
+        spec.tables = models::StateRecorder::table_specs(scenario.output.record);
         spec.global_attributes = {{"title", "citysim run"},
                                   {"source", std::string("citysim ") + version},
                                   {"citysim_version", version},
@@ -89,17 +90,20 @@ RunOutcome execute_run(const RunRequest& request) {
             if (const int signal = request.stop_signal ? request.stop_signal() : 0) {
                 outcome.stop_reason = "interrupted by signal " + std::to_string(signal) + " after step " +
                                       std::to_string(model.steps_done()) + " of " + std::to_string(steps);
+                state_recorder.write_firms(state);
                 recorder->abort(outcome.stop_reason);
                 outcome.counters = model.counters();
                 return outcome;
             }
             model.step();
+            state_recorder.write_events(state);
             if (!request.final_record_only || model.steps_done() == steps)
                 state_recorder.write_record(state, model.steps_done());
             if (request.progress) request.progress->update(model.steps_done(), model.counters().agent_steps);
         }
         outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
         outcome.counters = model.counters();
+        state_recorder.write_firms(state);
         recorder->finish({{"wall_seconds", std::to_string(outcome.wall_seconds)},
                           {"agent_steps", std::to_string(outcome.counters.agent_steps)},
                           {"migration_decisions", std::to_string(outcome.counters.migration_decisions)}});

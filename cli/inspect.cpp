@@ -56,6 +56,28 @@ private:
 
 }  // namespace
 
+// Aligned columns: the first row is the header, the second its units, then a rule.
+std::string render_rows(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width(rows[0].size(), 0);
+    for (const auto& row : rows)
+        for (std::size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
+    std::string out;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        for (std::size_t k = 0; k < rows[r].size(); ++k) {
+            const std::string& cell = rows[r][k];
+            const std::string pad(width[k] - cell.size(), ' ');
+            out += k == 0 ? cell + pad : "  " + pad + cell;
+        }
+        out += "\n";
+        if (r == 1) {
+            std::size_t total = 0;
+            for (std::size_t k = 0; k < width.size(); ++k) total += width[k] + (k ? 2 : 0);
+            out += std::string(total, '-') + "\n";
+        }
+    }
+    return out;
+}
+
 std::string summary_table(const std::string& file) {
     output::Reader reader(file);
     const auto cities = reader.labels("city");
@@ -115,25 +137,32 @@ std::string summary_table(const std::string& file) {
                         format_number(at(price_end)), format_change(at(price_start), at(price_end))});
     }
 
-    std::vector<std::size_t> width(rows[0].size(), 0);
-    for (const auto& row : rows)
-        for (std::size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
     const auto attributes = reader.global_attributes();
     const std::string unit = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
     std::string out = "Per-city summary, " + unit + " " + std::to_string(times[first]) + " to " +
-                      std::to_string(times[last]) + " (flows summed over the run):\n";
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        for (std::size_t k = 0; k < rows[r].size(); ++k) {
-            const std::string& cell = rows[r][k];
-            const std::string pad(width[k] - cell.size(), ' ');
-            out += k == 0 ? cell + pad : "  " + pad + cell;
+                      std::to_string(times[last]) + " (flows summed over the run):\n" + render_rows(rows);
+
+    // The innovation ecosystem, when the run has it.
+    if (table.has("births") && table.has("startups")) {
+        const auto births = total_over_time("births"), failures = total_over_time("failures");
+        const auto acquisitions = total_over_time("acquisitions"), listings = total_over_time("listings");
+        const auto breakthroughs = total_over_time("breakthroughs");
+        const auto startups_end = table.record("startups", last), founders_end = table.record("founders", last);
+        const auto invested = total_over_time("vc_invested");
+        std::vector<std::vector<std::string>> eco;
+        eco.push_back({"city", "founded", "failed", "exited", "breakthroughs", "start-ups end", "founders end",
+                       "VC invested"});
+        eco.push_back({"", "firms", "firms", "firms", "firms", "firms", "persons", "CNY bn"});
+        for (std::size_t c = 0; c < nc; ++c) {
+            const double exited = per_city_persons(acquisitions, c) + per_city_persons(listings, c);
+            eco.push_back({cities[c], format_number(per_city_persons(births, c)),
+                           format_number(per_city_persons(failures, c)), format_number(exited),
+                           format_number(per_city_persons(breakthroughs, c)), format_number(per_city_persons(startups_end, c)),
+                           format_number(per_city_persons(founders_end, c)),
+                           format_number(per_city_persons(invested, c) / persons_per_agent / 1e9, 1)});
         }
-        out += "\n";
-        if (r == 1) {
-            std::size_t total = 0;
-            for (std::size_t k = 0; k < width.size(); ++k) total += width[k] + (k ? 2 : 0);
-            out += std::string(total, '-') + "\n";
-        }
+        out += "\nStart-ups (each firm agent stands for persons_per_agent firms), " + unit + " " +
+               std::to_string(times[first]) + " to " + std::to_string(times[last]) + ":\n" + render_rows(eco);
     }
     return out;
 }

@@ -142,7 +142,7 @@ std::string format_seconds(double seconds) {
 // Combines the run files into one file with a `run` dimension.
 // A run file's labelled axes, for a file that combines runs.
 void copy_labelled_axes(output::FileSpec& spec, const output::Reader& run) {
-    for (const char* name : {"city", "field", "origin", "destination"})
+    for (const char* name : {"city", "field", "origin", "destination", "employer"})
         spec.axes.push_back(output::LabelledAxis::of(name, name, run.labels(name)));
 }
 

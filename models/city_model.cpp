@@ -1,6 +1,7 @@
 #include "models/city_model.hpp"
 
 #include "engine/parallel.hpp"
+#include "models/census.hpp"
 
 #include <algorithm>
 
@@ -86,6 +87,8 @@ CityModel::CityModel(const Scenario& scenario)
     savings_.endow(state_, 0, state_.talent.table.size());
     sum_skills(state_);
 
+    setup_ecosystem(scenario);
+
     scheduler_.add_phase("labour_market", [this](const engine::StepContext&) { labour_market_.update(state_); });
     scheduler_.add_phase("housing", [this](const engine::StepContext& ctx) { housing_->update(state_, ctx.years_per_step); });
     scheduler_.add_phase("migration", [this](const engine::StepContext& ctx) {
@@ -97,6 +100,76 @@ CityModel::CityModel(const Scenario& scenario)
     scheduler_.add_phase("demography", [this](const engine::StepContext& ctx) {
         demography_.step(state_, ctx.streams, ctx.years_per_step, savings_);
     });
+    if (!state_.ecosystem.enabled) return;
+    // Founding draws ride on the census's pass over the talent (models/census.hpp); the start-ups
+    // are created right after it, before anyone hires.
+    scheduler_.add_phase("census_and_founding", [this](const engine::StepContext& ctx) {
+        if (founding_->begin_step(state_, ctx.streams, ctx.years_per_step)) {
+            take_census(state_, hiring_pool_, [this](std::size_t i, std::size_t block, EmployerKind kind) {
+                founding_->visit(i, block, kind);
+            });
+            founding_->finish_step(state_, ctx.streams);
+        } else {
+            take_census(state_, hiring_pool_);
+        }
+    });
+    scheduler_.add_phase("universities", [this](const engine::StepContext& ctx) {
+        universities_->graduate(state_, ctx.streams, ctx.years_per_step, savings_);
+        universities_->hire(state_, hiring_pool_, ctx.streams);
+    });
+    scheduler_.add_phase("incumbents", [this](const engine::StepContext& ctx) {
+        incumbents_->step(state_, hiring_pool_, ctx.streams, ctx.years_per_step);
+    });
+    scheduler_.add_phase("startups", [this](const engine::StepContext& ctx) {
+        startups_->step(state_, hiring_pool_, *venture_capital_, ctx.streams, ctx.years_per_step);
+    });
+    scheduler_.add_phase("venture_capital", [this](const engine::StepContext& ctx) {
+        venture_capital_->end_step(state_, ctx.years_per_step);
+    });
+}
+
+void CityModel::setup_ecosystem(const Scenario& scenario) {
+    auto& eco = state_.ecosystem;
+    const auto& m = scenario.mechanisms;
+    eco.resize(state_.cities(), state_.fields());
+    state_.floor_space_per_person = per_city<double>(scenario, [](const CityParams& c) { return c.housing.floor_space_per_person; });
+    eco.failure_tolerance = per_city<double>(scenario, [](const CityParams& c) { return c.failure_tolerance; });
+    for (std::size_t f = 0; f < scenario.fields.size(); ++f)
+        eco.research_relatedness[f] = scenario.fields[f].value.research_relatedness;
+
+    std::vector<std::vector<scenario::Named<IncumbentParams>>> incumbents;
+    bool any_incumbent = false, any_university = false;
+    for (const auto& c : scenario.cities) {
+        incumbents.push_back(c.value.incumbents);
+        any_incumbent = any_incumbent || !c.value.incumbents.empty();
+        any_university = any_university || !c.value.universities.graduates_per_year.empty() ||
+                         !c.value.universities.staff.empty() || c.value.universities.basic_research_share > 0;
+    }
+    eco.enabled = m.founding.enabled || (m.incumbents.enabled && any_incumbent) || (m.universities.enabled && any_university);
+
+    universities_ = std::make_unique<Universities>(
+        m.universities, per_city<UniversityCityParams>(scenario, [](const CityParams& c) { return c.universities; }),
+        scenario.talent.skill_dispersion, state_);
+    incumbents_ = std::make_unique<Incumbents>(m.incumbents, incumbents, state_);
+    venture_capital_ = std::make_unique<VentureCapital>(
+        m.venture_capital, per_city<VentureCapitalCityParams>(scenario, [](const CityParams& c) { return c.venture_capital; }),
+        state_);
+    std::vector<double> propensity;
+    for (const auto& f : scenario.fields) propensity.push_back(f.value.founding_propensity);
+    founding_ = std::make_unique<Founding>(m.founding, propensity, m.migration.enabled);
+    startups_ = std::make_unique<Startups>(m.startups);
+    if (!eco.enabled) return;
+
+    // The starting state: incumbents and universities employ their staff (hired at random from the
+    // city's talent of the field, with the streams of step 0).
+    take_census(state_, hiring_pool_);
+    incumbents_->hire(state_, hiring_pool_, streams_, true);
+    for (int round = 0; round < 1000; ++round) {
+        const auto before = state_.ecosystem.employment;
+        universities_->hire(state_, hiring_pool_, streams_);
+        if (state_.ecosystem.employment == before) break;
+    }
+    take_census(state_, hiring_pool_);
 }
 
 void CityModel::step() {

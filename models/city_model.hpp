@@ -5,6 +5,14 @@
 //   migration      reconsidering talent chooses a city (logit); movers move
 //   savings        income after housing is saved; years in the city advance
 //   demography     exits, then entries
+// and, when any part of the innovation ecosystem is on (founding, incumbents, universities):
+//   census_and_founding  releases employees of firms that ended, counts employment, lists free
+//                  talent (firms.hpp); in the same pass over the talent, founding draws who founds
+//                  and where (founding.hpp); then the new start-ups are created
+//   universities   graduates join the pool; staff are hired
+//   incumbents     projects and hiring
+//   startups       burn, progress, rounds, failures, exits, breakthroughs, hiring
+//   venture_capital  new capital, its mobility between cities, capital within reach
 //
 // Step 0 is the starting state; step k's record holds the state at the end of step k and the
 // flows during it.
@@ -14,7 +22,10 @@
 #include "engine/rng.hpp"
 #include "engine/scheduler.hpp"
 #include "models/city_state.hpp"
+#include "models/firms.hpp"
 #include "models/scenario.hpp"
+
+#include <memory>
 
 namespace citysim::models {
 
@@ -29,6 +40,9 @@ public:
     const CityState& state() const { return state_; }
     const engine::Scheduler& scheduler() const { return scheduler_; }
     const engine::CityNetwork& network() const { return network_; }
+    CityState& mutable_state() { return state_; }
+    Founding* founding() { return founding_.get(); }
+    Incumbents* incumbents() { return incumbents_.get(); }
 
     struct Counters {
         std::int64_t agent_steps = 0;          // agents alive at the start of each step, summed
@@ -38,6 +52,7 @@ public:
     const Counters& counters() const { return counters_; }
 
 private:
+    void setup_ecosystem(const Scenario& scenario);
     engine::CityNetwork network_;
     CityState state_;
     double years_per_step_;
@@ -47,6 +62,12 @@ private:
     Migration migration_;
     Savings savings_;
     Demography demography_;
+    HiringPool hiring_pool_;
+    std::unique_ptr<Universities> universities_;
+    std::unique_ptr<Incumbents> incumbents_;
+    std::unique_ptr<VentureCapital> venture_capital_;
+    std::unique_ptr<Founding> founding_;
+    std::unique_ptr<Startups> startups_;
     engine::Scheduler scheduler_;
     std::int64_t steps_done_ = 0;
     Counters counters_;

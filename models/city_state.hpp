@@ -2,6 +2,7 @@
 // flows of the current step. Arrays indexed by city and field are row-major: [city * fields + field].
 #pragma once
 
+#include "models/firms.hpp"
 #include "models/talent.hpp"
 
 #include <cstdint>
@@ -42,6 +43,11 @@ struct CityState {
     std::vector<std::int64_t> arrivals, departures, entries, exits;  // [city * fields + field]
     std::vector<std::int64_t> migration;                             // [origin * cities + destination]
 
+    // Firms, funds and their flows (founding, start-ups, incumbents, universities, venture capital).
+    Ecosystem ecosystem;
+    // Floor space per resident per city (m2/person), for the cost of living.
+    std::vector<double> floor_space_per_person;
+
     double talent_persons_in(std::size_t city) const {
         std::int64_t n = 0;
         for (std::size_t f = 0; f < fields(); ++f) n += talent_count[city_field(city, f)];
@@ -54,7 +60,14 @@ struct CityState {
     void reset_flows() {
         for (auto* v : {&arrivals, &departures, &entries, &exits}) v->assign(cities() * fields(), 0);
         migration.assign(cities() * cities(), 0);
+        ecosystem.reset_flows();
     }
+    // Moves talent row `row` to `destination` as a migration of the step (founders who found elsewhere).
+    void move_talent(std::size_t row, CityIndex destination, std::uint32_t step);
+    // Adds counts[city * fields + field] new talent agents (entries of the step) with skills drawn
+    // from their own streams; returns the first new row.
+    std::size_t add_talent(const std::vector<std::int64_t>& counts, const engine::StreamKey& streams,
+                           engine::Purpose skill_purpose, double skill_dispersion);
 };
 
 }  // namespace citysim::models

@@ -40,12 +40,16 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
         const auto step = streams.step;
         tbb::enumerable_thread_specific<std::vector<std::int64_t>> tallies(std::vector<std::int64_t>(cities * fields));
         tbb::enumerable_thread_specific<std::int64_t> leaving_count(0);
+        tbb::enumerable_thread_specific<TeamLeavers> leavers;
+        const auto skill = std::as_const(table).column(state.talent.skill);
+        const auto employer = std::as_const(table).column(state.talent.employer);
+        const auto employer_kind = std::as_const(table).column(state.talent.employer_kind);
         std::vector<std::uint8_t> leaving(table.size(), 0);
         const auto ids = table.ids();
         const auto city = std::as_const(table).column(state.talent.city);
         const auto field = std::as_const(table).column(state.talent.field);
         auto exit_step = table.column(state.talent.exit_step);
-        engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
+        engine::for_each_block(table.size(), [&, ids, city, field, exit_step, skill, employer, employer_kind](std::size_t begin, std::size_t end, std::size_t) {
             auto& tally = tallies.local();
             auto& count = leaving_count.local();
             for (std::size_t i = begin; i < end; ++i) {
@@ -55,11 +59,15 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
                 }
                 if (exit_step[i] <= step) {
                     leaving[i] = 1;
+                    if (employer[i] != no_firm)
+                        leavers.local().add(employer[i], skill[i],
+                                            employer_kind[i] == static_cast<std::uint8_t>(EmployerKind::founder));
                     ++tally[city[i] * fields + field[i]];
                     ++count;
                 }
             }
         });
+        for (const auto& l : leavers) l.apply(state.ecosystem.firms);
         for (const auto& tally : tallies)
             for (std::size_t k = 0; k < tally.size(); ++k) {
                 state.exits[k] += tally[k];
@@ -76,23 +84,7 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
         total += entrants[k];
     }
     if (total == 0) return;
-    const std::size_t first = table.append(static_cast<std::size_t>(total));
-    auto city = table.column(state.talent.city);
-    auto field = table.column(state.talent.field);
-    auto skill = table.column(state.talent.skill);
-    auto arrival = table.column(state.talent.arrival_step);
-    const auto ids = table.ids();
-    std::size_t row = first;
-    for (std::size_t k = 0; k < entrants.size(); ++k) {
-        for (std::int64_t n = 0; n < entrants[k]; ++n, ++row) {
-            city[row] = static_cast<CityIndex>(k / fields);
-            field[row] = static_cast<FieldIndex>(k % fields);
-            skill[row] = draw_skill(streams, ids[row], streams::entrant_skill, skill_dispersion_);
-            arrival[row] = streams.step;
-        }
-        state.entries[k] += entrants[k];
-        state.talent_count[k] += entrants[k];
-    }
+    const std::size_t first = state.add_talent(entrants, streams, streams::entrant_skill, skill_dispersion_);
     savings.endow(state, first, table.size());
 }
 

@@ -43,6 +43,11 @@ const sc::Record<FieldParams>& field_schema() {
         sc::Record<FieldParams> r("A field of skilled work");
         r.real("wage_premium", &FieldParams::wage_premium, "1", "multiplier on a city's mean wage for this field",
                1.0, sc::Range::positive());
+        r.real("founding_propensity", &FieldParams::founding_propensity, "1",
+               "multiplier on the founding rate of talent in this field (founding)", 1.0, sc::Range::closed(0, 100));
+        r.real("research_relatedness", &FieldParams::research_relatedness, "1",
+               "how much a city's basic research spills over to founding and progress in this field (universities)",
+               0.0, sc::Range::unit_interval());
         return r;
     }();
     return schema;

@@ -29,8 +29,12 @@ struct LabourCityParams {
 };
 const scenario::Record<LabourCityParams>& labour_city_schema();
 
+// A field's keys come from the mechanisms that use them: labour market (wage_premium), founding
+// (founding_propensity) and universities (research_relatedness).
 struct FieldParams {
-    double wage_premium = 1.0;  // multiplier on the city's mean wage
+    double wage_premium = 1.0;          // multiplier on the city's mean wage
+    double founding_propensity = 1.0;   // multiplier on the founding rate
+    double research_relatedness = 0.0;  // 0..1, how much basic research spills over to this field
 };
 const scenario::Record<FieldParams>& field_schema();
 

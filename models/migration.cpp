@@ -108,10 +108,11 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     struct Tally {
         std::vector<std::int64_t> arrivals, departures, migration;
         std::int64_t decisions = 0;
+        TeamLeavers leavers;
     };
     tbb::enumerable_thread_specific<Tally> tallies([&] {
         return Tally{std::vector<std::int64_t>(cities * fields), std::vector<std::int64_t>(cities * fields),
-                     std::vector<std::int64_t>(cities * cities), 0};
+                     std::vector<std::int64_t>(cities * cities), 0, {}};
     });
 
     auto& table = state.talent.table;
@@ -120,9 +121,15 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     const auto field = std::as_const(table).column(state.talent.field);
     auto arrival = table.column(state.talent.arrival_step);
     auto next = table.column(state.talent.next_reconsider_step);
+    auto employer_kind = table.column(state.talent.employer_kind);
+    auto employer = table.column(state.talent.employer);
+    const auto skill = std::as_const(table).column(state.talent.skill);
     const auto step = streams.step;
 
-    engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
+    // Spans by value: writes through the uint8 columns may alias anything, so spans held by
+    // reference would be reloaded from memory on every access.
+    engine::for_each_block(table.size(), [&, ids, city, field, arrival, next, employer_kind, employer, skill](
+                                             std::size_t begin, std::size_t end, std::size_t) {
         Tally& tally = tallies.local();
         for (std::size_t i = begin; i < end; ++i) {
             if (next[i] > step) continue;
@@ -134,6 +141,7 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
             }
             const auto w = engine::random_words(streams, ids[i], streams::migration_choice);
             next[i] = step + engine::geometric_steps(reconsider, w[0]);
+            if (employer_kind[i] == static_cast<std::uint8_t>(EmployerKind::founder)) continue;
             ++tally.decisions;
             const CityIndex origin = city[i];
             const CityIndex destination =
@@ -141,6 +149,9 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
             if (destination == origin) continue;
             city[i] = destination;
             arrival[i] = step;
+            if (employer[i] != no_firm) tally.leavers.add(employer[i], skill[i], false);
+            employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::other);
+            employer[i] = no_firm;
             ++tally.departures[origin * fields + field[i]];
             ++tally.arrivals[destination * fields + field[i]];
             ++tally.migration[origin * cities + destination];
@@ -148,6 +159,7 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     });
 
     for (const Tally& tally : tallies) {
+        tally.leavers.apply(state.ecosystem.firms);
         result.decisions += tally.decisions;
         for (std::size_t k = 0; k < cities * fields; ++k) {
             state.arrivals[k] += tally.arrivals[k];

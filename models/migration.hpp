@@ -12,6 +12,9 @@
 // the local cost of housing. T is the shortest travel time in hours. The agent's skill multiplies
 // its wage in every city alike and so cancels out of the choice.
 //
+// Founders running a start-up stay with it (they do not reconsider); anyone else who moves leaves
+// their employer, whose firm cannot come along (firms.hpp).
+//
 // Reconsiderations are scheduled rather than drawn every step: an agent's next one comes after a
 // geometric number of steps with success probability p (the same distribution as a per-step coin,
 // and memoryless, so reschedule_all() after a change of rate is exact). A step thus touches only

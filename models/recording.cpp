@@ -36,6 +36,53 @@ const std::vector<OutputVariable>& output_variables() {
          "other residents are held fixed; talent persons = talent x persons_per_agent"},
         {"migration", {"time", "origin", "destination"}, DType::Int64, "1",
          "talent that moved from origin to destination during the step", counts_note},
+        {"founders", {"time", "city", "field"}, DType::Int64, "1", "talent running a start-up they founded",
+         counts_note},
+        {"startups", {"time", "city", "field"}, DType::Int64, "1", "start-ups alive at the end of the step",
+         "firm agents; firms = value x persons_per_agent (each stands for that many identical start-ups)"},
+        {"births", {"time", "city", "field"}, DType::Int64, "1", "start-ups founded during the step",
+         "firm agents, x persons_per_agent for firms; counted where the start-up is founded"},
+        {"refoundings", {"time", "city", "field"}, DType::Int64, "1",
+         "start-ups founded during the step by someone whose earlier start-up failed", "firm agents; part of births"},
+        {"failures", {"time", "city", "field"}, DType::Int64, "1", "start-ups that failed during the step",
+         "firm agents; cash ran out, the founder gave up, or no team was left"},
+        {"acquisitions", {"time", "city", "field"}, DType::Int64, "1", "start-ups acquired during the step",
+         "firm agents"},
+        {"listings", {"time", "city", "field"}, DType::Int64, "1", "start-ups listed during the step", "firm agents"},
+        {"breakthroughs", {"time", "city", "field"}, DType::Int64, "1", "breakthroughs made during the step",
+         "firm agents (at most one breakthrough per firm)"},
+        {"graduates", {"time", "city", "field"}, DType::Int64, "1",
+         "university graduates who joined the talent pool during the step", counts_note + std::string("; part of entries")},
+        {"employment", {"time", "city", "field", "employer"}, DType::Int64, "1",
+         "talent by employer type at the end of the step", counts_note + std::string("; founders count as startup")},
+        {"vc_invested", {"time", "city", "field"}, DType::Float64, "CNY",
+         "venture capital invested in the city's start-ups during the step", "by the start-up's city and field"},
+        {"vc_returned", {"time", "city", "field"}, DType::Float64, "CNY",
+         "proceeds paid to investors by the city's start-ups that exited during the step", ""},
+        {"vc_written_off", {"time", "city", "field"}, DType::Float64, "CNY",
+         "investment written off in the city's start-ups that failed during the step", "at cost"},
+        {"vc_raised", {"time", "city"}, DType::Float64, "CNY", "new capital raised by the city's funds during the step",
+         "by fund home city, after capital mobility"},
+        {"vc_fund_invested", {"time", "city"}, DType::Float64, "CNY", "capital the city's funds invested during the step",
+         "by fund home city"},
+        {"vc_fund_returned", {"time", "city"}, DType::Float64, "CNY", "exit proceeds paid to the city's funds during the step",
+         "by fund home city"},
+        {"vc_fund_written_off", {"time", "city"}, DType::Float64, "CNY",
+         "cost of the city's funds' investments in start-ups that failed during the step", "by fund home city"},
+        {"vc_fund_exited_cost", {"time", "city"}, DType::Float64, "CNY",
+         "cost of the city's funds' investments in start-ups that exited during the step", "by fund home city"},
+        {"vc_dry_powder", {"time", "city"}, DType::Float64, "CNY", "capital of the city's funds not yet invested",
+         "dry_powder = previous + raised - fund_invested + fund_returned"},
+        {"vc_portfolio", {"time", "city"}, DType::Float64, "CNY", "cost of the investments the city's funds still hold",
+         "portfolio = previous + fund_invested - fund_written_off - fund_exited_cost"},
+        {"funding_seekers", {"time", "city"}, DType::Int64, "1", "start-ups that sought a round during the step",
+         "firm agents, by the start-up's city"},
+        {"capital_access", {"time", "city"}, DType::Float64, "CNY/person",
+         "venture capital within reach of the city per talent person", "distance-weighted dry powder of all funds"},
+        {"vc_funds", {"city"}, DType::Int64, "1", "venture funds based in the city", "static"},
+        {"failure_tolerance", {"city"}, DType::Float64, "1", "the city's tolerance of failure (0..1)", "static"},
+        {"basic_research_share", {"city"}, DType::Float64, "1", "basic research as a share of the city's R&D",
+         "static; 0 when universities are off"},
         {"amenity", {"city"}, DType::Float64, "1", "amenity of the city in the migration utility",
          "static; calibrated at the start when mechanisms.migration.calibrate_amenities is on, else as given"},
         {"travel_hours", {"origin", "destination"}, DType::Float64, "h",
@@ -45,12 +92,57 @@ const std::vector<OutputVariable>& output_variables() {
     return variables;
 }
 
+const std::vector<OutputTable>& output_tables() {
+    using output::DType;
+    static const std::vector<OutputTable> tables = [] {
+        std::string codes;
+        for (std::size_t k = 0; k < firm_event_names().size(); ++k)
+            codes += (k ? ", " : "") + std::to_string(k) + " " + firm_event_names()[k];
+        std::string statuses;
+        for (std::size_t k = 0; k < firm_status_names().size(); ++k)
+            statuses += (k ? ", " : "") + std::to_string(k) + " " + firm_status_names()[k];
+        const std::vector<std::string> e = {"event"}, f = {"firm"};
+        return std::vector<OutputTable>{
+            {"event", "events", "firm event, in order of occurrence",
+             {{"event_firm", e, DType::Int64, "1", "id of the firm (firm_id in the firm table)", ""},
+              {"event_step", e, DType::Int64, "1", "step of the event", "the time coordinate of the step's record"},
+              {"event_city", e, DType::Int64, "1", "city of the firm", "index into the city axis"},
+              {"event_field", e, DType::Int64, "1", "field of the firm", "index into the field axis"},
+              {"event_kind", e, DType::Int64, "1", "what happened", codes},
+              {"event_amount", e, DType::Float64, "CNY", "money involved, all represented firms together",
+               "founded: founders' own funds; funded: the round; failed: capital raised (lost); acquired, listed: exit "
+               "value; breakthrough: capital raised so far; expanded: persons of the project (not CNY)"},
+              {"event_counterpart_city", e, DType::Int64, "1", "the other city involved, or -1",
+               "founded: where the founder lived; funded: the fund's home city; expanded: the incumbent's home city"}}},
+            {"firm", "firms", "firm, in order of creation",
+             {{"firm_id", f, DType::Int64, "1", "id of the firm", ""},
+              {"firm_kind", f, DType::Int64, "1", "kind of firm", "0 start-up, 1 incumbent establishment"},
+              {"firm_status", f, DType::Int64, "1", "status at the end of the run", statuses},
+              {"firm_city", f, DType::Int64, "1", "city of the firm", "index into the city axis"},
+              {"firm_field", f, DType::Int64, "1", "field of the firm", "index into the field axis"},
+              {"firm_origin_city", f, DType::Int64, "1", "where the founder lived when founding",
+               "index into the city axis; incumbents: home city"},
+              {"firm_birth_step", f, DType::Int64, "1", "step the firm was founded", "0 for incumbents at the start"},
+              {"firm_end_step", f, DType::Int64, "1", "step the firm failed or exited", "-1 while alive"},
+              {"firm_team", f, DType::Int64, "1", "team at the end of the run (or when it ended)",
+               "talent agents; persons per firm for start-ups, x persons_per_agent persons for incumbents"},
+              {"firm_peak_team", f, DType::Int64, "1", "largest team it had", "as firm_team"},
+              {"firm_raised", f, DType::Float64, "CNY", "venture capital raised, per firm", ""},
+              {"firm_rounds", f, DType::Int64, "1", "funding rounds raised", ""},
+              {"firm_breakthroughs", f, DType::Int64, "1", "breakthroughs made (0 or 1)", ""},
+              {"firm_represents", f, DType::Float64, "1", "identical firms this row stands for",
+               "persons_per_agent for start-ups, 1 for incumbent establishments"}}}};
+    }();
+    return tables;
+}
+
 std::vector<output::LabelledAxis> output_axes(const CityState& state) {
     using output::LabelledAxis;
     return {LabelledAxis::of("city", "city", state.city_names),
             LabelledAxis::of("field", "field of skilled work", state.field_names),
             LabelledAxis::of("origin", "city moved from", state.city_names),
-            LabelledAxis::of("destination", "city moved to", state.city_names)};
+            LabelledAxis::of("destination", "city moved to", state.city_names),
+            LabelledAxis::of("employer", "type of employer", employer_labels())};
 }
 
 StateRecorder::StateRecorder(output::Recorder& recorder, const std::vector<std::string>& selected)
@@ -64,6 +156,68 @@ std::vector<output::VariableSpec> StateRecorder::variable_specs(const std::vecto
     return specs;
 }
 
+std::vector<output::TableSpec> StateRecorder::table_specs(const std::vector<std::string>& selected) {
+    std::vector<output::TableSpec> specs;
+    for (const auto& t : output_tables()) {
+        if (!selected.empty() && std::find(selected.begin(), selected.end(), t.selector) == selected.end()) continue;
+        output::TableSpec spec{t.name, t.long_name, {}};
+        for (const auto& c : t.columns) spec.columns.push_back({c.name, c.dims, c.dtype, c.units, c.long_name, c.description, ""});
+        specs.push_back(std::move(spec));
+    }
+    return specs;
+}
+
+void StateRecorder::write_events(const CityState& state) {
+    if (!wanted("events")) return;
+    const auto& ev = state.ecosystem.events;
+    using CV = output::Recorder::ColumnValues;
+    const std::vector<CV> columns = {
+        {"event_firm", std::span<const std::int64_t>(ev.firm)}, {"event_step", std::span<const std::int64_t>(ev.step)},
+        {"event_city", std::span<const std::int64_t>(ev.city)}, {"event_field", std::span<const std::int64_t>(ev.field)},
+        {"event_kind", std::span<const std::int64_t>(ev.event)}, {"event_amount", std::span<const double>(ev.amount)},
+        {"event_counterpart_city", std::span<const std::int64_t>(ev.counterpart_city)}};
+    recorder_.append_rows("event", columns);
+}
+
+void StateRecorder::write_firms(const CityState& state) {
+    if (!wanted("firms")) return;
+    const auto& firms = state.ecosystem.firms;
+    const auto& t = firms.table;
+    const std::size_t n = t.size();
+    auto ints = [&](auto handle) {
+        std::vector<std::int64_t> v(n);
+        const auto col = t.column(handle);
+        for (std::size_t r = 0; r < n; ++r) v[r] = static_cast<std::int64_t>(col[r]);
+        return v;
+    };
+    auto reals = [&](auto handle) {
+        std::vector<double> v(n);
+        const auto col = t.column(handle);
+        for (std::size_t r = 0; r < n; ++r) v[r] = static_cast<double>(col[r]);
+        return v;
+    };
+    std::vector<std::int64_t> id(t.ids().begin(), t.ids().end());
+    auto end = ints(firms.end_step);
+    const auto status = ints(firms.status);
+    for (std::size_t r = 0; r < n; ++r)
+        if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
+    const auto kind = ints(firms.kind), city = ints(firms.city), field = ints(firms.field), origin = ints(firms.origin_city),
+               birth = ints(firms.birth_step), team = ints(firms.team), peak = ints(firms.peak_team),
+               rounds = ints(firms.rounds), breakthroughs = ints(firms.breakthroughs);
+    const auto raised = reals(firms.raised), represents = reals(firms.represents);
+    using CV = output::Recorder::ColumnValues;
+    using I = std::span<const std::int64_t>;
+    using D = std::span<const double>;
+    const std::vector<CV> columns = {{"firm_id", I(id)},          {"firm_kind", I(kind)},
+                                     {"firm_status", I(status)},  {"firm_city", I(city)},
+                                     {"firm_field", I(field)},    {"firm_origin_city", I(origin)},
+                                     {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
+                                     {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
+                                     {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},
+                                     {"firm_breakthroughs", I(breakthroughs)}, {"firm_represents", D(represents)}};
+    recorder_.append_rows("firm", columns);
+}
+
 bool StateRecorder::wanted(const std::string& name) const {
     return selected_.empty() || std::find(selected_.begin(), selected_.end(), name) != selected_.end();
 }
@@ -71,6 +225,9 @@ bool StateRecorder::wanted(const std::string& name) const {
 void StateRecorder::write_static(const CityState& state) {
     if (wanted("travel_hours")) recorder_.write_static("travel_hours", state.travel_hours);
     if (wanted("amenity")) recorder_.write_static("amenity", state.amenity);
+    if (wanted("vc_funds")) recorder_.write_static("vc_funds", state.ecosystem.fund_count);
+    if (wanted("failure_tolerance")) recorder_.write_static("failure_tolerance", state.ecosystem.failure_tolerance);
+    if (wanted("basic_research_share")) recorder_.write_static("basic_research_share", state.ecosystem.basic_research);
 }
 
 void StateRecorder::write_record(const CityState& state, std::int64_t time) {
@@ -107,6 +264,38 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
         recorder_.put("residents", residents);
     }
     put_counts("migration", state.migration);
+    const auto& eco = state.ecosystem;
+    put_counts("founders", eco.founders);
+    put_counts("startups", eco.startups_alive);
+    put_counts("births", eco.births);
+    put_counts("refoundings", eco.refoundings);
+    put_counts("failures", eco.failures);
+    put_counts("acquisitions", eco.acquisitions);
+    put_counts("listings", eco.listings);
+    put_counts("breakthroughs", eco.breakthroughs);
+    put_counts("graduates", eco.graduates);
+    if (wanted("employment")) {
+        if (eco.enabled) {
+            recorder_.put("employment", eco.employment);
+        } else {  // without the ecosystem everyone works for `other` employers
+            std::vector<std::int64_t> employment(state.talent_count.size() * employer_kinds, 0);
+            for (std::size_t k = 0; k < state.talent_count.size(); ++k)
+                employment[k * employer_kinds + employer_axis_index(EmployerKind::other)] = state.talent_count[k];
+            recorder_.put("employment", employment);
+        }
+    }
+    put_reals("vc_invested", eco.vc_invested);
+    put_reals("vc_returned", eco.vc_returned);
+    put_reals("vc_written_off", eco.vc_written_off);
+    put_reals("vc_raised", eco.vc_raised);
+    put_reals("vc_fund_invested", eco.fund_invested);
+    put_reals("vc_fund_returned", eco.fund_returned);
+    put_reals("vc_fund_written_off", eco.fund_written_off);
+    put_reals("vc_fund_exited_cost", eco.fund_exited_cost);
+    put_reals("vc_dry_powder", eco.vc_dry_powder);
+    put_reals("vc_portfolio", eco.vc_portfolio);
+    put_counts("funding_seekers", eco.funding_seekers);
+    put_reals("capital_access", eco.capital_access);
     recorder_.end_record();
 }
 

@@ -22,7 +22,18 @@ struct OutputVariable {
 // Every variable a run can write, in file order.
 const std::vector<OutputVariable>& output_variables();
 
-// The axes of a run's file: city, field, origin, destination.
+// The tables of a run's file: `event` (one row per firm event, appended every step) and `firm`
+// (one row per firm, written at the end). Each is selected in output.record by its plural
+// ("events", "firms").
+struct OutputTable {
+    std::string name;       // the row axis
+    std::string selector;   // its name in output.record
+    std::string long_name;
+    std::vector<OutputVariable> columns;  // dims {name}
+};
+const std::vector<OutputTable>& output_tables();
+
+// The axes of a run's file: city, field, origin, destination, employer.
 std::vector<output::LabelledAxis> output_axes(const CityState& state);
 
 class StateRecorder {
@@ -30,8 +41,13 @@ public:
     // `selected`: variable names to write; empty = all.
     StateRecorder(output::Recorder& recorder, const std::vector<std::string>& selected);
     static std::vector<output::VariableSpec> variable_specs(const std::vector<std::string>& selected);
+    static std::vector<output::TableSpec> table_specs(const std::vector<std::string>& selected);
     void write_static(const CityState& state);
     void write_record(const CityState& state, std::int64_t time);
+    // The step's firm events (after every step, whether or not its record is written).
+    void write_events(const CityState& state);
+    // The firm table, once, at the end of the run.
+    void write_firms(const CityState& state);
 
 private:
     bool wanted(const std::string& name) const;

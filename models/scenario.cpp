@@ -50,6 +50,13 @@ const sc::Record<CityParams>& city_schema() {
         r.record("labour", &CityParams::labour, labour_city_schema());
         r.record("housing", &CityParams::housing, housing_city_schema());
         r.record("talent", &CityParams::talent, talent_city_schema());
+        r.real("failure_tolerance", &CityParams::failure_tolerance, "1",
+               "how readily the city forgives a failed venture (0 = stigma, 1 = none): raises founding and re-founding",
+               0.5, sc::Range::unit_interval());
+        r.record("universities", &CityParams::universities, university_city_schema());
+        r.record("venture_capital", &CityParams::venture_capital, venture_capital_city_schema());
+        r.named("incumbents", &CityParams::incumbents, incumbent_schema(), "incumbent",
+                "large firms based in the city (none by default)", 0);
         return r;
     }();
     return schema;
@@ -86,6 +93,11 @@ const sc::Record<MechanismParams>& mechanisms_schema() {
         r.record("migration", &MechanismParams::migration, migration_schema());
         r.record("savings", &MechanismParams::savings, savings_schema());
         r.record("demography", &MechanismParams::demography, demography_schema());
+        r.record("founding", &MechanismParams::founding, founding_schema());
+        r.record("startups", &MechanismParams::startups, startup_schema());
+        r.record("incumbents", &MechanismParams::incumbents, incumbents_schema());
+        r.record("universities", &MechanismParams::universities, universities_schema());
+        r.record("venture_capital", &MechanismParams::venture_capital, venture_capital_schema());
         return r;
     }();
     return schema;
@@ -103,6 +115,7 @@ void sort_by_position(std::vector<sc::Diagnostic>& diagnostics) {
 std::vector<std::string> variable_names() {
     std::vector<std::string> names;
     for (const auto& v : output_variables()) names.push_back(v.name);
+    for (const auto& t : output_tables()) names.push_back(t.selector);
     return names;
 }
 
@@ -187,6 +200,39 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
                 loaded.error(mix_path, buf);
             }
         }
+        // Per-field maps of the ecosystem name declared fields; incumbents and university staff
+        // employ no more talent than the city has in the field.
+        std::map<std::string, double> employed;
+        auto check_field_map = [&](const std::string& path, const std::vector<sc::Named<double>>& entries) {
+            if (source.has_errors_under(path)) return;
+            for (const auto& entry : entries)
+                if (std::find(fields.begin(), fields.end(), entry.name) == fields.end())
+                    loaded.error(path + "." + entry.name, "'" + entry.name +
+                                                              "' is not one of the fields declared under `fields`" +
+                                                              sc::did_you_mean(entry.name, fields));
+        };
+        check_field_map(base + ".universities.graduates_per_year", c.value.universities.graduates_per_year);
+        check_field_map(base + ".universities.staff", c.value.universities.staff);
+        for (const auto& e : c.value.universities.staff) employed[e.name] += e.value;
+        for (const auto& inc : c.value.incumbents) {
+            check_field_map(base + ".incumbents." + inc.name + ".employees", inc.value.employees);
+            for (const auto& e : inc.value.employees) employed[e.name] += e.value;
+        }
+        if (!source.has_errors_under(base))
+            for (const auto& [field, persons] : employed) {
+                double share = 0.0;
+                for (const auto& m : c.value.talent.field_mix)
+                    if (m.name == field) share = m.value;
+                const double talent_here = s.talent.persons * c.value.talent.share * share;
+                if (persons > talent_here * (1 + 1e-9)) {
+                    char buf[300];
+                    std::snprintf(buf, sizeof buf,
+                                  "incumbents and university staff employ %.6g %s persons, more than the %.6g the "
+                                  "city has at the start (talent.persons x share x field_mix)",
+                                  persons, field.c_str(), talent_here);
+                    loaded.error(base + ".incumbents", buf);
+                }
+            }
         // Talent and the residents it brings cannot exceed the city's residents.
         const double talent_residents = s.talent.persons * c.value.talent.share * s.talent.residents_per_talent;
         if (!source.has_errors_under(base) && talent_residents > c.value.residents * (1 + 1e-9)) {

@@ -7,7 +7,12 @@
 
 #include "engine/scenario/schema.hpp"
 #include "models/demography.hpp"
+#include "models/founding.hpp"
 #include "models/housing.hpp"
+#include "models/incumbents.hpp"
+#include "models/startups.hpp"
+#include "models/universities.hpp"
+#include "models/venture_capital.hpp"
 #include "models/labour_market.hpp"
 #include "models/migration.hpp"
 #include "models/savings.hpp"
@@ -33,6 +38,10 @@ struct CityParams {
     LabourCityParams labour;
     HousingCityParams housing;
     TalentCityParams talent;
+    double failure_tolerance = 0.5;  // 0..1
+    UniversityCityParams universities;
+    VentureCapitalCityParams venture_capital;
+    std::vector<scenario::Named<IncumbentParams>> incumbents;
 };
 
 struct LinkParams {
@@ -51,6 +60,11 @@ struct MechanismParams {
     MigrationParams migration;
     SavingsParams savings;
     DemographyParams demography;
+    FoundingParams founding;
+    StartupParams startups;
+    IncumbentsParams incumbents;
+    UniversitiesParams universities;
+    VentureCapitalParams venture_capital;
 };
 
 struct OutputParams {

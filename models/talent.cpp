@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace citysim::models {
@@ -51,7 +52,11 @@ TalentAgents::TalentAgents()
       savings(table.add_column<float>("savings")),
       arrival_step(table.add_column<std::uint32_t>("arrival_step")),
       next_reconsider_step(table.add_column<std::uint32_t>("next_reconsider_step", unscheduled)),
-      exit_step(table.add_column<std::uint32_t>("exit_step", unscheduled)) {}
+      exit_step(table.add_column<std::uint32_t>("exit_step", unscheduled)),
+      next_founding_step(table.add_column<std::uint32_t>("next_founding_step", unscheduled)),
+      employer_kind(table.add_column<std::uint8_t>("employer_kind", 0)),
+      employer(table.add_column<std::uint32_t>("employer", std::numeric_limits<std::uint32_t>::max())),
+      failures(table.add_column<std::uint8_t>("failures", 0)) {}
 
 float draw_skill(const engine::StreamKey& key, engine::AgentId id, engine::Purpose purpose, double skill_dispersion) {
     const auto w = engine::random_words(key, id, purpose);

@@ -51,6 +51,11 @@ struct TalentAgents {
     // geometric waiting times; `unscheduled` until that mechanism first sees the agent.
     engine::ColumnHandle<std::uint32_t> next_reconsider_step;  // migration
     engine::ColumnHandle<std::uint32_t> exit_step;             // demography
+    engine::ColumnHandle<std::uint32_t> next_founding_step;    // founding (candidate events, see founding.hpp)
+    // Work (see firms.hpp): EmployerKind, and the employer's firm row or no_firm.
+    engine::ColumnHandle<std::uint8_t> employer_kind;
+    engine::ColumnHandle<std::uint32_t> employer;
+    engine::ColumnHandle<std::uint8_t> failures;               // start-ups this person founded that failed
 };
 inline constexpr std::uint32_t unscheduled = 0;
 

@@ -5,6 +5,9 @@
 //   /time                  int64 [time], unlimited, chunked; dimension scale "time"
 //   /<axis>                vlen UTF-8 strings [axis]; dimension scale "<axis>"
 //   /<variable>            int64 or float64 [time, axes...] (time series) or [axes...] (static)
+//   /<table>               int64 [table] row indices 0..n-1, unlimited, chunked, compressed;
+//                          dimension scale "<table>", attribute role = "table row index"
+//   /<column>              int64 or float64 [table], unlimited, chunked, compressed
 //   /provenance            attrs: provenance_attributes, finished; scalar string datasets: texts
 #include "engine/output/recorder.hpp"
 
@@ -20,6 +23,7 @@
 #include <functional>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -38,6 +42,13 @@ constexpr std::uint64_t kMaxChunkBytes = std::uint64_t{1} << 20;
 // The time axis is tiny (8 bytes a record); a large chunk keeps the chunk index short.
 constexpr hsize_t kTimeAxisChunkLength = 512;
 constexpr std::uint64_t kValueBytes = 8;  // int64 and float64 alike
+// 32 KiB a column chunk: large enough for deflate and a short chunk index at a million rows, small
+// enough that a table of a few rows (the final firm table) does not allocate megabytes.
+constexpr hsize_t kTableChunkRows = 4096;
+// Marks a dimension scale as a table's row axis. The record axis (`time`, or `run` in a sweep's
+// file) is an unlimited int64 scale too, so only an explicit mark tells them apart.
+constexpr const char* kRoleAttribute = "role";
+constexpr const char* kTableRowIndexRole = "table row index";
 
 // Owns one HDF5 identifier and releases it with the matching H5?close function.
 class Handle {
@@ -295,11 +306,15 @@ void validate(const FileSpec& spec) {
                                     std::to_string(spec.deflate_level));
     }
     require_valid_name(spec.record_axis, "record axis");
-    std::map<std::string, std::string, std::less<>> root_names{{spec.record_axis, "axis"},
-                                                                {kProvenanceGroup, "group"}};
+    // Every object of the root group by name, described for clash messages.
+    std::map<std::string, std::string, std::less<>> root_names{
+        {spec.record_axis, "axis '" + spec.record_axis + "'"},
+        {kProvenanceGroup, "group '" + std::string(kProvenanceGroup) + "'"}};
+    std::set<std::string, std::less<>> axis_names{spec.record_axis};
     for (const auto& axis : spec.axes) {
         require_valid_name(axis.name, "axis");
-        if (!root_names.emplace(axis.name, "axis").second) {
+        axis_names.insert(axis.name);
+        if (!root_names.emplace(axis.name, "axis '" + axis.name + "'").second) {
             throw std::invalid_argument("recorder: axis name '" + axis.name +
                                         "' is reserved or used twice");
         }
@@ -313,14 +328,13 @@ void validate(const FileSpec& spec) {
     }
     for (const auto& variable : spec.variables) {
         require_valid_name(variable.name, "variable");
-        if (!root_names.emplace(variable.name, "variable").second) {
+        if (!root_names.emplace(variable.name, "variable '" + variable.name + "'").second) {
             throw std::invalid_argument("recorder: variable name '" + variable.name +
                                         "' is reserved or already used by an axis or variable");
         }
         for (std::size_t i = 0; i < variable.dims.size(); ++i) {
             const std::string& dim = variable.dims[i];
-            const auto found = root_names.find(dim);
-            if (found == root_names.end() || found->second != "axis") {
+            if (!axis_names.contains(dim)) {
                 throw std::invalid_argument("recorder: variable '" + variable.name +
                                             "' uses unknown axis '" + dim + "'");
             }
@@ -334,6 +348,31 @@ void validate(const FileSpec& spec) {
                 throw std::invalid_argument("recorder: variable '" + variable.name +
                                             "' uses axis '" + dim + "' twice");
             }
+        }
+    }
+    // Tables after variables, so that a clash names the table or column as the newcomer.
+    const auto claim_root_name = [&root_names](const std::string& name, const std::string& description) {
+        const auto [existing, inserted] = root_names.emplace(name, description);
+        if (!inserted) {
+            throw std::invalid_argument("recorder: " + description + " clashes with " + existing->second +
+                                        " (axes, variables, tables and columns share the root group)");
+        }
+    };
+    for (const auto& table : spec.tables) {
+        require_valid_name(table.name, "table");
+        claim_root_name(table.name, "table '" + table.name + "'");
+        // Without a column a batch of rows has no length.
+        if (table.columns.empty()) {
+            throw std::invalid_argument("recorder: table '" + table.name + "' has no columns");
+        }
+        for (const auto& column : table.columns) {
+            require_valid_name(column.name, "column");
+            const std::string description = "column '" + column.name + "' of table '" + table.name + "'";
+            if (column.dims != std::vector<std::string>{table.name}) {
+                throw std::invalid_argument("recorder: " + description + " must have the dims {'" +
+                                            table.name + "'} and no other");
+            }
+            claim_root_name(column.name, description);
         }
     }
     for (const auto& [name, value] : spec.global_attributes) {
@@ -531,6 +570,20 @@ struct Recorder::Impl {
         bool put_in_open_record = false;
         bool static_written = false;
     };
+    struct Column {
+        Handle dataset;
+        std::vector<double> float_buffer;
+        std::vector<std::int64_t> int_buffer;
+    };
+    struct Table {
+        TableSpec spec;
+        Handle row_axis;
+        std::vector<Column> columns;  // parallel to spec.columns
+        std::map<std::string, std::size_t, std::less<>> column_index;
+        std::size_t rows_buffered = 0;
+        hsize_t rows_on_disk = 0;
+        std::int64_t rows_total = 0;
+    };
 
     explicit Impl(FileSpec file_spec);
 
@@ -538,20 +591,25 @@ struct Recorder::Impl {
     void create_time_axis();
     void create_labelled_axis(const LabelledAxis& axis);
     void create_variable(Variable& variable);
+    void create_table(Table& table);
     void create_provenance();
     void write_variable_attributes(hid_t dataset, const std::string& units,
                                    const std::string& long_name, const std::string& description);
 
     Variable& find_variable(std::string_view name, std::string_view operation);
+    Table& find_table(std::string_view name, std::string_view operation);
     void require_open(std::string_view operation) const;
     template <typename Value>
     void put(std::string_view name, std::span<const Value> values);
     template <typename Value>
     void write_static(std::string_view name, std::span<const Value> values);
     void end_record();
+    void append_rows(std::string_view table_name, std::span<const ColumnValues> given);
     void write_buffered_records();
-    void extend_and_write(hid_t dataset, std::vector<hsize_t> block, hid_t memory_type,
-                          const void* values, const std::string& dataset_name);
+    void write_buffered_rows(Table& table);
+    void write_buffers();
+    void extend_and_write(hid_t dataset, hsize_t first, std::vector<hsize_t> block,
+                          hid_t memory_type, const void* values, const std::string& dataset_name);
     void flush_file();
     void set_status(std::string_view status);
     void close_file();
@@ -568,6 +626,8 @@ struct Recorder::Impl {
     std::map<std::string, hsize_t, std::less<>> axis_lengths;
     std::vector<Variable> variables;
     std::map<std::string, std::size_t, std::less<>> variable_index;
+    std::vector<Table> tables;
+    std::map<std::string, std::size_t, std::less<>> table_index;
 
     std::vector<std::int64_t> buffered_times;
     hsize_t records_on_disk = 0;
@@ -599,6 +659,17 @@ Recorder::Impl::Impl(FileSpec file_spec)
         variable_index.emplace(variable_spec.name, variables.size());
         variables.push_back(std::move(variable));
     }
+    tables.reserve(spec.tables.size());
+    for (const auto& table_spec : spec.tables) {
+        Table table;
+        table.spec = table_spec;
+        table.columns.resize(table_spec.columns.size());
+        for (std::size_t i = 0; i < table_spec.columns.size(); ++i) {
+            table.column_index.emplace(table_spec.columns[i].name, i);
+        }
+        table_index.emplace(table_spec.name, tables.size());
+        tables.push_back(std::move(table));
+    }
 
     const SilencedHdf5ErrorPrinting silenced;
     try {
@@ -607,6 +678,7 @@ Recorder::Impl::Impl(FileSpec file_spec)
         // Remove only a file this recorder created: a failed H5Fcreate may mean the file belongs
         // to another process that holds its lock.
         const bool created = file.valid();
+        tables.clear();
         variables.clear();
         axis_datasets.clear();
         time_dataset.reset();
@@ -650,6 +722,8 @@ void Recorder::Impl::create_file() {
     create_time_axis();
     for (const auto& axis : spec.axes) create_labelled_axis(axis);
     for (auto& variable : variables) create_variable(variable);
+    // Tables after the variables: a file without tables keeps the layout it had before tables.
+    for (auto& table : tables) create_table(table);
     // Provenance last: its sizes differ between runs, and placing it after the data keeps the
     // data's object addresses (and so the dimension-scale references) identical across runs.
     create_provenance();
@@ -754,6 +828,43 @@ void Recorder::Impl::create_variable(Variable& variable) {
     }
 }
 
+void Recorder::Impl::create_table(Table& table) {
+    const std::string& name = table.spec.name;
+    const hsize_t initial = 0;
+    const hsize_t maximum = H5S_UNLIMITED;
+    const hsize_t chunk = bounded_chunk({kTableChunkRows}).front();
+    const auto create_rows_dataset = [&](const std::string& dataset_name, hid_t file_type) {
+        const std::string action = "creating '" + dataset_name + "' of table '" + name + "'";
+        Handle space = calls.handle(H5Screate_simple(1, &initial, &maximum), H5Sclose, action);
+        Handle properties = dataset_creation_properties(calls);
+        calls.require(H5Pset_chunk(properties.get(), 1, &chunk), action);
+        // The row indices too: a million of them are 8 MB raw and almost nothing deflated.
+        apply_compression(properties.get(), spec.deflate_level, calls);
+        return calls.handle(H5Dcreate2(file.get(), dataset_name.c_str(), file_type, space.get(),
+                                       H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                            H5Dclose, action);
+    };
+    table.row_axis = create_rows_dataset(name, H5T_STD_I64LE);
+    calls.require(H5DSset_scale(table.row_axis.get(), name.c_str()),
+                  "making '" + name + "' a dimension scale");
+    write_variable_attributes(table.row_axis.get(), "1",
+                              table.spec.long_name.empty() ? name : table.spec.long_name, "");
+    write_text_attribute(table.row_axis.get(), kRoleAttribute, kTableRowIndexRole, calls);
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        const VariableSpec& column_spec = table.spec.columns[i];
+        Column& column = table.columns[i];
+        column.dataset = create_rows_dataset(
+            column_spec.name, column_spec.dtype == DType::Int64 ? H5T_STD_I64LE : H5T_IEEE_F64LE);
+        write_variable_attributes(column.dataset.get(), column_spec.units, column_spec.long_name,
+                                  column_spec.description);
+        if (!column_spec.coordinates.empty()) {
+            write_text_attribute(column.dataset.get(), "coordinates", column_spec.coordinates, calls);
+        }
+        calls.require(H5DSattach_scale(column.dataset.get(), table.row_axis.get(), 0),
+                      "attaching axis '" + name + "' to column '" + column_spec.name + "'");
+    }
+}
+
 void Recorder::Impl::create_provenance() {
     Handle properties = group_creation_properties(calls);
     Handle group = calls.handle(
@@ -794,6 +905,16 @@ Recorder::Impl::Variable& Recorder::Impl::find_variable(std::string_view name,
                                     std::string(name) + "'");
     }
     return variables[found->second];
+}
+
+Recorder::Impl::Table& Recorder::Impl::find_table(std::string_view name, std::string_view operation) {
+    const auto found = table_index.find(name);
+    if (found == table_index.end()) {
+        throw std::invalid_argument("recorder '" + spec.path.string() + "': " +
+                                    std::string(operation) + ": unknown table '" +
+                                    std::string(name) + "'");
+    }
+    return tables[found->second];
 }
 
 template <typename Value>
@@ -901,21 +1022,120 @@ void Recorder::Impl::end_record() {
     ++records_total;
     if (buffered_times.size() >= static_cast<std::size_t>(spec.flush_every_steps)) {
         const SilencedHdf5ErrorPrinting silenced;
-        write_buffered_records();
+        write_buffers();
         flush_file();
     }
 }
 
-void Recorder::Impl::extend_and_write(hid_t dataset, std::vector<hsize_t> block,
+namespace {
+
+// Makes room for `more` values with geometric growth: reserving exactly, batch after batch, would
+// copy the buffer at every batch.
+template <typename Value>
+void reserve_for_more(std::vector<Value>& buffer, std::size_t more) {
+    const std::size_t needed = buffer.size() + more;
+    if (needed > buffer.capacity()) buffer.reserve(std::max(needed, 2 * buffer.capacity()));
+}
+
+DType dtype_of(const Recorder::ColumnValues& values) {
+    return std::holds_alternative<std::span<const std::int64_t>>(values.values) ? DType::Int64
+                                                                                 : DType::Float64;
+}
+
+std::size_t value_count(const Recorder::ColumnValues& values) {
+    return std::visit([](const auto& span) { return span.size(); }, values.values);
+}
+
+}  // namespace
+
+void Recorder::Impl::append_rows(std::string_view table_name, std::span<const ColumnValues> given) {
+    require_open("append_rows()");
+    Table& table = find_table(table_name, "append_rows()");
+    const auto where = [&table] { return "recorder: table '" + table.spec.name + "'"; };
+    // Everything is checked before anything is buffered, so that a rejected call appends nothing.
+    std::vector<const ColumnValues*> given_by_column(table.columns.size(), nullptr);
+    const ColumnValues* first_given = nullptr;
+    for (const auto& values : given) {
+        const auto found = table.column_index.find(values.column);
+        if (found == table.column_index.end()) {
+            throw std::invalid_argument(where() + ": append_rows(): unknown column '" +
+                                        std::string(values.column) + "'");
+        }
+        const VariableSpec& column = table.spec.columns[found->second];
+        if (given_by_column[found->second] != nullptr) {
+            throw std::invalid_argument(where() + ": append_rows(): column '" + column.name +
+                                        "' given twice");
+        }
+        if (dtype_of(values) != column.dtype) {
+            throw std::invalid_argument(where() + ": column '" + column.name + "' is " +
+                                        dtype_name(column.dtype) + ", got " +
+                                        dtype_name(dtype_of(values)) + " values");
+        }
+        if (first_given != nullptr && value_count(values) != value_count(*first_given)) {
+            throw std::invalid_argument(
+                where() + ": append_rows(): columns of unequal length: '" +
+                std::string(first_given->column) + "' has " + std::to_string(value_count(*first_given)) +
+                " values, '" + column.name + "' has " + std::to_string(value_count(values)));
+        }
+        if (first_given == nullptr) first_given = &values;
+        given_by_column[found->second] = &values;
+    }
+    std::string missing;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        if (given_by_column[i] == nullptr) {
+            missing += (missing.empty() ? "'" : ", '") + table.spec.columns[i].name + "'";
+        }
+    }
+    if (!missing.empty()) {
+        throw std::invalid_argument(where() + ": append_rows() without column " + missing);
+    }
+    const std::size_t rows = value_count(*first_given);
+    if (rows == 0) return;
+    // Room first: once every buffer has it, copying cannot fail part-way through the columns.
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        Column& column = table.columns[i];
+        if (table.spec.columns[i].dtype == DType::Int64) {
+            reserve_for_more(column.int_buffer, rows);
+        } else {
+            reserve_for_more(column.float_buffer, rows);
+        }
+    }
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        Column& column = table.columns[i];
+        std::visit(
+            [&column](const auto& values) {
+                using Value = typename std::decay_t<decltype(values)>::value_type;
+                if constexpr (std::is_same_v<Value, std::int64_t>) {
+                    column.int_buffer.insert(column.int_buffer.end(), values.begin(), values.end());
+                } else {
+                    column.float_buffer.insert(column.float_buffer.end(), values.begin(), values.end());
+                }
+            },
+            given_by_column[i]->values);
+    }
+    table.rows_buffered += rows;
+    table.rows_total += static_cast<std::int64_t>(rows);
+    // Flushed too, as records are: then what left memory is also what a reader or a crash sees,
+    // at the cost of one flush per kTableBufferRows rows.
+    if (table.rows_buffered >= kTableBufferRows) {
+        const SilencedHdf5ErrorPrinting silenced;
+        write_buffered_rows(table);
+        flush_file();
+    }
+}
+
+// Grows `dataset` along its first axis from `first` (its current length) by `block`'s first extent
+// and writes `values` there.
+void Recorder::Impl::extend_and_write(hid_t dataset, hsize_t first, std::vector<hsize_t> block,
                                       hid_t memory_type, const void* values,
                                       const std::string& dataset_name) {
-    const std::string action = "appending records to '" + dataset_name + "'";
+    const std::string action = "appending to '" + dataset_name + "'";
     std::vector<hsize_t> extent = block;
-    extent.front() = records_on_disk + block.front();
+    extent.front() = first + block.front();
     calls.require(H5Dset_extent(dataset, extent.data()), action);
     Handle file_space = calls.handle(H5Dget_space(dataset), H5Sclose, action);
     std::vector<hsize_t> start(block.size(), 0);
-    start.front() = records_on_disk;
+    start.front() = first;
     calls.require(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
                                       block.data(), nullptr),
                   action);
@@ -931,18 +1151,18 @@ void Recorder::Impl::write_buffered_records() {
     if (count == 0) return;
     if (write_failed) calls.fail("writing after an earlier failed write");
     try {
-        extend_and_write(time_dataset.get(), {count}, H5T_NATIVE_INT64, buffered_times.data(),
-                         spec.record_axis);
+        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
+                         buffered_times.data(), spec.record_axis);
         for (auto& variable : variables) {
             if (!variable.is_time_series) continue;
             std::vector<hsize_t> block = variable.record_shape;
             block.insert(block.begin(), count);
             if (variable.spec.dtype == DType::Int64) {
-                extend_and_write(variable.dataset.get(), std::move(block), H5T_NATIVE_INT64,
-                                 variable.int_buffer.data(), variable.spec.name);
+                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
+                                 H5T_NATIVE_INT64, variable.int_buffer.data(), variable.spec.name);
             } else {
-                extend_and_write(variable.dataset.get(), std::move(block), H5T_NATIVE_DOUBLE,
-                                 variable.float_buffer.data(), variable.spec.name);
+                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
+                                 H5T_NATIVE_DOUBLE, variable.float_buffer.data(), variable.spec.name);
             }
         }
     } catch (...) {
@@ -964,6 +1184,49 @@ void Recorder::Impl::write_buffered_records() {
     }
 }
 
+void Recorder::Impl::write_buffered_rows(Table& table) {
+    const std::size_t count = table.rows_buffered;
+    if (count == 0) return;
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    try {
+        std::vector<std::int64_t> row_indices(count);
+        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
+        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                         row_indices.data(), table.spec.name);
+        for (std::size_t i = 0; i < table.columns.size(); ++i) {
+            const Column& column = table.columns[i];
+            const std::string& name = table.spec.columns[i].name;
+            if (table.spec.columns[i].dtype == DType::Int64) {
+                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                                 column.int_buffer.data(), name);
+            } else {
+                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_DOUBLE,
+                                 column.float_buffer.data(), name);
+            }
+        }
+    } catch (...) {
+        write_failed = true;
+        throw;
+    }
+    table.rows_on_disk += count;
+    table.rows_buffered = 0;
+    // One huge batch must not pin its memory for the rest of the run; ordinary growth up to the
+    // buffer bound is kept for the next rows.
+    const auto empty = [](auto& buffer) {
+        buffer.clear();
+        if (buffer.capacity() > 2 * kTableBufferRows) buffer.shrink_to_fit();
+    };
+    for (auto& column : table.columns) {
+        empty(column.int_buffer);
+        empty(column.float_buffer);
+    }
+}
+
+void Recorder::Impl::write_buffers() {
+    write_buffered_records();
+    for (auto& table : tables) write_buffered_rows(table);
+}
+
 void Recorder::Impl::flush_file() {
     calls.require(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing the file");
 }
@@ -974,6 +1237,10 @@ void Recorder::Impl::set_status(std::string_view status) {
 
 void Recorder::Impl::close_file() {
     for (auto& variable : variables) variable.dataset.reset();
+    for (auto& table : tables) {
+        for (auto& column : table.columns) column.dataset.reset();
+        table.row_axis.reset();
+    }
     axis_datasets.clear();
     time_dataset.reset();
     closed = true;
@@ -999,7 +1266,7 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
     for (const auto& [name, value] : final_provenance) require_valid_name(name, "provenance attribute");
 
     const SilencedHdf5ErrorPrinting silenced;
-    write_buffered_records();
+    write_buffers();
     {
         Handle group = calls.handle(H5Gopen2(file.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
                                     "opening the provenance group");
@@ -1027,7 +1294,7 @@ void Recorder::Impl::abort(std::string_view reason) {
             if (!first_error) first_error = std::current_exception();
         }
     };
-    if (!write_failed) attempt([this] { write_buffered_records(); });
+    if (!write_failed) attempt([this] { write_buffers(); });
     attempt([this, reason] {
         set_status(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason));
     });
@@ -1075,10 +1342,18 @@ void Recorder::put(std::string_view variable, std::span<const std::int64_t> valu
 
 void Recorder::end_record() { impl_->end_record(); }
 
+void Recorder::append_rows(std::string_view table, std::span<const ColumnValues> columns) {
+    impl_->append_rows(table, columns);
+}
+
+std::int64_t Recorder::rows_appended(std::string_view table) const {
+    return impl_->find_table(table, "rows_appended()").rows_total;
+}
+
 void Recorder::flush() {
     impl_->require_open("flush()");
     const SilencedHdf5ErrorPrinting silenced;
-    impl_->write_buffered_records();
+    impl_->write_buffers();
     impl_->flush_file();
 }
 
@@ -1125,6 +1400,30 @@ struct Reader::Impl {
     // (the whole dataset when `whole`).
     std::vector<double> read_doubles(hid_t dataset, const std::string& name, bool whole,
                                      hsize_t first) const;
+
+    struct RootDataset {
+        std::string name;
+        Handle dataset;
+        bool is_scale = false;
+        bool is_table_row_axis = false;
+    };
+    // The root group's datasets in creation order (name order in files that do not track it).
+    std::vector<RootDataset> root_datasets() const;
+    bool is_table_row_axis(hid_t dataset) const {
+        return text_attribute(dataset, kRoleAttribute, calls) == kTableRowIndexRole;
+    }
+    // A table's column is any other dataset whose one dimension is the table's row axis.
+    bool is_column_of(const RootDataset& dataset, const std::string& table) const {
+        return !dataset.is_scale &&
+               dimension_names(dataset.dataset.get(), dataset.name, calls) == std::vector<std::string>{table};
+    }
+    void require_table(const std::string& table) const {
+        Handle dataset = open_dataset(file.get(), table, "table");
+        if (!calls.test(H5DSis_scale(dataset.get()), "reading table '" + table + "'") ||
+            !is_table_row_axis(dataset.get())) {
+            fail("'" + table + "' is not a table");
+        }
+    }
 
     Hdf5Calls calls;
     Handle file;
@@ -1232,11 +1531,9 @@ std::vector<std::int64_t> Reader::times() const {
     return values;
 }
 
-std::vector<std::string> Reader::variables() const {
-    const SilencedHdf5ErrorPrinting silenced;
-    const Hdf5Calls& calls = impl_->calls;
-    const std::string action = "listing variables";
-    Handle root = calls.handle(H5Gopen2(impl_->file.get(), "/", H5P_DEFAULT), H5Gclose, action);
+std::vector<Reader::Impl::RootDataset> Reader::Impl::root_datasets() const {
+    const std::string action = "listing the root group";
+    Handle root = calls.handle(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose, action);
     Handle properties = calls.handle(H5Gget_create_plist(root.get()), H5Pclose, action);
     unsigned order_flags = 0;
     calls.require(H5Pget_link_creation_order(properties.get(), &order_flags), action);
@@ -1245,7 +1542,7 @@ std::vector<std::string> Reader::variables() const {
         (order_flags & H5P_CRT_ORDER_TRACKED) != 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
     H5G_info_t group_info{};
     calls.require(H5Gget_info(root.get(), &group_info), action);
-    std::vector<std::string> names;
+    std::vector<RootDataset> datasets;
     for (hsize_t position = 0; position < group_info.nlinks; ++position) {
         const ssize_t length = H5Lget_name_by_idx(root.get(), ".", index, H5_ITER_INC, position,
                                                   nullptr, 0, H5P_DEFAULT);
@@ -1258,8 +1555,30 @@ std::vector<std::string> Reader::variables() const {
         name.resize(static_cast<std::size_t>(length));
         Handle object = calls.handle(H5Oopen(root.get(), name.c_str(), H5P_DEFAULT), H5Oclose, action);
         if (H5Iget_type(object.get()) != H5I_DATASET) continue;
-        if (calls.test(H5DSis_scale(object.get()), action)) continue;  // axes are not variables
-        names.push_back(std::move(name));
+        RootDataset dataset;
+        dataset.is_scale = calls.test(H5DSis_scale(object.get()), action);
+        dataset.is_table_row_axis = dataset.is_scale && is_table_row_axis(object.get());
+        dataset.name = std::move(name);
+        dataset.dataset = std::move(object);
+        datasets.push_back(std::move(dataset));
+    }
+    return datasets;
+}
+
+std::vector<std::string> Reader::variables() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    const auto datasets = impl_->root_datasets();
+    std::vector<std::string> tables;
+    for (const auto& dataset : datasets) {
+        if (dataset.is_table_row_axis) tables.push_back(dataset.name);
+    }
+    std::vector<std::string> names;
+    for (const auto& dataset : datasets) {
+        if (dataset.is_scale) continue;  // axes are not variables
+        const bool is_column = std::any_of(tables.begin(), tables.end(), [&](const std::string& table) {
+            return impl_->is_column_of(dataset, table);
+        });
+        if (!is_column) names.push_back(dataset.name);
     }
     return names;
 }
@@ -1306,6 +1625,36 @@ std::vector<double> Reader::read_static(const std::string& variable) const {
         impl_->fail("variable '" + variable + "' is a time series; use read_record()");
     }
     return impl_->read_doubles(dataset.get(), variable, true, 0);
+}
+
+std::vector<std::string> Reader::tables() const {
+    const SilencedHdf5ErrorPrinting silenced;
+    std::vector<std::string> names;
+    for (const auto& dataset : impl_->root_datasets()) {
+        if (dataset.is_table_row_axis) names.push_back(dataset.name);
+    }
+    return names;
+}
+
+std::vector<std::string> Reader::table_columns(const std::string& table) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    impl_->require_table(table);
+    std::vector<std::string> names;
+    for (const auto& dataset : impl_->root_datasets()) {
+        if (impl_->is_column_of(dataset, table)) names.push_back(dataset.name);
+    }
+    return names;
+}
+
+std::vector<double> Reader::read_column(const std::string& table, const std::string& column) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    impl_->require_table(table);
+    Handle dataset = impl_->open_dataset(impl_->file.get(), column, "column");
+    if (column == table || dimension_names(dataset.get(), column, impl_->calls) !=
+                               std::vector<std::string>{table}) {
+        impl_->fail("table '" + table + "' has no column '" + column + "'");
+    }
+    return impl_->read_doubles(dataset.get(), column, true, 0);
 }
 
 }  // namespace citysim::output

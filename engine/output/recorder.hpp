@@ -1,10 +1,20 @@
-// HDF5 recording of a run: time series along an unlimited `time` axis, static arrays, and provenance.
+// HDF5 recording of a run: time series along an unlimited `time` axis, static arrays, tables of
+// rows (events, a final firm list), and provenance.
 //
 // The file is readable by h5py, by xarray through h5netcdf, and by ncdump: every axis is an HDF5
 // dimension scale, every variable carries CF `units` and `long_name` (a labelled axis only
 // `long_name`: labels have no unit), the root group carries `Conventions`, and link and attribute
 // creation order are tracked (netCDF-4 needs that). The file is in the HDF5 1.8 format
 // (superblock 2), which is what netCDF-4 readers built on HDF5 1.8 can open.
+//
+// Tables: a table is a set of 1-D columns sharing their own unlimited row axis, named like the
+// table, which is a dimension scale of int64 row indices 0..n-1 (so xarray and ncdump show it as a
+// dimension with a coordinate, like `time`). Its `role` attribute reads "table row index": that is
+// how Reader tells a table's row axis from the record axis and from labelled axes, and so keeps
+// columns out of variables(). Table, column, axis and variable names share the root group, as they
+// do in netCDF. Rows are buffered like records and written at every flush, and written and flushed
+// as soon as a table buffers kTableBufferRows rows, so that a run's events never have to fit in
+// memory. A table that never gets a row is still a valid unlimited dimension of length 0.
 //
 // Completeness is explicit: the file is written as `<path>.incomplete`, its root attribute `status`
 // reads "incomplete" until finish() sets it to "complete" and renames the file to `<path>`. A run
@@ -36,6 +46,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace citysim::output {
@@ -74,6 +85,20 @@ struct VariableSpec {
     std::string coordinates;
 };
 
+// Columns appended to in batches of rows; see the header comment. Rows are appended by
+// Recorder::append_rows() and read back by Reader::read_column().
+struct TableSpec {
+    std::string name;       // the row axis: an unlimited dimension of this name, e.g. "event"
+    std::string long_name;  // of the row axis
+    // Each column's dims must be exactly {name}; Int64 or Float64; `coordinates` is written as for
+    // variables.
+    std::vector<VariableSpec> columns;
+};
+
+// Rows a table buffers before they are written whatever the flush interval: 64 Ki rows cost
+// 512 KiB a column, and bound the memory of a run that appends millions of events.
+inline constexpr std::size_t kTableBufferRows = std::size_t{1} << 16;
+
 struct FileSpec {
     std::filesystem::path path;  // the final path; the file is written to path + ".incomplete"
     // The unlimited axis along which records are appended: `time` in a run's file, `run` in a
@@ -83,6 +108,7 @@ struct FileSpec {
     std::string time_long_name = "time since the start of the simulation";
     std::vector<LabelledAxis> axes;
     std::vector<VariableSpec> variables;
+    std::vector<TableSpec> tables;
     // Root attributes: deterministic facts (title, version, scenario, seed). `Conventions` is added
     // ("CF-1.8") unless given here; `status` is reserved.
     std::map<std::string, std::string> global_attributes;
@@ -123,7 +149,20 @@ public:
     void put(std::string_view variable, std::span<const std::int64_t> values);
     void end_record();
 
-    // Writes what is buffered and flushes the file to disk. A record still open stays buffered.
+    // Appends rows to a table: every column of the table exactly once, all with the same number of
+    // values (0 allowed), of the column's dtype (no conversion); otherwise std::invalid_argument
+    // and nothing is appended. Rows are buffered, and written by flush(), by the periodic flush of
+    // records, by finish() and abort(), and (with a flush) once the table buffers
+    // kTableBufferRows rows. std::logic_error after finish() or abort().
+    struct ColumnValues {
+        std::string_view column;
+        std::variant<std::span<const std::int64_t>, std::span<const double>> values;
+    };
+    void append_rows(std::string_view table, std::span<const ColumnValues> columns);
+    std::int64_t rows_appended(std::string_view table) const;  // buffered or not
+
+    // Writes what is buffered (records and table rows) and flushes the file to disk. A record
+    // still open stays buffered.
     void flush();
 
     // Flush, set status "complete" and attribute `/provenance/finished`, close, rename to path.
@@ -157,12 +196,17 @@ public:
     std::string provenance_text(const std::string& name) const;            // "" if absent
     std::vector<std::string> labels(const std::string& axis) const;
     std::vector<std::int64_t> times() const;
-    std::vector<std::string> variables() const;  // names, creation order; axes are not listed
+    // Names in creation order; axes, tables' row axes and tables' columns are not listed.
+    std::vector<std::string> variables() const;
     VariableSpec variable(const std::string& name) const;                  // dims, units, long_name
     // One time record of a time series (index into times()), or the whole of a static variable,
     // as doubles in row-major order of the non-time axes.
     std::vector<double> read_record(const std::string& variable, std::size_t time_index) const;
     std::vector<double> read_static(const std::string& variable) const;
+
+    std::vector<std::string> tables() const;  // the tables' (row axes') names, creation order
+    std::vector<std::string> table_columns(const std::string& table) const;  // creation order
+    std::vector<double> read_column(const std::string& table, const std::string& column) const;
 
 private:
     struct Impl;

@@ -19,7 +19,8 @@ with temp_dir() as tmp:
     china = load.open_run(run_file(tmp, "china", "china-2025.yaml", "--steps", "6", "--set", "talent.agents=5000"))
     cities = list(china["city"].values)
     present = figures.plottable_series(china)
-    check(present == ["talent", "residents", "rent", "home_price", "mean_wage", "housing_stock"],
+    check(present == ["talent", "residents", "rent", "home_price", "mean_wage", "housing_stock", "founders", "startups",
+                      "births", "breakthroughs"],
           f"every per-city series of a run is plottable: {present}")
     for var in present:
         lines = lines_with_data(figures.city_series(china, var))

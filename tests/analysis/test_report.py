@@ -15,8 +15,10 @@ with temp_dir() as tmp:
 
     teach = run_file(tmp, "teach", "teaching-two-cities.yaml", "--steps", "24")
     # Six per-city series and the migration network.
-    check_report(teach, os.path.join(tmp, "teach.html"), 7, ("harbour", "lakeside", "Resolved scenario", "200,000"))
-    check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 7, ("solo",))
+    # 11 figures: 10 per-city series (talent .. housing_stock, founders, start-ups, births,
+    # breakthroughs) and the migration network.
+    check_report(teach, os.path.join(tmp, "teach.html"), 11, ("harbour", "lakeside", "Resolved scenario", "200,000"))
+    check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 11, ("solo",))
     limited = run_file(tmp, "limited", "teaching-two-cities.yaml", "--steps", "6", "--set", "output.record=[talent]")
     check_report(limited, os.path.join(tmp, "limited.html"), 1)
 

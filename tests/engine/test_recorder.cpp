@@ -6,12 +6,14 @@
 
 #include <sys/wait.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -30,7 +32,10 @@ using citysim::output::FileSpec;
 using citysim::output::LabelledAxis;
 using citysim::output::Reader;
 using citysim::output::Recorder;
+using citysim::output::TableSpec;
 using citysim::output::VariableSpec;
+using citysim::output::kTableBufferRows;
+using ColumnValues = Recorder::ColumnValues;
 using Catch::Matchers::Contains;
 
 // A fresh directory per test, so that tests run in parallel by ctest never share files.
@@ -158,10 +163,14 @@ void put_record(Recorder& recorder, int record) {
     recorder.end_record();
 }
 
+void write_example_records(Recorder& recorder, int first, int end) {
+    for (int record = first; record < end; ++record) put_record(recorder, record);
+}
+
 void write_example(Recorder& recorder, int records) {
     recorder.write_static("area", std::span<const double>(kArea));
     recorder.write_static("firms", std::span<const std::int64_t>(firms()));
-    for (int record = 0; record < records; ++record) put_record(recorder, record);
+    write_example_records(recorder, 0, records);
 }
 
 template <typename Int>
@@ -169,17 +178,94 @@ std::vector<double> as_doubles(const std::vector<Int>& values) {
     return std::vector<double>(values.begin(), values.end());
 }
 
-// Number of records in the file on disk as another process sees it. The recorder holds HDF5's
-// file lock, so h5dump must not try to take it.
-int records_on_disk(const fs::path& file, const fs::path& directory) {
+// Length of an unlimited 1-D dataset (the time axis, a table's row axis) in the file on disk as
+// another process sees it. The recorder holds HDF5's file lock, so h5dump must not try to take it.
+int length_on_disk(const fs::path& file, const std::string& dataset, const fs::path& directory) {
     const auto result = run_command(
-        "HDF5_USE_FILE_LOCKING=FALSE h5dump -H -d /time " + quoted(file), directory);
+        "HDF5_USE_FILE_LOCKING=FALSE h5dump -H -d /" + dataset + " " + quoted(file), directory);
     INFO(result.output);
     REQUIRE(result.exit_code == 0);
     const std::regex extent(R"(DATASPACE\s+SIMPLE\s+\{\s*\(\s*(\d+)\s*\)\s*/\s*\(\s*H5S_UNLIMITED\s*\))");
     std::smatch match;
     REQUIRE(std::regex_search(result.output, match, extent));
     return std::stoi(match[1].str());
+}
+
+int records_on_disk(const fs::path& file, const fs::path& directory) {
+    return length_on_disk(file, "time", directory);
+}
+
+// The example run with an events table (appended to during the run) and a firm table (written once
+// at the end).
+FileSpec spec_with_tables(const fs::path& path, int flush_every) {
+    FileSpec spec = example_spec(path, flush_every);
+    spec.tables = {
+        {"event", "simulation event",
+         {
+             {"event_firm", {"event"}, DType::Int64, "1", "firm id", ""},
+             {"event_step", {"event"}, DType::Int64, "month", "step of the event", ""},
+             {"event_code", {"event"}, DType::Int64, "1", "event code", "0 founded, 1 hired, 2 closed"},
+             {"event_amount", {"event"}, DType::Float64, "EUR", "amount", ""},
+         }},
+        {"firm", "firm alive at the end",
+         {
+             {"firm_id", {"firm"}, DType::Int64, "1", "firm id", ""},
+             {"firm_capital", {"firm"}, DType::Float64, "EUR", "capital", ""},
+         }},
+    };
+    return spec;
+}
+
+// Events as columns; each row's values follow from its row index, so that any slice of the table
+// can be checked. Ids above 2^32 and amounts that are not binary fractions test exactness.
+struct Events {
+    std::vector<std::int64_t> firm;
+    std::vector<std::int64_t> step;
+    std::vector<std::int64_t> code;
+    std::vector<double> amount;
+
+    static Events rows(std::int64_t first_row, std::int64_t count) {
+        Events events;
+        for (std::int64_t row = first_row; row < first_row + count; ++row) {
+            events.firm.push_back((std::int64_t{1} << 40) + row % 977);
+            events.step.push_back(row / 100);
+            events.code.push_back(row % 3);
+            events.amount.push_back(0.1 * static_cast<double>(row) - 1e6);
+        }
+        return events;
+    }
+    void append_to(Events& all) const {
+        all.firm.insert(all.firm.end(), firm.begin(), firm.end());
+        all.step.insert(all.step.end(), step.begin(), step.end());
+        all.code.insert(all.code.end(), code.begin(), code.end());
+        all.amount.insert(all.amount.end(), amount.begin(), amount.end());
+    }
+    std::array<ColumnValues, 4> columns() const {
+        return {{{"event_firm", std::span<const std::int64_t>(firm)},
+                 {"event_step", std::span<const std::int64_t>(step)},
+                 {"event_code", std::span<const std::int64_t>(code)},
+                 {"event_amount", std::span<const double>(amount)}}};
+    }
+};
+
+void append_events(Recorder& recorder, const Events& events) {
+    const auto columns = events.columns();
+    recorder.append_rows("event", columns);
+}
+
+const std::vector<std::int64_t> kFirmIds{7, 1 << 20, (std::int64_t{1} << 40) + 3};
+const std::vector<double> kFirmCapital{0.1, -2.5e9, 1.0 / 3.0};
+
+void append_firms(Recorder& recorder) {
+    const std::array<ColumnValues, 2> columns{{{"firm_capital", std::span<const double>(kFirmCapital)},
+                                               {"firm_id", std::span<const std::int64_t>(kFirmIds)}}};
+    recorder.append_rows("firm", columns);
+}
+
+std::vector<double> row_indices(std::size_t count) {
+    std::vector<double> indices(count);
+    std::iota(indices.begin(), indices.end(), 0.0);
+    return indices;
 }
 
 }  // namespace
@@ -206,6 +292,7 @@ TEST_CASE("Recorder round-trips axes, time series, static variables and attribut
 
     CHECK(reader.variables() ==
           std::vector<std::string>{"population", "rent", "employment", "price_index", "area", "firms"});
+    CHECK(reader.tables().empty());
 
     const auto population = reader.variable("population");
     CHECK(population.dims == std::vector<std::string>{"time", "city"});
@@ -594,6 +681,52 @@ TEST_CASE("Recorder and Reader report invalid specs and unreadable files", "[rec
         spec = example_spec(scratch.path() / "run.h5", 0);
         CHECK_THROWS_AS(Recorder(spec), std::invalid_argument);
     }
+    SECTION("tables share the root namespace, and their columns are over their own row axis") {
+        const fs::path path = scratch.path() / "run.h5";
+        const auto table_named = [&path](const std::string& name) {
+            FileSpec spec = spec_with_tables(path, 10);
+            spec.tables.front().name = name;
+            for (auto& column : spec.tables.front().columns) column.dims = {name};
+            return spec;
+        };
+        CHECK_THROWS_AS(Recorder(table_named("city")), std::invalid_argument);
+        CHECK_THROWS_WITH(Recorder(table_named("city")), Contains("table 'city'") && Contains("axis 'city'"));
+        CHECK_THROWS_WITH(Recorder(table_named("rent")), Contains("table 'rent'") && Contains("variable 'rent'"));
+        CHECK_THROWS_WITH(Recorder(table_named("time")), Contains("table 'time'") && Contains("axis 'time'"));
+        CHECK_THROWS_WITH(Recorder(table_named("firm")), Contains("table 'firm'") && Contains("table 'firm'"));
+        CHECK_THROWS_WITH(Recorder(table_named("provenance")), Contains("group 'provenance'"));
+
+        FileSpec spec = spec_with_tables(path, 10);
+        spec.tables.back().columns.front().name = "rent";
+        CHECK_THROWS_WITH(Recorder(spec), Contains("column 'rent' of table 'firm'") && Contains("variable 'rent'"));
+        spec = spec_with_tables(path, 10);
+        spec.tables.back().columns.front().name = "event_amount";
+        CHECK_THROWS_WITH(Recorder(spec), Contains("column 'event_amount' of table 'firm'") &&
+                                              Contains("column 'event_amount' of table 'event'"));
+        spec = spec_with_tables(path, 10);
+        spec.tables.back().columns.front().name = "event";
+        CHECK_THROWS_WITH(Recorder(spec), Contains("column 'event' of table 'firm'") && Contains("table 'event'"));
+        spec = spec_with_tables(path, 10);
+        spec.variables.push_back({"firm_id", {"city"}, DType::Int64, "1", "clash", ""});
+        CHECK_THROWS_WITH(Recorder(spec), Contains("column 'firm_id' of table 'firm'") &&
+                                              Contains("variable 'firm_id'"));
+
+        spec = spec_with_tables(path, 10);
+        spec.tables.front().columns.front().dims = {"event", "city"};
+        CHECK_THROWS_WITH(Recorder(spec), Contains("'event_firm'") && Contains("dims"));
+        spec.tables.front().columns.front().dims = {"firm"};
+        CHECK_THROWS_AS(Recorder(spec), std::invalid_argument);
+        spec.tables.front().columns.front().dims = {};
+        CHECK_THROWS_AS(Recorder(spec), std::invalid_argument);
+        spec = spec_with_tables(path, 10);
+        spec.tables.back().columns.clear();
+        CHECK_THROWS_WITH(Recorder(spec), Contains("'firm'") && Contains("no columns"));
+        // A table's row axis is not an axis that variables may use.
+        spec = spec_with_tables(path, 10);
+        spec.variables.push_back({"events_per_city", {"event", "city"}, DType::Int64, "1", "n", ""});
+        CHECK_THROWS_WITH(Recorder(spec), Contains("unknown axis 'event'"));
+        CHECK_FALSE(fs::exists(scratch.path() / "run.h5.incomplete"));
+    }
     SECTION("a directory that does not exist is an HDF5 error naming the path") {
         const fs::path path = scratch.path() / "missing-directory" / "run.h5";
         CHECK_THROWS_AS(Recorder(example_spec(path, 10)), std::runtime_error);
@@ -612,10 +745,15 @@ TEST_CASE("Recorder and Reader report invalid specs and unreadable files", "[rec
 TEST_CASE("Recorder output is identical for identical inputs", "[recorder]") {
     const ScratchDirectory scratch("determinism");
     for (const char* name : {"a.h5", "b.h5"}) {
-        FileSpec spec = example_spec(scratch.path() / name, 7);
+        FileSpec spec = spec_with_tables(scratch.path() / name, 7);
         spec.provenance_attributes.clear();  // nothing run-specific, not even the finish time
         Recorder recorder(spec);
-        write_example(recorder, 20);
+        // Rows written by the buffer bound, by the periodic flush of records and by flush().
+        append_events(recorder, Events::rows(0, static_cast<std::int64_t>(kTableBufferRows) + 100));
+        write_example(recorder, 10);
+        append_events(recorder, Events::rows(static_cast<std::int64_t>(kTableBufferRows) + 100, 999));
+        write_example_records(recorder, 10, 20);
+        append_firms(recorder);
         recorder.flush();
         recorder.abort("stopped");  // abort() writes no `finished` time
         // HDF5 timestamps have one-second resolution: without the pause, stored object times
@@ -628,4 +766,266 @@ TEST_CASE("Recorder output is identical for identical inputs", "[recorder]") {
                                      scratch.path());
     INFO(compare.output);
     CHECK(compare.exit_code == 0);
+}
+
+TEST_CASE("Recorder round-trips tables appended in batches and at once", "[recorder]") {
+    const ScratchDirectory scratch("tables");
+    const fs::path path = scratch.path() / "run.h5";
+    // An empty batch, and one that crosses the buffer bound on its own.
+    const std::vector<std::int64_t> batch_sizes{1000, 0, static_cast<std::int64_t>(kTableBufferRows) + 4464, 5};
+    Events all;
+    {
+        Recorder recorder(spec_with_tables(path, 10));
+        write_example(recorder, 3);
+        std::int64_t rows = 0;
+        for (const std::int64_t size : batch_sizes) {
+            const Events batch = Events::rows(rows, size);
+            append_events(recorder, batch);
+            batch.append_to(all);
+            rows += size;
+            CHECK(recorder.rows_appended("event") == rows);
+            put_record(recorder, 3);  // records and rows interleave freely
+        }
+        CHECK(recorder.rows_appended("firm") == 0);
+        append_firms(recorder);
+        CHECK(recorder.rows_appended("firm") == 3);
+        recorder.finish();
+    }
+
+    const Reader reader(path);
+    CHECK(reader.tables() == std::vector<std::string>{"event", "firm"});
+    CHECK(reader.table_columns("event") ==
+          std::vector<std::string>{"event_firm", "event_step", "event_code", "event_amount"});
+    CHECK(reader.table_columns("firm") == std::vector<std::string>{"firm_id", "firm_capital"});
+    // Tables are not variables: callers that walk variables() see what they saw before tables.
+    CHECK(reader.variables() ==
+          std::vector<std::string>{"population", "rent", "employment", "price_index", "area", "firms"});
+
+    const std::size_t rows = all.firm.size();
+    REQUIRE(rows == 71005);
+    CHECK(reader.read_column("event", "event_firm") == as_doubles(all.firm));
+    CHECK(reader.read_column("event", "event_step") == as_doubles(all.step));
+    CHECK(reader.read_column("event", "event_code") == as_doubles(all.code));
+    CHECK(reader.read_column("event", "event_amount") == all.amount);
+    CHECK(reader.read_static("event") == row_indices(rows));  // the row axis: row indices
+    CHECK(reader.read_column("firm", "firm_id") == as_doubles(kFirmIds));
+    CHECK(reader.read_column("firm", "firm_capital") == kFirmCapital);
+    CHECK(reader.read_static("firm") == row_indices(3));
+
+    const auto amount = reader.variable("event_amount");
+    CHECK(amount.dims == std::vector<std::string>{"event"});
+    CHECK(amount.dtype == DType::Float64);
+    CHECK(amount.units == "EUR");
+    CHECK(amount.long_name == "amount");
+    CHECK(reader.variable("event_code").description == "0 founded, 1 hired, 2 closed");
+    CHECK(reader.variable("event_code").dtype == DType::Int64);
+    const auto row_axis = reader.variable("event");
+    CHECK(row_axis.dims == std::vector<std::string>{"event"});
+    CHECK(row_axis.long_name == "simulation event");
+
+    CHECK_THROWS_WITH(reader.read_column("firm", "event_amount"), Contains("no column 'event_amount'"));
+    CHECK_THROWS_WITH(reader.read_column("event", "event"), Contains("no column 'event'"));
+    CHECK_THROWS_WITH(reader.read_column("event", "rent"), Contains("no column 'rent'"));
+    CHECK_THROWS_WITH(reader.read_column("events", "event_amount"), Contains("'events'"));
+    CHECK_THROWS_WITH(reader.table_columns("city"), Contains("'city' is not a table"));
+    CHECK_THROWS_WITH(reader.table_columns("time"), Contains("'time' is not a table"));
+    CHECK_THROWS_WITH(reader.table_columns("rent"), Contains("'rent' is not a table"));
+}
+
+TEST_CASE("Recorder writes table rows on flush(), with records, and at the buffer bound",
+          "[recorder]") {
+    const ScratchDirectory scratch("table-flush");
+    const fs::path path = scratch.path() / "run.h5";
+    Recorder recorder(spec_with_tables(path, 4));
+    const fs::path incomplete = recorder.temporary_path();
+    recorder.write_static("area", std::span<const double>(kArea));
+    recorder.write_static("firms", std::span<const std::int64_t>(firms()));
+
+    append_events(recorder, Events::rows(0, 10));
+    CHECK(length_on_disk(incomplete, "event", scratch.path()) == 0);
+    recorder.flush();
+    CHECK(length_on_disk(incomplete, "event", scratch.path()) == 10);
+    CHECK(length_on_disk(incomplete, "event_amount", scratch.path()) == 10);
+
+    append_events(recorder, Events::rows(10, 5));
+    write_example_records(recorder, 0, 3);
+    CHECK(length_on_disk(incomplete, "event", scratch.path()) == 10);
+    put_record(recorder, 3);  // the fourth record: the periodic flush writes rows too
+    CHECK(records_on_disk(incomplete, scratch.path()) == 4);
+    CHECK(length_on_disk(incomplete, "event", scratch.path()) == 15);
+
+    // Without flushes, rows are written once kTableBufferRows of them are buffered.
+    const auto bound = static_cast<std::int64_t>(kTableBufferRows);
+    append_events(recorder, Events::rows(15, bound - 1));
+    CHECK(length_on_disk(incomplete, "event", scratch.path()) == 15);
+    append_events(recorder, Events::rows(15 + bound - 1, 1));
+    CHECK(length_on_disk(incomplete, "event", scratch.path()) == 15 + bound);
+    CHECK(length_on_disk(incomplete, "event_code", scratch.path()) == 15 + bound);
+    CHECK(length_on_disk(incomplete, "firm", scratch.path()) == 0);
+    recorder.finish();
+
+    const Reader reader(path);
+    CHECK(reader.read_column("event", "event_amount") == Events::rows(0, 15 + bound).amount);
+    CHECK(reader.read_column("firm", "firm_id").empty());
+    CHECK(reader.read_column("firm", "firm_capital").empty());
+}
+
+TEST_CASE("Recorder::append_rows rejects unknown tables and columns, unequal lengths and wrong types",
+          "[recorder]") {
+    const ScratchDirectory scratch("table-errors");
+    const fs::path path = scratch.path() / "run.h5";
+    Recorder recorder(spec_with_tables(path, 10));
+    write_example(recorder, 1);
+    const Events kept = Events::rows(0, 3);
+    append_events(recorder, kept);
+    const Events two = Events::rows(3, 2);
+    const std::vector<std::int64_t> one_int{1};
+    const std::vector<double> two_doubles{1.0, 2.0};
+
+    SECTION("unknown table") {
+        const auto columns = two.columns();
+        CHECK_THROWS_AS(recorder.append_rows("events", columns), std::invalid_argument);
+        CHECK_THROWS_WITH(recorder.append_rows("events", columns), Contains("unknown table 'events'"));
+        CHECK_THROWS_WITH(recorder.rows_appended("events"), Contains("unknown table 'events'"));
+        // Variables and axes are not tables.
+        CHECK_THROWS_AS(recorder.append_rows("rent", columns), std::invalid_argument);
+        CHECK_THROWS_AS(recorder.append_rows("time", columns), std::invalid_argument);
+    }
+    SECTION("missing column, named; no columns at all") {
+        const auto all = two.columns();
+        const std::array<ColumnValues, 3> three{all[0], all[1], all[3]};
+        CHECK_THROWS_AS(recorder.append_rows("event", three), std::invalid_argument);
+        CHECK_THROWS_WITH(recorder.append_rows("event", three),
+                          Contains("'event_code'") && !Contains("'event_firm'"));
+        CHECK_THROWS_WITH(recorder.append_rows("event", std::span<const ColumnValues>()),
+                          Contains("'event_firm', 'event_step', 'event_code', 'event_amount'"));
+    }
+    SECTION("unknown column, or a column given twice") {
+        auto columns = two.columns();
+        columns[2].column = "event_cod";
+        CHECK_THROWS_WITH(recorder.append_rows("event", columns), Contains("unknown column 'event_cod'"));
+        columns[2].column = "firm_id";  // a column of another table
+        CHECK_THROWS_WITH(recorder.append_rows("event", columns), Contains("unknown column 'firm_id'"));
+        columns[2].column = "event_step";
+        CHECK_THROWS_WITH(recorder.append_rows("event", columns), Contains("'event_step' given twice"));
+    }
+    SECTION("unequal lengths name both columns and their lengths") {
+        auto columns = two.columns();
+        columns[1].values = std::span<const std::int64_t>(one_int);
+        CHECK_THROWS_AS(recorder.append_rows("event", columns), std::invalid_argument);
+        CHECK_THROWS_WITH(recorder.append_rows("event", columns),
+                          Contains("'event_firm' has 2") && Contains("'event_step' has 1"));
+    }
+    SECTION("dtype mismatch, without conversion") {
+        auto columns = two.columns();
+        columns[3].values = std::span<const std::int64_t>(two.code);  // int64 into a float64 column
+        CHECK_THROWS_WITH(recorder.append_rows("event", columns),
+                          Contains("'event_amount'") && Contains("float64") && Contains("int64"));
+        columns = two.columns();
+        columns[0].values = std::span<const double>(two_doubles);  // float64 into an int64 column
+        CHECK_THROWS_AS(recorder.append_rows("event", columns), std::invalid_argument);
+    }
+    // Whatever was rejected appended nothing: the table holds the first batch alone.
+    CHECK(recorder.rows_appended("event") == 3);
+    recorder.finish();
+    const auto columns = two.columns();
+    CHECK_THROWS_AS(recorder.append_rows("event", columns), std::logic_error);
+    const Reader reader(path);
+    CHECK(reader.read_column("event", "event_firm") == as_doubles(kept.firm));
+    CHECK(reader.read_column("event", "event_amount") == kept.amount);
+}
+
+TEST_CASE("An aborted or unfinished recorder keeps the table rows appended so far", "[recorder]") {
+    const ScratchDirectory scratch("table-abort");
+    const fs::path path = scratch.path() / "run.h5";
+    const fs::path incomplete = scratch.path() / "run.h5.incomplete";
+    const bool by_destructor = GENERATE(false, true);
+    {
+        Recorder recorder(spec_with_tables(path, 10));
+        write_example(recorder, 2);
+        append_events(recorder, Events::rows(0, 100));
+        recorder.flush();
+        append_events(recorder, Events::rows(100, 50));  // buffered: written by abort()
+        append_firms(recorder);
+        if (!by_destructor) recorder.abort("model diverged");
+    }
+    CHECK_FALSE(fs::exists(path));
+    REQUIRE(fs::exists(incomplete));
+    const Reader reader(incomplete);
+    CHECK(reader.global_attributes().at("status") ==
+          (by_destructor ? "incomplete: not finished" : "incomplete: model diverged"));
+    const Events expected = Events::rows(0, 150);
+    CHECK(reader.read_column("event", "event_step") == as_doubles(expected.step));
+    CHECK(reader.read_column("event", "event_amount") == expected.amount);
+    CHECK(reader.read_static("event") == row_indices(150));
+    CHECK(reader.read_column("firm", "firm_id") == as_doubles(kFirmIds));
+}
+
+TEST_CASE("Tables open with h5py, xarray (h5netcdf) and ncdump, an empty table too", "[recorder]") {
+    const ScratchDirectory scratch("table-interop");
+    const fs::path path = scratch.path() / "run.h5";
+    {
+        Recorder recorder(spec_with_tables(path, 10));
+        write_example(recorder, 12);
+        append_events(recorder, Events::rows(0, 5000));  // more than one chunk
+        recorder.finish();  // the firm table stays empty
+    }
+
+    const fs::path script = scratch.path() / "check.py";
+    std::ofstream(script) << R"PY(
+import sys
+import h5py
+import numpy as np
+import xarray as xr
+
+path = sys.argv[1]
+with h5py.File(path, "r") as f:
+    for name in ("event", "event_firm", "event_amount", "firm", "firm_id"):
+        assert f[name].maxshape == (None,), (name, f[name].maxshape)
+        assert f[name].chunks == (4096,), (name, f[name].chunks)
+        assert f[name].compression == "gzip" and f[name].shuffle, name
+    assert f["event"].dtype == np.int64 and f["event_amount"].dtype == np.float64
+    assert [d[0].name for d in f["event_amount"].dims] == ["/event"]
+    assert [d[0].name for d in f["firm_capital"].dims] == ["/firm"]
+    both = h5py.h5p.CRT_ORDER_TRACKED | h5py.h5p.CRT_ORDER_INDEXED
+    for name in ("event", "event_code", "firm"):
+        assert f[name].id.get_create_plist().get_attr_creation_order() == both, name
+
+ds = xr.open_dataset(path, engine="h5netcdf")
+assert dict(ds.sizes) == {"time": 12, "city": 3, "field": 2, "sector": 4, "event": 5000, "firm": 0}, dict(ds.sizes)
+assert set(ds.encoding["unlimited_dims"]) == {"time", "event", "firm"}, ds.encoding
+assert ds["event_amount"].dims == ("event",) and ds["firm_id"].dims == ("firm",)
+assert ds["event_firm"].dtype == np.int64 and ds["event_amount"].dtype == np.float64
+assert ds["event"].values.tolist() == list(range(5000))
+assert ds["event_step"].values.tolist() == [row // 100 for row in range(5000)]
+assert ds["event_amount"].values[4999] == 0.1 * 4999 - 1e6
+assert ds["event_code"].attrs["description"] == "0 founded, 1 hired, 2 closed"
+assert ds["event_amount"].attrs["units"] == "EUR" and ds["event_amount"].attrs["long_name"] == "amount"
+assert ds["event"].attrs["long_name"] == "simulation event", ds["event"].attrs
+assert ds["firm_capital"].shape == (0,) and ds["firm"].shape == (0,)
+assert ds["population"].dims == ("time", "city")
+print("ok")
+)PY";
+    const auto python = run_command("/usr/bin/python3 " + quoted(script) + " " + quoted(path),
+                                    scratch.path());
+    INFO(python.output);
+    CHECK(python.exit_code == 0);
+
+    const auto header = run_command("ncdump -h " + quoted(path), scratch.path());
+    INFO(header.output);
+    REQUIRE(header.exit_code == 0);
+    CHECK_THAT(header.output, Contains("time = UNLIMITED ; // (12 currently)"));
+    CHECK_THAT(header.output, Contains("event = UNLIMITED ; // (5000 currently)"));
+    CHECK_THAT(header.output, Contains("firm = UNLIMITED ; // (0 currently)"));
+    CHECK_THAT(header.output, Contains("int64 event(event) ;"));
+    CHECK_THAT(header.output, Contains("int64 event_firm(event) ;"));
+    CHECK_THAT(header.output, Contains("double event_amount(event) ;"));
+    CHECK_THAT(header.output, Contains("double firm_capital(firm) ;"));
+    CHECK_THAT(header.output, Contains("event_amount:units = \"EUR\" ;"));
+    CHECK_THAT(header.output, Contains("event:role = \"table row index\" ;"));
+
+    const auto data = run_command("ncdump -v event_firm,firm_id " + quoted(path), scratch.path());
+    INFO(data.output);
+    REQUIRE(data.exit_code == 0);
+    CHECK_THAT(data.output, Contains("event_firm = 1099511627776, 1099511627777, 1099511627778"));
 }

@@ -36,7 +36,7 @@ TEST_CASE("savings: grow with income after housing", "[savings]") {
 TEST_CASE("savings: start at initial_savings_years of the wage, and stay put when switched off", "[savings]") {
     models::CityModel model(testing::load(testing::two_fields_yaml(),
                                           {"mechanisms.savings.enabled=false", "mechanisms.savings.initial_savings_years=2",
-                                           "mechanisms.demography.enabled=false"}));
+                                           "mechanisms.demography.enabled=false", "mechanisms.founding.enabled=false"}));
     const auto& st = model.state();
     const auto& t = st.talent.table;
     const auto city = t.column(st.talent.city);

@@ -1,0 +1,280 @@
+"""Validation of the ecosystem model against stylized facts, direction tests and switches.
+
+`python3 -m analysis validation --citysim build/citysim -o docs/validation.md` runs the China
+baseline and its paired variants (same seed: common random numbers), measures each figure from
+the output files, and writes docs/validation.md; `--check` exits 1 when a figure leaves the band
+stated beside it. Every number in docs/validation.md comes from this file: regenerate it after
+changing the model.
+"""
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import xarray as xr
+
+# Stylized facts and the bands the model must stay in.
+BLS_SURVIVAL = {2: 0.66, 4: 0.44}    # BLS Business Employment Dynamics, establishments born 1994-2019
+SURVIVAL_BAND = 0.06                 # absolute
+ZIPF_ALPHA = 1.06                    # Axtell (2001), US firms by employees
+ZIPF_BAND = (0.8, 1.4)               # for the MLE at sizes >= 5 persons
+VC_DECAY_RATIO = 2.0                 # Sorenson & Stuart (2001): 10 vs 100 miles
+VC_DECAY_BAND = (1.5, 2.6)
+
+
+def run(citysim, scenario, output, overrides=()):
+    command = [citysim, "run", scenario, "-o", output, "-q"]
+    for override in overrides:
+        command += ["--set", override]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return xr.open_dataset(output, engine="h5netcdf")
+
+
+def table(dataset, prefix):
+    return dataset[[v for v in dataset.data_vars if v.startswith(prefix)]].to_dataframe()
+
+
+def survival(dataset):
+    firms = table(dataset, "firm_")
+    startups = firms[firms.firm_kind == 0]
+    last = int(dataset.time.values[-1])
+    result = {}
+    for years in BLS_SURVIVAL:
+        age = int(round(years / float(dataset.attrs["years_per_step"])))
+        cohort = startups[startups.firm_birth_step <= last - age]
+        alive = (cohort.firm_end_step == -1) | (cohort.firm_end_step - cohort.firm_birth_step >= age)
+        result[years] = (float(alive.mean()), len(cohort))
+    return result
+
+
+def firm_sizes(dataset):
+    """Persons per firm of the firms alive at the end; a start-up row stands for persons_per_agent firms."""
+    persons_per_agent = float(dataset.attrs["persons_per_agent"])
+    firms = table(dataset, "firm_")
+    alive = firms[firms.firm_status == 0]
+    startups = alive[alive.firm_kind == 0]
+    incumbents = alive[alive.firm_kind == 1]
+    sizes = np.concatenate([np.repeat(startups.firm_team.values, int(round(persons_per_agent))),
+                            incumbents.firm_team.values * persons_per_agent]).astype(float)
+    return sizes[sizes > 0]
+
+
+def zipf_alpha(sizes, smallest):
+    """Maximum-likelihood Pareto exponent of the sizes >= smallest (Hill), and the rank-size slope."""
+    tail = sizes[sizes >= smallest]
+    mle = len(tail) / np.sum(np.log(tail / smallest))
+    ordered = np.sort(tail)[::-1]
+    slope = -np.polyfit(np.log(ordered), np.log(np.arange(1, len(ordered) + 1)), 1)[0]
+    return float(mle), float(slope), len(tail)
+
+
+def vc_distance_ratio(dataset, near="shanghai", far="hangzhou"):
+    """How much more often a fund invests in a start-up of its own city than in one of the other city.
+
+    Compared on the same start-ups: for the start-ups of each city, deals per fund of their own city
+    over deals per fund of the other city, pooled over the two cities (Mantel-Haenszel):
+        ratio = sum_c deals[c <- c] * funds[o] / sum_c deals[c <- o] * funds[c]
+    so that the cities' different numbers of seekers and of funds within reach do not mix in."""
+    cities = [str(c) for c in dataset.city.values]
+    events = table(dataset, "event_")
+    funded = events[events.event_kind == 1]
+    deals = np.zeros((len(cities), len(cities)))
+    np.add.at(deals, (funded.event_counterpart_city.values, funded.event_city.values), 1)
+    funds = dataset.vc_funds.values.astype(float)
+    a, b = cities.index(near), cities.index(far)
+    same = deals[a, a] * funds[b] + deals[b, b] * funds[a]
+    between = deals[b, a] * funds[a] + deals[a, b] * funds[b]
+    hours = float(dataset.travel_hours.sel(origin=near, destination=far))
+    # 95% interval of the ratio from the Poisson counts of the two kinds of deals (log scale).
+    n_same, n_between = float(deals[a, a] + deals[b, b]), float(deals[a, b] + deals[b, a])
+    spread = 1.96 * np.sqrt(1.0 / n_same + 1.0 / n_between)
+    ratio = same / between
+    return float(ratio), int(deals.sum()), hours, (float(ratio * np.exp(-spread)), float(ratio * np.exp(spread))), int(n_between)
+
+
+def city_total(dataset, variable, city, dims=("time", "field")):
+    return float(dataset[variable].sel(city=city).sum([d for d in dims if d in dataset[variable].dims]))
+
+
+def conservation(dataset):
+    """Largest residuals of the people and capital identities over all steps."""
+    talent = dataset.talent.astype(float)
+    flows = (dataset.arrivals - dataset.departures + dataset.entries - dataset.exits).astype(float)
+    people = float(abs(talent.diff("time") - flows.isel(time=slice(1, None))).max())
+    dry = dataset.vc_dry_powder
+    dry_flow = dataset.vc_raised - dataset.vc_fund_invested + dataset.vc_fund_returned
+    portfolio = dataset.vc_portfolio
+    portfolio_flow = dataset.vc_fund_invested - dataset.vc_fund_written_off - dataset.vc_fund_exited_cost
+    scale = float(abs(dry).max()) or 1.0
+    capital = max(float(abs(dry.diff("time") - dry_flow.isel(time=slice(1, None))).max()),
+                  float(abs(portfolio.diff("time") - portfolio_flow.isel(time=slice(1, None))).max())) / scale
+    firm_side = float(abs(dataset.vc_invested.sum(["city", "field"]) - dataset.vc_fund_invested.sum("city")).max()) / scale
+    employment = float(abs(dataset.employment.sum("employer") - dataset.talent).max())
+    return {"people": people, "capital": capital, "invested_both_sides": firm_side, "employment": employment}
+
+
+def measure(citysim, scenario, workdir):
+    runs = {}
+
+    def variant(name, overrides=()):
+        runs[name] = run(citysim, scenario, os.path.join(workdir, name + ".h5"), overrides)
+        return runs[name]
+
+    base = variant("baseline")
+    figures = {"survival": survival(base)}
+    sizes = firm_sizes(base)
+    figures["zipf"] = {smallest: zipf_alpha(sizes, smallest) for smallest in (5, 10, 20)}
+    figures["firms_alive"] = len(sizes)
+    figures["vc"] = vc_distance_ratio(base)
+    figures["conservation"] = conservation(base)
+
+    directions = []
+
+    def direction(name, city, variable, overrides, expect, description, base_run=None, reader=None):
+        other = variant(name, overrides)
+        reader = reader or (lambda d: city_total(d, variable, city))
+        before, after = reader(base_run or base), reader(other)
+        holds = after < before if expect == "lower" else after > before
+        directions.append({"name": name, "description": description, "overrides": overrides, "city": city,
+                           "variable": variable, "before": before, "after": after, "expect": expect, "holds": holds})
+
+    direction("shenzhen_rents_up", "shenzhen", "births", ["cities.shenzhen.housing.rent=123.3"], "lower",
+              "Higher rents lower founding: Shenzhen's rent level x1.5")
+    direction("hangzhou_intolerant", "hangzhou", "births", ["cities.hangzhou.failure_tolerance=0.2"], "lower",
+              "Less tolerance of failure lowers founding: Hangzhou 0.8 -> 0.2")
+    direction("hangzhou_intolerant_refounding", "hangzhou", "refoundings", ["cities.hangzhou.failure_tolerance=0.2"],
+              "lower", "... and re-founding by founders whose start-up failed")
+    nanjing = [f"cities.nanjing.universities.graduates_per_year={{hardware: 2650, software: 3180, ai: 2120, research: 2650}}",
+               "cities.nanjing.universities.count=106"]
+
+    def founders_from_nanjing(d):
+        events = table(d, "event_")
+        founded = events[events.event_kind == 0]
+        cities = [str(c) for c in d.city.values]
+        return float((founded.event_counterpart_city == cities.index("nanjing")).sum())
+
+    direction("nanjing_universities_doubled", "nanjing", "founders from Nanjing", nanjing, "higher",
+              "More universities raise the founder pipeline: Nanjing's universities and graduates x2; start-ups "
+              "founded by people who lived in Nanjing (anywhere)", reader=founders_from_nanjing)
+    direction("shenzhen_incumbents_grow", "shenzhen", "births",
+              ["cities.shenzhen.incumbents.huawei.growth_rate=0.12", "cities.shenzhen.incumbents.tencent.growth_rate=0.12"],
+              "lower", "An incumbent's growth lowers its city's founding: Huawei and Tencent grow "
+              "12% a year instead of 3%")
+
+    switches = []
+
+    def switch(mechanism, variable, description, select=None):
+        other = variant("off_" + mechanism, [f"mechanisms.{mechanism}.enabled=false"])
+        select = select or (lambda d: float(d[variable].sum()))
+        switches.append({"mechanism": mechanism, "variable": variable, "description": description,
+                         "on": select(base), "off": select(other)})
+
+    switch("founding", "births", "no start-ups are founded")
+    switch("startups", "failures", "start-ups are held as founded: no failures, exits or rounds",
+           select=lambda d: float((d.failures + d.acquisitions + d.listings).sum()))
+    switch("incumbents", "employment", "nobody works for an incumbent",
+           select=lambda d: float(d.employment.sel(employer="incumbent").isel(time=-1).sum()))
+    switch("universities", "graduates", "no graduates join, no staff, no research spillover")
+    switch("venture_capital", "vc_invested", "no rounds are raised; start-ups live on their founders' funds")
+    switch("migration", "migration", "nobody moves, founders found where they live")
+    figures["directions"] = directions
+    figures["switches"] = switches
+    figures["breakthroughs"] = {str(c): int(base.breakthroughs.sel(city=c).sum()) for c in base.city.values}
+    figures["persons_per_agent"] = float(base.attrs["persons_per_agent"])
+    return figures
+
+
+def checks(figures):
+    failures = []
+    for years, (value, _) in figures["survival"].items():
+        if abs(value - BLS_SURVIVAL[years]) > SURVIVAL_BAND:
+            failures.append(f"survival after {years} years {value:.3f}, BLS {BLS_SURVIVAL[years]}")
+    alpha = figures["zipf"][5][0]
+    if not ZIPF_BAND[0] <= alpha <= ZIPF_BAND[1]:
+        failures.append(f"Zipf alpha {alpha:.2f} outside {ZIPF_BAND}")
+    ratio, _, _, (low, high), _ = figures["vc"]
+    if not (low <= VC_DECAY_BAND[1] and high >= VC_DECAY_BAND[0]):
+        failures.append(f"VC distance ratio {ratio:.2f} (95% {low:.2f}-{high:.2f}) outside {VC_DECAY_BAND}")
+    for d in figures["directions"]:
+        if not d["holds"]:
+            failures.append(f"direction {d['name']}: {d['before']} -> {d['after']}, expected {d['expect']}")
+    c = figures["conservation"]
+    if c["people"] != 0 or c["employment"] != 0 or c["capital"] > 1e-9 or c["invested_both_sides"] > 1e-9:
+        failures.append(f"conservation residuals {c}")
+    for s in figures["switches"]:
+        if not (s["on"] > 0 and s["off"] == 0):
+            failures.append(f"switching {s['mechanism']} off: {s['variable']} {s['on']} -> {s['off']}")
+    return failures
+
+
+def markdown(figures, scenario, command):
+    ppa = figures["persons_per_agent"]
+    lines = [
+        "# Validation of the ecosystem model",
+        "",
+        f"Generated by `{command}` from `{scenario}` (seed and all settings as in the file; variants",
+        "change only what each line says and share the seed, so they draw the same random numbers).",
+        "Regenerate it after changing the model; `tests/analysis/test_validation.py` checks that every figure",
+        "stays in its band and that this file matches the current build.",
+        "",
+        "## Stylized facts",
+        "",
+        "| Fact | Target | Model | Band |",
+        "|---|---|---|---|",
+    ]
+    for years, (value, n) in figures["survival"].items():
+        lines.append(f"| Start-ups alive {years} years after founding (cohorts old enough, n = {n} firm agents) | "
+                     f"{BLS_SURVIVAL[years]:.0%} (BLS) | {value:.1%} | ±{SURVIVAL_BAND:.0%} |")
+    alpha, slope, n = figures["zipf"][5]
+    lines.append(f"| Firm-size tail exponent, firms of 5 or more persons alive at the end (n = {n}) | "
+                 f"{ZIPF_ALPHA} (Axtell 2001) | {alpha:.2f} (MLE); rank-size slope {slope:.2f} | "
+                 f"{ZIPF_BAND[0]}-{ZIPF_BAND[1]} |")
+    ratio, deals, hours, (low, high), between = figures["vc"]
+    lines.append(f"| Deals per fund with start-ups of the fund's own city (~10 miles) over those with start-ups of the other city, Shanghai and Hangzhou ({hours} h, ~100 miles); "
+                 f"{deals} deals in all, {between} between the two cities | {VC_DECAY_RATIO:.0f}x (Sorenson & Stuart 2001) | "
+                 f"{ratio:.2f}x (95%: {low:.2f}-{high:.2f}); the model's weights give 2.00x | "
+                 f"{VC_DECAY_BAND[0]}-{VC_DECAY_BAND[1]} |")
+    lines += ["", "The tail exponent depends on where the tail starts:", "",
+              "| Smallest size (persons) | Firms | MLE alpha | Rank-size slope |", "|---|---|---|---|"]
+    for smallest, (a, s, count) in figures["zipf"].items():
+        lines.append(f"| {smallest} | {count} | {a:.2f} | {s:.2f} |")
+    lines += ["", "Start-up sizes are small multiples of one person (a start-up's team is counted in talent agents,",
+              f"each one person per represented firm; {ppa:g} firms per start-up agent), so the tail above 20",
+              "persons is made of few distinct sizes and its estimate is the least reliable.", "",
+              "## Direction tests", "",
+              "Each compares a variant with the baseline over the whole run (10 years), same seed.", "",
+              "| Test | Change | Measured in | Baseline | Variant | Expected | Holds |", "|---|---|---|---|---|---|---|"]
+    for d in figures["directions"]:
+        change = "; ".join(f"`{o}`" for o in d["overrides"])
+        lines.append(f"| {d['description']} | {change} | {d['variable']}, {d['city']} | {d['before']:g} | "
+                     f"{d['after']:g} | {d['expect']} | {'yes' if d['holds'] else 'NO'} |")
+    c = figures["conservation"]
+    lines += ["", "## Conservation, every step of the baseline", "",
+              "| Identity | Largest residual |", "|---|---|",
+              f"| talent(t) = talent(t-1) + arrivals - departures + entries - exits, every city and field | {c['people']:g} agents |",
+              f"| talent = sum of employment over employer types, every city and field | {c['employment']:g} agents |",
+              f"| dry powder and portfolio identities, every fund city (relative to the largest dry powder) | {c['capital']:.2g} |",
+              f"| invested by funds = invested in start-ups, in total | {c['invested_both_sides']:.2g} |",
+              "", "## Switching each mechanism off", "",
+              "| Mechanism off | What stops | Measured | On | Off |", "|---|---|---|---|---|"]
+    for s in figures["switches"]:
+        lines.append(f"| `mechanisms.{s['mechanism']}.enabled=false` | {s['description']} | {s['variable']} | "
+                     f"{s['on']:g} | {s['off']:g} |")
+    lines += ["", "## Breakthroughs in the baseline, by city (firm agents over 10 years)", "",
+              "| " + " | ".join(figures["breakthroughs"]) + " |", "|" + "---|" * len(figures["breakthroughs"]),
+              "| " + " | ".join(str(v) for v in figures["breakthroughs"].values()) + " |", "",
+              "One run says little about where breakthroughs happen; their distribution over seeds is a sweep's",
+              "question (docs/tutorials/researcher.md).", ""]
+    return "\n".join(lines)
+
+
+def validate(citysim, scenario, output=None, check=False, workdir=None):
+    command = "python3 -m analysis validation"
+    with tempfile.TemporaryDirectory(prefix="citysim-validation-") as temporary:
+        figures = measure(citysim, scenario, workdir or temporary)
+        text = markdown(figures, "scenarios/" + os.path.basename(scenario), command)
+    if output:
+        with open(output, "w") as f:
+            f.write(text)
+    failures = checks(figures) if check else []
+    return text, failures

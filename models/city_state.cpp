@@ -1,0 +1,46 @@
+#include "models/city_state.hpp"
+
+namespace citysim::models {
+
+void CityState::move_talent(std::size_t row, CityIndex destination, std::uint32_t step) {
+    auto city = talent.table.column(talent.city);
+    const auto field = std::as_const(talent.table).column(talent.field);
+    const CityIndex origin = city[row];
+    if (origin == destination) return;
+    const std::size_t f = field[row];
+    city[row] = destination;
+    talent.table.column(talent.arrival_step)[row] = step;
+    ++departures[city_field(origin, f)];
+    ++arrivals[city_field(destination, f)];
+    --talent_count[city_field(origin, f)];
+    ++talent_count[city_field(destination, f)];
+    ++migration[origin * cities() + destination];
+}
+
+std::size_t CityState::add_talent(const std::vector<std::int64_t>& counts, const engine::StreamKey& streams,
+                                  engine::Purpose skill_purpose, double skill_dispersion) {
+    std::int64_t total = 0;
+    for (auto n : counts) total += n;
+    auto& table = talent.table;
+    const std::size_t first = table.append(static_cast<std::size_t>(total));
+    if (total == 0) return first;
+    auto city = table.column(talent.city);
+    auto field = table.column(talent.field);
+    auto skill = table.column(talent.skill);
+    auto arrival = table.column(talent.arrival_step);
+    const auto ids = table.ids();
+    std::size_t row = first;
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+        for (std::int64_t n = 0; n < counts[k]; ++n, ++row) {
+            city[row] = static_cast<CityIndex>(k / fields());
+            field[row] = static_cast<FieldIndex>(k % fields());
+            skill[row] = draw_skill(streams, ids[row], skill_purpose, skill_dispersion);
+            arrival[row] = streams.step;
+        }
+        entries[k] += counts[k];
+        talent_count[k] += counts[k];
+    }
+    return first;
+}
+
+}  // namespace citysim::models

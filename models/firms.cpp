@@ -1,0 +1,158 @@
+#include "models/firms.hpp"
+
+#include "models/census.hpp"
+
+#include "engine/parallel.hpp"
+#include "models/city_state.hpp"
+
+#include <algorithm>
+#include <array>
+#include <tbb/enumerable_thread_specific.h>
+
+#include <cmath>
+
+namespace citysim::models {
+
+FirmAgents::FirmAgents()
+    : table("firm"),
+      kind(table.add_column<std::uint8_t>("kind")),
+      status(table.add_column<std::uint8_t>("status")),
+      city(table.add_column<CityIndex>("city")),
+      field(table.add_column<FieldIndex>("field")),
+      origin_city(table.add_column<CityIndex>("origin_city")),
+      founder(table.add_column<engine::AgentId>("founder", std::numeric_limits<engine::AgentId>::max())),
+      birth_step(table.add_column<std::uint32_t>("birth_step")),
+      end_step(table.add_column<std::uint32_t>("end_step")),
+      represents(table.add_column<float>("represents", 1.0f)),
+      cash(table.add_column<double>("cash")),
+      raised(table.add_column<double>("raised")),
+      progress(table.add_column<double>("progress")),
+      rounds(table.add_column<std::uint8_t>("rounds")),
+      breakthroughs(table.add_column<std::uint8_t>("breakthroughs")),
+      team(table.add_column<std::int32_t>("team")),
+      team_skill(table.add_column<std::int64_t>("team_skill")),
+      peak_team(table.add_column<std::int32_t>("peak_team")),
+      target_team(table.add_column<std::int32_t>("target_team")),
+      wage_premium(table.add_column<float>("wage_premium", 1.0f)),
+      parent(table.add_column<std::uint32_t>("parent", no_firm)),
+      last_investment(table.add_column<std::int64_t>("last_investment", no_investment)),
+      founder_payout(table.add_column<double>("founder_payout")),
+      founder_present(table.add_column<std::uint8_t>("founder_present")) {}
+
+void Ecosystem::resize(std::size_t cities, std::size_t fields) {
+    const std::size_t cf = cities * fields;
+    for (auto* v : {&startups_alive, &founders, &free_talent, &births, &refoundings, &failures, &acquisitions,
+                    &listings, &breakthroughs, &graduates})
+        v->assign(cf, 0);
+    employment.assign(cf * employer_kinds, 0);
+    for (auto* v : {&vc_invested, &vc_returned, &vc_written_off}) v->assign(cf, 0.0);
+    for (auto* v : {&vc_raised, &fund_invested, &fund_returned, &fund_written_off, &fund_exited_cost, &vc_dry_powder,
+                    &vc_portfolio, &capital_access})
+        v->assign(cities, 0.0);
+    funding_seekers.assign(cities, 0);
+    fund_count.assign(cities, 0);
+    failure_tolerance.assign(cities, 0.0);
+    basic_research.assign(cities, 0.0);
+    research_relatedness.assign(fields, 0.0);
+}
+
+void Ecosystem::reset_flows() {
+    for (auto* v : {&births, &refoundings, &failures, &acquisitions, &listings, &breakthroughs, &graduates})
+        std::fill(v->begin(), v->end(), 0);
+    for (auto* v : {&vc_invested, &vc_returned, &vc_written_off, &vc_raised, &fund_invested, &fund_returned,
+                    &fund_written_off, &fund_exited_cost})
+        std::fill(v->begin(), v->end(), 0.0);
+    std::fill(funding_seekers.begin(), funding_seekers.end(), 0);
+    events.clear();
+}
+
+void take_census(CityState& state, HiringPool& pool) {
+    take_census(state, pool, [](std::size_t, std::size_t, EmployerKind) {});
+}
+
+void TeamLeavers::apply(FirmAgents& firms) const {
+    auto team = firms.table.column(firms.team);
+    auto team_skill = firms.table.column(firms.team_skill);
+    auto present = firms.table.column(firms.founder_present);
+    for (std::size_t k = 0; k < firm.size(); ++k) {
+        --team[firm[k]];
+        team_skill[firm[k]] -= skill_units[k];
+        if (founder[k]) present[firm[k]] = 0;
+    }
+}
+
+void HiringPool::reset(std::size_t blocks, std::size_t city_fields) {
+    city_fields_ = city_fields;
+    blocks_ = blocks;
+    rows_.resize(blocks);
+    offsets_.assign(blocks * (city_fields + 1), 0);
+    counts_.assign(city_fields * blocks, 0);
+    totals_.assign(city_fields, 0);
+    cursors_.resize(blocks);
+}
+
+std::uint32_t** HiringPool::start_block(std::size_t block) {
+    std::uint32_t* offsets = offsets_.data() + block * (city_fields_ + 1);
+    offsets[0] = 0;
+    for (std::size_t cf = 0; cf < city_fields_; ++cf) offsets[cf + 1] = offsets[cf] + counts_[cf * blocks_ + block];
+    auto& rows = rows_[block];
+    rows.resize(offsets[city_fields_]);
+    auto& cursor = cursors_[block];
+    cursor.resize(city_fields_);
+    for (std::size_t cf = 0; cf < city_fields_; ++cf) cursor[cf] = rows.data() + offsets[cf];
+    return cursor.data();
+}
+
+void HiringPool::sum_blocks() {
+    for (std::size_t cf = 0; cf < city_fields_; ++cf)
+        for (std::size_t b = 0; b < blocks_; ++b) totals_[cf] += counts_[cf * blocks_ + b];
+}
+
+std::int32_t HiringPool::hire(CityState& state, std::uint32_t firm_row, EmployerKind employer_kind, std::size_t city_field,
+                              std::int32_t wanted, const engine::StreamKey& streams, engine::Purpose purpose,
+                              std::uint64_t stream_entity) {
+    auto& eco = state.ecosystem;
+    auto& talent = state.talent.table;
+    auto kind = talent.column(state.talent.employer_kind);
+    auto employer = talent.column(state.talent.employer);
+    const auto skill = std::as_const(talent).column(state.talent.skill);
+    auto team = eco.firms.table.column(eco.firms.team);
+    auto team_skill = eco.firms.table.column(eco.firms.team_skill);
+
+    std::int32_t hired = 0;
+    std::array<std::uint32_t, 4> words{};
+    // At most 1024 draws a firm and step (256 blocks of four words): hires beyond wait a step.
+    for (std::size_t draw = 0; hired < wanted && totals_[city_field] > 0 && draw < 1024; ++draw) {
+        if (draw % 4 == 0) words = engine::random_words(streams, stream_entity, purpose, static_cast<std::uint8_t>(draw / 4));
+        const auto total = totals_[city_field];
+        std::uint64_t pick = std::min<std::uint64_t>(
+            static_cast<std::uint64_t>(engine::uniform_open(words[draw % 4]) * static_cast<double>(total)), total - 1);
+        // The pick-th free agent of the city and field, counting block by block; it is swapped to
+        // the end of its block's segment and the segment shortened (drawing without replacement).
+        const std::uint32_t* counts = counts_.data() + city_field * blocks_;
+        std::size_t block = 0;
+        while (pick >= counts[block]) pick -= counts[block++];
+        std::uint32_t& count = counts_[city_field * blocks_ + block];
+        std::uint32_t* segment = rows_[block].data() + offsets_[block * (city_fields_ + 1) + city_field];
+        const std::uint32_t row = segment[pick];
+        segment[pick] = segment[count - 1];
+        --count;
+        --totals_[city_field];
+        // A free agent may have founded a firm since the census.
+        if (kind[row] != static_cast<std::uint8_t>(EmployerKind::other)) continue;
+        kind[row] = static_cast<std::uint8_t>(employer_kind);
+        employer[row] = firm_row;
+        if (firm_row != no_firm) {
+            ++team[firm_row];
+            team_skill[firm_row] += skill_units(skill[row]);
+        }
+        --eco.employment[city_field * employer_kinds + employer_axis_index(EmployerKind::other)];
+        ++eco.employment[city_field * employer_kinds + employer_axis_index(employer_kind)];
+        --eco.free_talent[city_field];
+        ++hired;
+    }
+    return hired;
+}
+
+
+}  // namespace citysim::models

@@ -1,0 +1,264 @@
+#include "models/founding.hpp"
+
+#include "engine/parallel.hpp"
+#include "models/streams.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<FoundingParams>& founding_schema() {
+    static const auto schema = [] {
+        using P = FoundingParams;
+        sc::Record<P> r("Talent becoming founders, and where they found");
+        r.boolean("enabled", &P::enabled, "let talent found start-ups", true);
+        r.real("base_rate", &P::base_rate, "1/year",
+               "founding rate of a skill-1 person with a year of runway, no peers, average pool and capital, "
+               "tolerance 0, no research spillover and no employer effect",
+               0.0008, sc::Range::closed(0, 1));
+        r.real("max_rate", &P::max_rate, "1/year", "cap on any person's founding rate (also the thinning bound)", 0.05,
+               sc::Range::closed(1e-6, 10));
+        r.real("skill_elasticity", &P::skill_elasticity, "1", "elasticity of the rate to skill", 1.0,
+               sc::Range::closed(0, 10));
+        r.real("runway_elasticity", &P::runway_elasticity, "1",
+               "elasticity to runway: savings over the annual housing cost of the city (cost of living while unpaid)",
+               0.5, sc::Range::closed(0, 10));
+        r.real("runway_cap_years", &P::runway_cap_years, "years", "runway beyond which more savings do not help", 5.0,
+               sc::Range::closed(0.05, 100));
+        r.real("peer_elasticity", &P::peer_elasticity, "1",
+               "elasticity to 1 + founders per 1000 talent in the city (peers, role models)", 0.2,
+               sc::Range::closed(0, 10));
+        r.real("pool_elasticity", &P::pool_elasticity, "1",
+               "elasticity to the city's same-field talent relative to the mean city", 0.3, sc::Range::closed(0, 10));
+        r.real("capital_elasticity", &P::capital_elasticity, "1",
+               "elasticity to venture capital within reach per talent person (+1 CNY) relative to the mean city", 0.2,
+               sc::Range::closed(0, 10));
+        r.real("tolerance_effect", &P::tolerance_effect, "1",
+               "log-rate gained per unit of the city's failure tolerance (0..1)", 1.0, sc::Range::closed(0, 20));
+        r.real("research_spillover", &P::research_spillover, "1",
+               "log-rate gained per unit of basic-research share x field relatedness (knowledge spillover)", 3.0,
+               sc::Range::closed(0, 100));
+        r.real("refounding_stigma", &P::refounding_stigma, "1",
+               "log-rate lost by a person whose start-up failed, where failure is not tolerated (tolerance 0)", 2.0,
+               sc::Range::closed(0, 20));
+        r.real("refounding_tolerance_effect", &P::refounding_tolerance_effect, "1",
+               "log-rate a failed founder regains per unit of the city's failure tolerance", 2.5,
+               sc::Range::closed(0, 20));
+        r.real("incumbent_employee_factor", &P::incumbent_employee_factor, "1",
+               "rate multiplier for people employed by an incumbent", 0.3, sc::Range::closed(0, 10));
+        r.real("university_staff_factor", &P::university_staff_factor, "1",
+               "rate multiplier for university staff (spin-outs)", 1.5, sc::Range::closed(0, 10));
+        r.real("startup_employee_factor", &P::startup_employee_factor, "1",
+               "rate multiplier for people employed by a start-up", 2.0, sc::Range::closed(0, 10));
+        r.real("own_funds_share", &P::own_funds_share, "1", "share of the founder's savings put into the start-up",
+               0.5, sc::Range::unit_interval());
+        r.real("location_pool_weight", &P::location_pool_weight, "utility",
+               "founder's utility per log point of a city's same-field talent (relative to the mean city)", 1.0,
+               sc::Range::closed(0, 100));
+        r.real("location_capital_weight", &P::location_capital_weight, "utility",
+               "utility per log point of venture capital within reach per person", 0.3, sc::Range::closed(0, 100));
+        r.real("location_cost_weight", &P::location_cost_weight, "utility",
+               "disutility per log point of the city's rent (relative to the mean city)", 1.0,
+               sc::Range::closed(0, 100));
+        r.real("location_tolerance_weight", &P::location_tolerance_weight, "utility",
+               "utility per unit of the city's failure tolerance", 1.0, sc::Range::closed(0, 100));
+        r.real("location_home_preference", &P::location_home_preference, "utility",
+               "utility of founding where the founder lives", 2.5, sc::Range::closed(0, 100));
+        r.real("location_cost_per_hour", &P::location_cost_per_hour, "utility/hour",
+               "disutility per hour of travel time from the founder's city", 0.2, sc::Range::closed(0, 100));
+        return r;
+    }();
+    return schema;
+}
+
+Founding::Founding(const FoundingParams& params, std::vector<double> field_propensity, bool founders_may_move)
+    : params_(params), field_propensity_(std::move(field_propensity)), founders_may_move_(founders_may_move) {}
+
+namespace {
+double mean_of(const std::vector<double>& v) {
+    double s = 0.0;
+    for (double x : v) s += x;
+    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+}  // namespace
+
+void Founding::prepare(const CityState& state) {
+    const auto& eco = state.ecosystem;
+    cities_ = state.cities();
+    fields_ = state.fields();
+    if (attraction_.size() != cities_) attraction_.assign(cities_, 0.0);
+    log_rate_.assign(cities_ * fields_, 0.0);
+    refounding_.assign(cities_, 0.0);
+    housing_cost_.assign(cities_, 0.0);
+    location_cumulative_.assign(cities_ * fields_ * cities_, 0.0);
+
+    std::vector<double> pool(cities_ * fields_), field_mean(fields_, 0.0);
+    for (std::size_t c = 0; c < cities_; ++c)
+        for (std::size_t f = 0; f < fields_; ++f) {
+            pool[c * fields_ + f] = static_cast<double>(state.talent_count[c * fields_ + f]) + 1.0;
+            field_mean[f] += pool[c * fields_ + f] / static_cast<double>(cities_);
+        }
+    const double capital_mean = mean_of(eco.capital_access) + 1.0;
+    const double rent_mean = mean_of(state.rent);
+
+    for (std::size_t c = 0; c < cities_; ++c) {
+        std::int64_t talent = 0, founders = 0;
+        for (std::size_t f = 0; f < fields_; ++f) {
+            talent += state.talent_count[c * fields_ + f];
+            founders += eco.founders[c * fields_ + f];
+        }
+        const double founders_per_1000 = talent > 0 ? 1000.0 * static_cast<double>(founders) / static_cast<double>(talent) : 0.0;
+        const double tolerance = eco.failure_tolerance[c];
+        const double city_terms = params_.peer_elasticity * std::log1p(founders_per_1000) +
+                                  params_.capital_elasticity * std::log((eco.capital_access[c] + 1.0) / capital_mean) +
+                                  params_.tolerance_effect * tolerance;
+        for (std::size_t f = 0; f < fields_; ++f)
+            log_rate_[c * fields_ + f] =
+                std::log(std::max(params_.base_rate, 1e-300)) + std::log(std::max(field_propensity_[f], 1e-300)) +
+                city_terms + params_.pool_elasticity * std::log(pool[c * fields_ + f] / field_mean[f]) +
+                params_.research_spillover * eco.basic_research[c] * eco.research_relatedness[f];
+        refounding_[c] = -params_.refounding_stigma + params_.refounding_tolerance_effect * tolerance;
+        housing_cost_[c] = 12.0 * state.rent[c] * state.floor_space_per_person[c];
+    }
+
+    std::vector<double> value(cities_);
+    for (std::size_t o = 0; o < cities_; ++o)
+        for (std::size_t f = 0; f < fields_; ++f) {
+            double highest = -std::numeric_limits<double>::infinity();
+            for (std::size_t d = 0; d < cities_; ++d) {
+                if (!founders_may_move_ && d != o) {
+                    value[d] = -std::numeric_limits<double>::infinity();
+                    continue;
+                }
+                value[d] = params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
+                           params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
+                           params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
+                           params_.location_tolerance_weight * eco.failure_tolerance[d] + attraction_[d] +
+                           (d == o ? params_.location_home_preference
+                                   : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
+                highest = std::max(highest, value[d]);
+            }
+            double running = 0.0;
+            for (std::size_t d = 0; d < cities_; ++d) {
+                running += std::exp(value[d] - highest);
+                location_cumulative_[(o * fields_ + f) * cities_ + d] = running;
+            }
+        }
+}
+
+double Founding::rate(std::size_t city, std::size_t field, double skill, double savings, EmployerKind employer,
+                      bool failed_before) const {
+    if (employer == EmployerKind::founder) return 0.0;
+    const double runway = std::clamp(savings / housing_cost_[city], 0.05, params_.runway_cap_years);
+    double log_rate = log_rate_[city * fields_ + field] + params_.skill_elasticity * std::log(skill) +
+                      params_.runway_elasticity * std::log(runway);
+    switch (employer) {
+        case EmployerKind::incumbent: log_rate += std::log(std::max(params_.incumbent_employee_factor, 1e-300)); break;
+        case EmployerKind::university: log_rate += std::log(std::max(params_.university_staff_factor, 1e-300)); break;
+        case EmployerKind::startup: log_rate += std::log(std::max(params_.startup_employee_factor, 1e-300)); break;
+        default: break;
+    }
+    if (failed_before) log_rate += refounding_[city];
+    return std::min(params_.max_rate, std::exp(log_rate));
+}
+
+std::vector<double> Founding::location_probabilities(std::size_t origin, std::size_t field) const {
+    const double* cumulative = location_cumulative_.data() + (origin * fields_ + field) * cities_;
+    std::vector<double> p(cities_);
+    for (std::size_t d = 0; d < cities_; ++d) p[d] = (cumulative[d] - (d ? cumulative[d - 1] : 0.0)) / cumulative[cities_ - 1];
+    return p;
+}
+
+void Founding::step(CityState& state, const engine::StreamKey& streams, double years_per_step) {
+    if (!begin_step(state, streams, years_per_step)) return;
+    engine::for_each_block(state.talent.table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
+        const auto kind = std::as_const(state.talent.table).column(state.talent.employer_kind);
+        for (std::size_t i = begin; i < end; ++i)
+            visit(i, begin / engine::agent_block_size, static_cast<EmployerKind>(kind[i]));
+    });
+    finish_step(state, streams);
+}
+
+bool Founding::begin_step(CityState& state, const engine::StreamKey& streams, double years_per_step) {
+    if (!params_.enabled) return false;
+    prepare(state);
+    auto& table = state.talent.table;
+    scan_.streams = streams;
+    scan_.years_per_step = years_per_step;
+    scan_.candidate_p = 1.0 - std::exp(-params_.max_rate * years_per_step);
+    scan_.ids = table.ids();
+    scan_.city = std::as_const(table).column(state.talent.city);
+    scan_.field = std::as_const(table).column(state.talent.field);
+    scan_.skill = std::as_const(table).column(state.talent.skill);
+    scan_.savings = std::as_const(table).column(state.talent.savings);
+    scan_.failures = std::as_const(table).column(state.talent.failures);
+    scan_.next = table.column(state.talent.next_founding_step);
+    block_founders_.assign(engine::block_count(table.size()), {});
+    return true;
+}
+
+void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
+    auto& table = state.talent.table;
+    const auto ids = table.ids();
+    const auto city = std::as_const(table).column(state.talent.city);
+    const auto field = std::as_const(table).column(state.talent.field);
+    const auto skill = std::as_const(table).column(state.talent.skill);
+    const auto failures = std::as_const(table).column(state.talent.failures);
+    const auto step = streams.step;
+    auto& block_founders = block_founders_;
+    auto& eco = state.ecosystem;
+    auto& firms = eco.firms;
+    auto employer = table.column(state.talent.employer);
+    auto employer_kind = table.column(state.talent.employer_kind);
+    auto savings_rw = table.column(state.talent.savings);
+    for (const auto& block : block_founders)
+        for (const Founder& founder : block) {
+            const std::size_t i = founder.row;
+            const CityIndex origin = city[i];
+            const std::size_t f = field[i];
+            const std::size_t old_cf = state.city_field(origin, f);
+            const auto old_kind = static_cast<EmployerKind>(employer_kind[i]);
+            if (employer[i] != no_firm) {  // leaves its employer: keep the team exact until the next census
+                --firms.table.column(firms.team)[employer[i]];
+                firms.table.column(firms.team_skill)[employer[i]] -= skill_units(skill[i]);
+            }
+            --eco.employment[old_cf * employer_kinds + employer_axis_index(old_kind)];
+            if (old_kind == EmployerKind::other) --eco.free_talent[old_cf];
+            state.move_talent(i, founder.destination, step);
+            const std::size_t cf = state.city_field(founder.destination, f);
+
+            const std::size_t row = firms.table.append(1);
+            firms.table.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::startup);
+            firms.table.column(firms.status)[row] = static_cast<std::uint8_t>(FirmStatus::alive);
+            firms.table.column(firms.city)[row] = founder.destination;
+            firms.table.column(firms.field)[row] = static_cast<FieldIndex>(f);
+            firms.table.column(firms.origin_city)[row] = origin;
+            firms.table.column(firms.founder)[row] = ids[i];
+            firms.table.column(firms.birth_step)[row] = step;
+            firms.table.column(firms.represents)[row] = static_cast<float>(state.persons_per_agent);
+            const double own_funds = params_.own_funds_share * savings_rw[i];
+            firms.table.column(firms.cash)[row] = own_funds;
+            savings_rw[i] = static_cast<float>(savings_rw[i] - own_funds);
+            firms.table.column(firms.team)[row] = 1;
+            firms.table.column(firms.team_skill)[row] = skill_units(skill[i]);
+            firms.table.column(firms.peak_team)[row] = 1;
+            firms.table.column(firms.founder_present)[row] = 1;
+            employer[i] = static_cast<std::uint32_t>(row);
+            employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::founder);
+
+            ++eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::founder)];
+            ++eco.founders[cf];
+            ++eco.startups_alive[cf];
+            ++eco.births[cf];
+            if (failures[i] > 0) ++eco.refoundings[cf];
+            eco.events.add(static_cast<std::int64_t>(firms.table.ids()[row]), step, founder.destination,
+                           static_cast<std::int64_t>(f), FirmEvent::founded, own_funds * state.persons_per_agent, origin);
+        }
+    block_founders_.clear();
+}
+
+}  // namespace citysim::models

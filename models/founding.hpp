@@ -1,0 +1,149 @@
+// Founding: talent becomes founders, and a founder chooses the city to found in.
+//
+// A talent person of field f in city c founds at the rate (per year)
+//
+//   h = min(max_rate, base_rate * propensity[f] * skill^skill_elasticity
+//           * (runway / 1 year)^runway_elasticity                       runway = savings / annual housing cost in c,
+//                                                                         clamped to [0.05, runway_cap_years]
+//           * (1 + founders per 1000 talent in c)^peer_elasticity
+//           * (L[c,f] / mean_c L[.,f])^pool_elasticity                   same-field talent pool
+//           * ((K[c] + 1) / (mean_c K + 1))^capital_elasticity          K: venture capital within reach per person
+//           * exp(tolerance_effect * tolerance[c])
+//           * exp(research_spillover * basic_research[c] * relatedness[f])
+//           * employer_factor                                            1, or incumbent/university/start-up factor
+//           * [failed before] exp(-refounding_stigma + refounding_tolerance_effect * tolerance[c]))
+//
+// Founders running a start-up do not found another. The housing term is the cost of living while
+// unpaid: where rents are high, savings buy fewer years of runway.
+//
+// A founder who lives in o chooses the city d to found in by logit over
+//
+//   U_d = location_pool_weight * ln(L[d,f] / mean L[.,f]) + location_capital_weight * ln((K[d] + 1) / (mean K + 1))
+//         - location_cost_weight * ln(R[d] / mean R) + location_tolerance_weight * tolerance[d] + attraction[d]
+//         + [d == o] * location_home_preference - [d != o] * location_cost_per_hour * T[o,d]
+//
+// (attraction[d]: what policies add for founders, in utility). A founder who founds elsewhere moves
+// there, and the move counts as a migration; with migration switched off nobody moves, and founders
+// found where they live. The new firm starts with own_funds_share of the
+// founder's savings as cash.
+//
+// Events are drawn by thinning: every agent has candidate events at rate max_rate (scheduled as
+// geometric waiting times, like migration's reconsiderations) and a candidate becomes a founding
+// with probability (1 - exp(-h dt)) / (1 - exp(-max_rate dt)). Per step this is exactly a founding
+// with probability 1 - exp(-h dt), and a step touches only the agents with a candidate event.
+#pragma once
+
+#include "engine/rng.hpp"
+#include "engine/scenario/schema.hpp"
+#include "models/city_state.hpp"
+#include "models/streams.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <vector>
+
+namespace citysim::models {
+
+struct FoundingParams {
+    bool enabled = true;
+    double base_rate = 0.0008;
+    double max_rate = 0.05;
+    double skill_elasticity = 1.0;
+    double runway_elasticity = 0.5;
+    double runway_cap_years = 5.0;
+    double peer_elasticity = 0.2;
+    double pool_elasticity = 0.3;
+    double capital_elasticity = 0.2;
+    double tolerance_effect = 1.0;
+    double research_spillover = 3.0;
+    double refounding_stigma = 2.0;
+    double refounding_tolerance_effect = 2.5;
+    double incumbent_employee_factor = 0.3;
+    double university_staff_factor = 1.5;
+    double startup_employee_factor = 2.0;
+    double own_funds_share = 0.5;
+    double location_pool_weight = 1.0;
+    double location_capital_weight = 0.3;
+    double location_cost_weight = 1.0;
+    double location_tolerance_weight = 1.0;
+    double location_home_preference = 2.5;
+    double location_cost_per_hour = 0.2;
+};
+const scenario::Record<FoundingParams>& founding_schema();
+
+
+class Founding {
+public:
+    // With founders_may_move false (migration switched off) everyone founds where they live.
+    Founding(const FoundingParams& params, std::vector<double> field_propensity, bool founders_may_move = true);
+    // Draws this step's foundings, creates the start-ups, moves founders who found elsewhere.
+    void step(CityState& state, const engine::StreamKey& streams, double years_per_step);
+    // The same in three parts, so that the draws can ride on the census's pass over the talent:
+    // begin_step (false: founding is off), visit for every agent (in parallel over blocks), then
+    // finish_step, which creates the start-ups in block and row order.
+    bool begin_step(CityState& state, const engine::StreamKey& streams, double years_per_step);
+    void visit(std::size_t i, std::size_t block, EmployerKind employer) {
+        auto& s = scan_;
+        const auto step = s.streams.step;
+        if (s.next[i] > step) return;
+        if (s.next[i] == unscheduled) {
+            const auto w = engine::random_words(s.streams, s.ids[i], founding_schedule_purpose);
+            s.next[i] = step - 1 + engine::geometric_steps(s.candidate_p, w[0]);
+            if (s.next[i] > step) return;
+        }
+        const auto w = engine::random_words(s.streams, s.ids[i], founding_decision_purpose);
+        s.next[i] = step + engine::geometric_steps(s.candidate_p, w[0]);
+        if (employer == EmployerKind::founder) return;
+        const double h = rate(s.city[i], s.field[i], s.skill[i], s.savings[i], employer, s.failures[i] > 0);
+        const double p = -std::expm1(-h * s.years_per_step);
+        if (engine::uniform_open(w[1]) * s.candidate_p >= p) return;
+        const double* cumulative = location_cumulative_.data() + (s.city[i] * fields_ + s.field[i]) * cities_;
+        const double target = engine::uniform_open(w[2]) * cumulative[cities_ - 1];
+        const auto d = static_cast<std::size_t>(std::upper_bound(cumulative, cumulative + cities_, target) - cumulative);
+        block_founders_[block].push_back({static_cast<std::uint32_t>(i), static_cast<CityIndex>(std::min(d, cities_ - 1))});
+    }
+    void finish_step(CityState& state, const engine::StreamKey& streams);
+
+    // The founding rate (1/year) of one agent, and the location choice probabilities, from the
+    // tables of the last prepare(); for tests and docs.
+    void prepare(const CityState& state);
+    double rate(std::size_t city, std::size_t field, double skill, double savings, EmployerKind employer,
+                bool failed_before) const;
+    std::vector<double> location_probabilities(std::size_t origin, std::size_t field) const;
+
+    // Utility added to founding in each city (policies); zero by default.
+    std::vector<double>& attraction() { return attraction_; }
+
+private:
+    FoundingParams params_;
+    std::vector<double> field_propensity_;
+    bool founders_may_move_;
+    std::vector<double> attraction_;
+    // Tables of prepare():
+    std::vector<double> log_rate_;          // [city * fields + field], everything but the agent's own terms
+    std::vector<double> refounding_;        // per city, the log factor of a failed founder
+    std::vector<double> housing_cost_;      // per city, CNY per person-year
+    std::vector<double> location_cumulative_;  // [(origin * fields + field) * cities + d], running sum of exp(U_d - max)
+    std::size_t cities_ = 0, fields_ = 0;
+
+    struct Scan {  // the step's inputs of visit()
+        engine::StreamKey streams;
+        double years_per_step = 0.0, candidate_p = 0.0;
+        std::span<const engine::AgentId> ids;
+        std::span<const CityIndex> city;
+        std::span<const FieldIndex> field;
+        std::span<const float> skill, savings;
+        std::span<const std::uint8_t> failures;
+        std::span<std::uint32_t> next;
+    } scan_;
+    struct Founder {
+        std::uint32_t row;
+        CityIndex destination;
+    };
+    std::vector<std::vector<Founder>> block_founders_;
+    static constexpr engine::Purpose founding_schedule_purpose = streams::founding_schedule;
+    static constexpr engine::Purpose founding_decision_purpose = streams::founding_decision;
+};
+
+}  // namespace citysim::models

@@ -1,0 +1,177 @@
+#include "models/incumbents.hpp"
+
+#include "models/firms.hpp"
+#include "models/streams.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<IncumbentsParams>& incumbents_schema() {
+    static const auto schema = [] {
+        using P = IncumbentsParams;
+        sc::Record<P> r("Large incumbent firms: hiring, wage premium, projects");
+        r.boolean("enabled", &P::enabled, "let the scenario's incumbents employ talent and grow", true);
+        r.real("project_interval_years", &P::project_interval_years, "years", "time between an incumbent's projects",
+               1.0, sc::Range::closed(0.01, 100));
+        r.real("hiring_share_per_step", &P::hiring_share_per_step, "1",
+               "largest share of a city's free same-field talent an establishment hires in one step", 0.05,
+               sc::Range::unit_interval());
+        r.real("location_home_preference", &P::location_home_preference, "utility",
+               "utility of putting a project in the incumbent's home city", 3.0, sc::Range::closed(0, 100));
+        r.real("location_cost_weight", &P::location_cost_weight, "utility",
+               "disutility per log point of a city's rent over the home city's", 2.0, sc::Range::closed(0, 100));
+        r.real("location_pool_weight", &P::location_pool_weight, "utility",
+               "utility per log point of a city's free same-field talent over the home city's", 0.5,
+               sc::Range::closed(0, 100));
+        r.real("location_cost_per_hour", &P::location_cost_per_hour, "utility/hour",
+               "disutility per hour of travel time from home", 0.1, sc::Range::closed(0, 100));
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<IncumbentParams>& incumbent_schema() {
+    static const auto schema = [] {
+        using P = IncumbentParams;
+        sc::Record<P> r("A large incumbent firm based in the city");
+        r.named_reals("employees", &P::employees, "field", "persons",
+                      "talent it employs in the city at the start, per field", sc::Range::non_negative());
+        r.real("wage_premium", &P::wage_premium, "1", "multiplier on the market wage it pays", 1.2,
+               sc::Range::closed(0.1, 10));
+        r.real("growth_rate", &P::growth_rate, "1/year", "growth of its employment through projects", 0.03,
+               sc::Range::closed(0, 1));
+        return r;
+    }();
+    return schema;
+}
+
+Incumbents::Incumbents(const IncumbentsParams& params,
+                       const std::vector<std::vector<sc::Named<IncumbentParams>>>& incumbents, CityState& state)
+    : params_(params), land_grant_(state.cities(), 0.0) {
+    if (!params_.enabled) return;
+    auto& firms = state.ecosystem.firms;
+    auto& t = firms.table;
+    for (std::size_t c = 0; c < incumbents.size(); ++c)
+        for (const auto& incumbent : incumbents[c]) {
+            const auto index = static_cast<std::uint32_t>(names_.size());
+            names_.push_back(incumbent.name);
+            growth_rate_.push_back(incumbent.value.growth_rate);
+            for (const auto& employees : incumbent.value.employees) {
+                const auto f = static_cast<std::size_t>(
+                    std::find(state.field_names.begin(), state.field_names.end(), employees.name) - state.field_names.begin());
+                const auto row = static_cast<std::uint32_t>(t.append(1));
+                t.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::incumbent);
+                t.column(firms.city)[row] = static_cast<CityIndex>(c);
+                t.column(firms.origin_city)[row] = static_cast<CityIndex>(c);
+                t.column(firms.field)[row] = static_cast<FieldIndex>(f);
+                t.column(firms.target_team)[row] =
+                    static_cast<std::int32_t>(std::llround(employees.value / state.persons_per_agent));
+                t.column(firms.wage_premium)[row] = static_cast<float>(incumbent.value.wage_premium);
+                t.column(firms.parent)[row] = row;
+                incumbent_of_.resize(row + 1, no_firm);
+                incumbent_of_[row] = index;
+            }
+        }
+    interval_steps_ = 0;
+}
+
+std::vector<double> Incumbents::location_probabilities(const CityState& state, std::size_t home, std::size_t field) const {
+    const std::size_t cities = state.cities();
+    const auto& free = state.ecosystem.free_talent;
+    std::vector<double> u(cities);
+    double highest = -std::numeric_limits<double>::infinity();
+    for (std::size_t d = 0; d < cities; ++d) {
+        u[d] = (d == home ? params_.location_home_preference + land_grant_[home] : 0.0) -
+               params_.location_cost_weight * std::log(state.rent[d] / state.rent[home]) +
+               params_.location_pool_weight * std::log((static_cast<double>(free[state.city_field(d, field)]) + 1.0) /
+                                                       (static_cast<double>(free[state.city_field(home, field)]) + 1.0)) -
+               params_.location_cost_per_hour * state.travel_hours[home * cities + d];
+        highest = std::max(highest, u[d]);
+    }
+    double sum = 0.0;
+    for (double& x : u) sum += (x = std::exp(x - highest));
+    for (double& x : u) x /= sum;
+    return u;
+}
+
+void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKey& streams, double years_per_step) {
+    if (!params_.enabled || names_.empty()) return;
+    auto& eco = state.ecosystem;
+    auto& firms = eco.firms;
+    auto& t = firms.table;
+    const auto step = streams.step;
+    const auto interval = std::max<std::int64_t>(1, std::llround(params_.project_interval_years / years_per_step));
+
+    if (step % interval == 0) {
+        const std::size_t rows = t.size();
+        for (std::uint32_t r = 0; r < rows; ++r) {
+            if (r >= incumbent_of_.size() || incumbent_of_[r] == no_firm || t.column(firms.parent)[r] != r) continue;
+            const std::size_t home = t.column(firms.city)[r], f = t.column(firms.field)[r];
+            const auto index = incumbent_of_[r];
+            std::int64_t employed = 0;  // agents, all establishments of this incumbent and field
+            for (std::uint32_t s = 0; s < t.size(); ++s)
+                if (s < incumbent_of_.size() && incumbent_of_[s] == index && t.column(firms.field)[s] == f)
+                    employed += t.column(firms.target_team)[s];
+            const auto w = engine::random_words(streams, t.ids()[r], streams::incumbent_project);
+            const double expected = growth_rate_[index] * static_cast<double>(interval) * years_per_step *
+                                    static_cast<double>(employed);
+            const auto size = engine::stochastic_round(expected, w[0]);
+            if (size <= 0) continue;
+            const auto p = location_probabilities(state, home, f);
+            double u = engine::uniform_open(w[1]);
+            std::size_t d = 0;
+            while (d + 1 < p.size() && u >= p[d]) u -= p[d++];
+            std::uint32_t target_row = r;
+            if (d != home) {
+                target_row = no_firm;
+                for (std::uint32_t s = 0; s < t.size(); ++s)
+                    if (s < incumbent_of_.size() && incumbent_of_[s] == index && t.column(firms.field)[s] == f &&
+                        t.column(firms.city)[s] == d)
+                        target_row = s;
+                if (target_row == no_firm) {
+                    target_row = static_cast<std::uint32_t>(t.append(1));
+                    t.column(firms.kind)[target_row] = static_cast<std::uint8_t>(FirmKind::incumbent);
+                    t.column(firms.city)[target_row] = static_cast<CityIndex>(d);
+                    t.column(firms.origin_city)[target_row] = static_cast<CityIndex>(home);
+                    t.column(firms.field)[target_row] = static_cast<FieldIndex>(f);
+                    t.column(firms.birth_step)[target_row] = step;
+                    t.column(firms.wage_premium)[target_row] = t.column(firms.wage_premium)[r];
+                    t.column(firms.parent)[target_row] = r;
+                    incumbent_of_.resize(target_row + 1, no_firm);
+                    incumbent_of_[target_row] = index;
+                }
+            }
+            t.column(firms.target_team)[target_row] += static_cast<std::int32_t>(size);
+            eco.events.add(static_cast<std::int64_t>(t.ids()[target_row]), step, static_cast<std::int64_t>(d),
+                           static_cast<std::int64_t>(f), FirmEvent::expanded, static_cast<double>(size) * state.persons_per_agent,
+                           static_cast<std::int64_t>(home));
+        }
+    }
+    hire(state, pool, streams);
+}
+
+void Incumbents::hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams, bool unlimited) const {
+    auto& firms = state.ecosystem.firms;
+    auto& t = firms.table;
+    for (std::uint32_t r = 0; r < t.size() && r < incumbent_of_.size(); ++r) {
+        if (incumbent_of_[r] == no_firm) continue;
+        const std::int32_t missing = t.column(firms.target_team)[r] - t.column(firms.team)[r];
+        if (missing <= 0) continue;
+        const std::size_t cf = state.city_field(t.column(firms.city)[r], t.column(firms.field)[r]);
+        const auto cap = unlimited ? missing : static_cast<std::int32_t>(std::max<double>(
+            1.0, std::floor(params_.hiring_share_per_step * static_cast<double>(pool.available(cf)))));
+        // Hires beyond one step's 1024 draws wait for the next call.
+        for (std::int32_t left = std::min(missing, cap); left > 0;) {
+            const auto got = pool.hire(state, r, EmployerKind::incumbent, cf, left, streams, streams::hiring, t.ids()[r]);
+            if (got == 0 || !unlimited) break;
+            left -= got;
+        }
+    }
+}
+
+}  // namespace citysim::models

@@ -1,0 +1,101 @@
+// Start-ups: burn, product progress, funding rounds, hiring, failure, exits and breakthroughs.
+//
+// A start-up in city c and field f with a team of n talent agents (n persons per firm, the founder
+// included), mean skill q and cash C (CNY per firm) goes through, each step of dt years:
+//
+//   burn      C -= dt * (salary_share * k[c,f] * (n - founder) * w[c,f] * q + n * office_m2_per_person * 12 * office_rent_ratio * R[c])
+//             (the founder is unpaid; office rent follows the city's residential rent R);
+//             k[c,f] = (L[c,f] / free talent[c,f])^tightness_elasticity is what a start-up must add
+//             to the wage to recruit when little talent is free (recruiting, signing bonuses)
+//   progress  P += dt * progress_drift * q^quality_elasticity * S * exp(research_spillover * b[c] * rel[f])
+//                  + progress_volatility * sqrt(dt) * z,          z ~ N(0, 1)
+//             S = (1 + same-field start-ups per 1000 same-field talent in c)^spillover_elasticity
+//   funding   with cash for fewer than seek_runway_months of burn, it seeks a round (venture_capital.hpp)
+//   failure   when its cash runs out (C < 0 after any round), when its progress falls below
+//             abandon_progress + expected_progress_per_year * age (the founder gives up: a venture
+//             is judged against the progress expected by its age), or when it has no team left
+//   exit      once P >= listing_progress it lists at rate listing_rate, else once P >= exit_progress
+//             it is acquired at rate acquisition_rate; the exit is worth
+//                 V = exit_multiple * max(raised, seed_round) * exp(exit_progress_premium * (P - exit_progress))
+//                     * (breakthrough_value_multiple if it made a breakthrough)
+//             per firm, of which investors get 1 - (1 - round_dilution)^rounds and the founder the rest
+//   breakthrough  (at most one per firm) at the rate
+//                 breakthrough_rate * q^breakthrough_quality_elasticity * S^breakthrough_spillover_ratio
+//                 * (1 + raised / seed_round)^breakthrough_capital_elasticity * min(1, age / breakthrough_maturity_years)
+//                 * exp(research_spillover * b[c] * rel[f]);  it adds breakthrough_progress to P
+//   hiring    a start-up hires towards the team its cash can pay for hire_runway_years:
+//                 n* = 1 + floor(C / (hire_runway_years * cost of one more person per year)),
+//             at most max_team and at most hiring_growth_per_step x its team (plus one) a step,
+//             from the free talent of its city and field (firms.hpp)
+//
+// A founder whose start-up failed counts a failure (founding.hpp: re-founding depends on the city's
+// tolerance of failure). Switched off, start-ups are held as founded: no burn, progress, rounds,
+// failures, exits, breakthroughs or hiring. Draws are per firm and step; the updates run in parallel over firms and
+// the outcomes (rounds, failures, exits, hiring) are applied in firm order.
+#pragma once
+
+#include "engine/rng.hpp"
+#include "engine/scenario/schema.hpp"
+#include "models/city_state.hpp"
+#include "models/venture_capital.hpp"
+
+namespace citysim::models {
+
+struct StartupParams {
+    bool enabled = true;
+    double salary_share = 0.8;
+    double tightness_elasticity = 1.0;
+    double office_m2_per_person = 8.0;
+    double office_rent_ratio = 1.5;
+    double progress_drift = 0.05;
+    double progress_volatility = 0.5;
+    double quality_elasticity = 1.0;
+    double spillover_elasticity = 0.15;
+    double research_spillover = 2.0;
+    double abandon_progress = -0.75;
+    double expected_progress_per_year = 0.2;
+    double exit_progress = 2.5;
+    double listing_progress = 4.0;
+    double acquisition_rate = 0.3;
+    double listing_rate = 0.3;
+    double exit_multiple = 2.0;
+    double exit_progress_premium = 0.3;
+    double round_dilution = 0.2;
+    double hire_runway_years = 1.5;
+    double hiring_growth_per_step = 0.25;
+    std::int64_t max_team = 1000;
+    double breakthrough_rate = 5e-05;
+    double breakthrough_quality_elasticity = 3.0;
+    double breakthrough_spillover_ratio = 2.0;
+    double breakthrough_capital_elasticity = 0.3;
+    double breakthrough_maturity_years = 3.0;
+    double breakthrough_progress = 2.0;
+    double breakthrough_value_multiple = 10.0;
+};
+const scenario::Record<StartupParams>& startup_schema();
+
+class HiringPool;
+
+class Startups {
+public:
+    explicit Startups(const StartupParams& params) : params_(params) {}
+    // Sets k[c,f] from the state (step() does it; tests call it before burn_per_year()).
+    void update_tightness(const CityState& state) const;
+    void step(CityState& state, HiringPool& pool, const VentureCapital& venture_capital,
+              const engine::StreamKey& streams, double years_per_step) const;
+    const StartupParams& params() const { return params_; }
+
+    // Burn per firm and year (CNY) of a team of `team` with mean skill `quality` in (city, field).
+    double burn_per_year(const CityState& state, std::size_t city, std::size_t field, std::int32_t team,
+                         bool founder_present, double quality) const;
+    // k[c,f] above.
+    double tightness_premium(const CityState& state, std::size_t city_field) const;
+
+private:
+    void end_firm(CityState& state, std::uint32_t row, FirmStatus how, const VentureCapital& venture_capital,
+                  double investor_proceeds, std::uint32_t step) const;
+    StartupParams params_;
+    mutable std::vector<double> tightness_;  // k[c,f] of the step (set at the start of step())
+};
+
+}  // namespace citysim::models

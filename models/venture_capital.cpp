@@ -1,0 +1,232 @@
+#include "models/venture_capital.hpp"
+
+#include "models/streams.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<VentureCapitalParams>& venture_capital_schema() {
+    static const auto schema = [] {
+        using P = VentureCapitalParams;
+        sc::Record<P> r("Venture funds investing in start-ups");
+        r.boolean("enabled", &P::enabled, "let funds invest (start-ups then live on their founders' money)", true);
+        r.real("deal_rate", &P::deal_rate, "1/year",
+               "rate at which one fund at weight 1 funds a start-up with a full signal", 1.5, sc::Range::closed(0, 1000));
+        r.real("seed_round", &P::seed_round, "CNY", "size of a start-up's first round, per firm", 2.0e6,
+               sc::Range::positive());
+        r.real("round_growth", &P::round_growth, "1", "each round is this many times the previous one", 3.0,
+               sc::Range::closed(1, 100));
+        r.real("largest_round", &P::largest_round, "CNY", "cap on a round's size, per firm (late-stage rounds)",
+               5.0e8, sc::Range::positive());
+        r.real("progress_per_round", &P::progress_per_round, "progress",
+               "product progress investors expect per round already raised", 1.0, sc::Range::closed(0, 100));
+        r.real("signal_width", &P::signal_width, "progress",
+               "width of the logistic in which investors tell progress from the expected", 0.3,
+               sc::Range::closed(1e-3, 100));
+        r.real("seek_runway_months", &P::seek_runway_months, "months",
+               "a start-up seeks its next round when its cash covers fewer months of burn", 6.0,
+               sc::Range::closed(0, 120));
+        r.real("within_city_hours", &P::within_city_hours, "h",
+               "travel time of a meeting inside one city (about 10 miles); the distance scale of the decay", 0.3,
+               sc::Range::closed(0.01, 10));
+        r.real("distance_elasticity", &P::distance_elasticity, "1",
+               "elasticity of a fund's investment rate to travel time beyond within_city_hours", 0.45,
+               sc::Range::closed(0, 10));
+        r.real("home_bias", &P::home_bias, "1", "extra weight of start-ups in the fund's own city", 1.3,
+               sc::Range::closed(0, 100));
+        r.real("capital_mobility", &P::capital_mobility, "1",
+               "share of newly raised capital that goes where recent returns were, not to its home city", 0.2,
+               sc::Range::unit_interval());
+        return r;
+    }();
+    return schema;
+}
+
+const sc::Record<VentureCapitalCityParams>& venture_capital_city_schema() {
+    static const auto schema = [] {
+        using P = VentureCapitalCityParams;
+        sc::Record<P> r("Venture funds based in the city");
+        r.real("capital", &P::capital, "CNY", "dry powder of the city's funds at the start", 0.0,
+               sc::Range::non_negative());
+        r.integer("funds", &P::funds, "funds", "number of funds based here (their capital is split evenly)", 0,
+                  sc::Range::closed(0, 100000));
+        r.real("raised_per_year", &P::raised_per_year, "CNY/year", "new capital the city's funds raise each year", 0.0,
+               sc::Range::non_negative());
+        return r;
+    }();
+    return schema;
+}
+
+VentureCapital::VentureCapital(const VentureCapitalParams& params, std::vector<VentureCapitalCityParams> cities,
+                               CityState& state)
+    : params_(params), cities_(std::move(cities)), recent_returns_(cities_.size(), 0.0) {
+    auto& eco = state.ecosystem;
+    std::vector<double> weights(state.cities() * state.cities());
+    for (std::size_t h = 0; h < state.cities(); ++h)
+        for (std::size_t c = 0; c < state.cities(); ++c) weights[h * state.cities() + c] = weight(h, c, state);
+    weights_ = std::move(weights);
+    for (std::size_t c = 0; c < cities_.size(); ++c) {
+        const auto n = params_.enabled ? cities_[c].funds : 0;
+        eco.fund_count[c] = n;
+        for (std::int64_t j = 0; j < n; ++j) {
+            eco.funds.home_city.push_back(static_cast<CityIndex>(c));
+            eco.funds.dry_powder.push_back(cities_[c].capital / static_cast<double>(n));
+        }
+    }
+    update_reach(state);
+}
+
+double VentureCapital::weight(std::size_t home, std::size_t city, const CityState& state) const {
+    if (!weights_.empty()) return weights_[home * state.cities() + city];
+    const double hours = home == city ? 0.0 : state.travel_hours[home * state.cities() + city];
+    const double bias = home == city ? params_.home_bias : 1.0;
+    return bias * std::pow(std::max(hours, params_.within_city_hours) / params_.within_city_hours,
+                           -params_.distance_elasticity);
+}
+
+double VentureCapital::round_amount(std::uint8_t rounds) const {
+    return std::min(params_.largest_round,
+                    params_.seed_round * std::pow(params_.round_growth, static_cast<double>(rounds)));
+}
+
+bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const engine::StreamKey& streams,
+                                double years_per_step) const {
+    auto& eco = state.ecosystem;
+    auto& firms = eco.firms;
+    const std::size_t c = firms.table.column(firms.city)[firm_row];
+    const std::size_t f = firms.table.column(firms.field)[firm_row];
+    ++eco.funding_seekers[c];
+    if (!params_.enabled || eco.funds.size() == 0) return false;
+    const auto rounds = firms.table.column(firms.rounds)[firm_row];
+    if (rounds == 255) return false;
+    const double amount = round_amount(rounds);
+    const double total = amount * firms.table.column(firms.represents)[firm_row];
+    const double progress = firms.table.column(firms.progress)[firm_row];
+    const double signal = 1.0 / (1.0 + std::exp(-(progress - rounds * params_.progress_per_round) / params_.signal_width));
+
+    std::vector<double> cumulative(eco.funds.size());
+    double sum = 0.0;
+    for (std::size_t j = 0; j < eco.funds.size(); ++j) {
+        if (eco.funds.dry_powder[j] >= total) sum += weight(eco.funds.home_city[j], c, state);
+        cumulative[j] = sum;
+    }
+    if (sum <= 0.0) return false;
+    const auto w = engine::random_words(streams, firms.table.ids()[firm_row], streams::funding_round);
+    const double p = 1.0 - std::exp(-params_.deal_rate * years_per_step * signal * sum);
+    if (engine::uniform_open(w[0]) >= p) return false;
+    const double target = engine::uniform_open(w[1]) * sum;
+    const std::size_t j = std::min<std::size_t>(
+        static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), target) - cumulative.begin()),
+        eco.funds.size() - 1);
+    const std::size_t home = eco.funds.home_city[j];
+
+    eco.funds.dry_powder[j] -= total;
+    eco.vc_portfolio[home] += total;
+    eco.vc_dry_powder[home] -= total;
+    eco.fund_invested[home] += total;
+    eco.vc_invested[state.city_field(c, f)] += total;
+    auto last = firms.table.column(firms.last_investment);
+    eco.investments.fund.push_back(static_cast<std::uint32_t>(j));
+    eco.investments.firm.push_back(firm_row);
+    eco.investments.amount.push_back(total);
+    eco.investments.previous.push_back(last[firm_row]);
+    last[firm_row] = static_cast<std::int64_t>(eco.investments.size() - 1);
+    firms.table.column(firms.cash)[firm_row] += amount;
+    firms.table.column(firms.raised)[firm_row] += amount;
+    ++firms.table.column(firms.rounds)[firm_row];
+    eco.events.add(static_cast<std::int64_t>(firms.table.ids()[firm_row]), streams.step, static_cast<std::int64_t>(c),
+                   static_cast<std::int64_t>(f), FirmEvent::funded, total, static_cast<std::int64_t>(home));
+    return true;
+}
+
+void VentureCapital::write_off(CityState& state, std::uint32_t firm_row) const {
+    auto& eco = state.ecosystem;
+    auto& firms = eco.firms;
+    const std::size_t cf = state.city_field(firms.table.column(firms.city)[firm_row], firms.table.column(firms.field)[firm_row]);
+    for (auto k = firms.table.column(firms.last_investment)[firm_row]; k != no_investment; k = eco.investments.previous[k]) {
+        const double cost = eco.investments.amount[k];
+        const std::size_t home = eco.funds.home_city[eco.investments.fund[k]];
+        eco.vc_portfolio[home] -= cost;
+        eco.fund_written_off[home] += cost;
+        eco.vc_written_off[cf] += cost;
+    }
+}
+
+void VentureCapital::pay_out(CityState& state, std::uint32_t firm_row, double investor_proceeds) const {
+    auto& eco = state.ecosystem;
+    auto& firms = eco.firms;
+    const std::size_t cf = state.city_field(firms.table.column(firms.city)[firm_row], firms.table.column(firms.field)[firm_row]);
+    double invested = 0.0;
+    for (auto k = firms.table.column(firms.last_investment)[firm_row]; k != no_investment; k = eco.investments.previous[k])
+        invested += eco.investments.amount[k];
+    if (invested <= 0.0) return;
+    for (auto k = firms.table.column(firms.last_investment)[firm_row]; k != no_investment; k = eco.investments.previous[k]) {
+        const double cost = eco.investments.amount[k];
+        const double proceeds = investor_proceeds * cost / invested;
+        const std::size_t fund = eco.investments.fund[k];
+        const std::size_t home = eco.funds.home_city[fund];
+        eco.funds.dry_powder[fund] += proceeds;
+        eco.vc_dry_powder[home] += proceeds;
+        eco.vc_portfolio[home] -= cost;
+        eco.fund_exited_cost[home] += cost;
+        eco.fund_returned[home] += proceeds;
+        eco.vc_returned[cf] += proceeds;
+    }
+}
+
+void VentureCapital::end_step(CityState& state, double years_per_step) {
+    auto& eco = state.ecosystem;
+    const std::size_t cities = state.cities();
+    if (params_.enabled && eco.funds.size() > 0) {
+        const double decay = std::exp(-years_per_step);
+        double returns_total = 0.0;
+        for (std::size_t c = 0; c < cities; ++c) {
+            recent_returns_[c] = recent_returns_[c] * decay + eco.fund_returned[c] * (1.0 - decay) / years_per_step;
+            if (eco.fund_count[c] > 0) returns_total += recent_returns_[c];
+        }
+        std::vector<double> received(cities, 0.0);
+        for (std::size_t c = 0; c < cities; ++c) {
+            const double raised = cities_[c].raised_per_year * years_per_step;
+            if (raised <= 0.0) continue;
+            const double mobile = returns_total > 0.0 ? params_.capital_mobility * raised : 0.0;
+            received[c] += raised - mobile;
+            for (std::size_t d = 0; d < cities; ++d)
+                if (eco.fund_count[d] > 0 && returns_total > 0.0) received[d] += mobile * recent_returns_[d] / returns_total;
+        }
+        // Capital raised for a city without funds stays with the nearest funds: it is not lost.
+        for (std::size_t c = 0; c < cities; ++c) {
+            if (received[c] <= 0.0 || eco.fund_count[c] > 0) continue;
+            std::size_t best = cities;
+            double best_weight = -1.0;
+            for (std::size_t d = 0; d < cities; ++d)
+                if (eco.fund_count[d] > 0 && weight(d, c, state) > best_weight) best = d, best_weight = weight(d, c, state);
+            if (best < cities) received[best] += received[c];
+            received[c] = 0.0;
+        }
+        for (std::size_t j = 0; j < eco.funds.size(); ++j) {
+            const std::size_t home = eco.funds.home_city[j];
+            eco.funds.dry_powder[j] += received[home] / static_cast<double>(eco.fund_count[home]);
+        }
+        for (std::size_t c = 0; c < cities; ++c) eco.vc_raised[c] = received[c];
+    }
+    update_reach(state);
+}
+
+void VentureCapital::update_reach(CityState& state) const {
+    auto& eco = state.ecosystem;
+    const std::size_t cities = state.cities();
+    std::fill(eco.vc_dry_powder.begin(), eco.vc_dry_powder.end(), 0.0);
+    for (std::size_t j = 0; j < eco.funds.size(); ++j) eco.vc_dry_powder[eco.funds.home_city[j]] += eco.funds.dry_powder[j];
+    for (std::size_t c = 0; c < cities; ++c) {
+        double reach = 0.0;
+        for (std::size_t h = 0; h < cities; ++h)
+            if (eco.vc_dry_powder[h] > 0.0) reach += eco.vc_dry_powder[h] * weight(h, c, state);
+        eco.capital_access[c] = reach / std::max(1.0, state.talent_persons_in(c));
+    }
+}
+
+}  // namespace citysim::models
