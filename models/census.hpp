@@ -10,6 +10,8 @@
 
 #include <tbb/enumerable_thread_specific.h>
 
+#include <algorithm>
+#include <iterator>
 #include <span>
 
 namespace citysim::models {
@@ -35,14 +37,35 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     const std::size_t width = cf_count * employer_kinds + cf_count;
     const std::size_t blocks = engine::block_count(talent.size());
     pool.reset(blocks, cf_count);
+    // ended[row] says whether the firm has ended, with one more entry (0) that agents without an
+    // employer read, so the hot loop needs no branch on whether an agent has one. The loop below
+    // is written without data-dependent branches where it can be: employer kinds are mixed, and
+    // mispredicted branches would cost more than the work.
+    const auto firm_count = static_cast<std::uint32_t>(firms.size());
+    std::vector<std::uint8_t> ended(firm_count + 1, 0);
+    for (std::uint32_t r = 0; r < firm_count; ++r) ended[r] = status[r] != static_cast<std::uint8_t>(FirmStatus::alive);
+    static constexpr std::uint8_t axis_of_kind[] = {3, 0, 1, 2, 0};  // EmployerKind -> employer_axis_index
+    static_assert(std::size(axis_of_kind) == 5);
     const auto counts = engine::reduce_blocks<std::int64_t>(
         talent.size(), width, [&, city, field, kind, employer, failures, savings, status,
                                payout](std::size_t begin, std::size_t end, std::span<std::int64_t> tally) {
+            // Everything the loop reads is copied to locals first: stores through the tallies could
+            // alias values held in the closure, which the compiler would then reload every time.
             const std::size_t block = begin / engine::agent_block_size;
+            const std::size_t n_fields = fields, n_blocks = blocks;
+            const std::uint32_t n_firms = firm_count;
+            const std::uint8_t* ended_of = ended.data();
+            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf * blocks]
+            std::int64_t* tally_of = tally.data();
+            std::int64_t* founders_of = tally_of + cf_count * employer_kinds;
+            const CityIndex* city_of = city.data();
+            const FieldIndex* field_of = field.data();
+            std::uint8_t* kind_of = kind.data();
+            const std::uint32_t* employer_of = employer.data();
             for (std::size_t i = begin; i < end; ++i) {
-                std::uint32_t firm = employer[i];
-                std::uint8_t k = kind[i];
-                if (firm != no_firm && status[firm] != static_cast<std::uint8_t>(FirmStatus::alive)) {
+                std::uint32_t firm = employer_of[i];
+                std::uint8_t k = kind_of[i];
+                if (ended_of[std::min(firm, n_firms)]) {
                     if (k == static_cast<std::uint8_t>(EmployerKind::founder)) {
                         if (status[firm] == static_cast<std::uint8_t>(FirmStatus::failed)) {
                             if (failures[i] < 255) ++failures[i];
@@ -53,21 +76,22 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                     kind[i] = k = static_cast<std::uint8_t>(EmployerKind::other);
                     employer[i] = firm = no_firm;
                 }
-                const std::uint32_t cf = static_cast<std::uint32_t>(city[i] * fields + field[i]);
-                const auto as_kind = static_cast<EmployerKind>(k);
-                visit(i, block, as_kind);
-                ++tally[cf * employer_kinds + employer_axis_index(as_kind)];
-                if (as_kind == EmployerKind::other) {
-                    pool.count_free(block, cf);
-                } else if (as_kind == EmployerKind::founder) {
-                    ++tally[cf_count * employer_kinds + cf];
-                }
+                const std::size_t cf = city_of[i] * n_fields + field_of[i];
+                visit(i, block, static_cast<EmployerKind>(k));
+                ++tally_of[cf * employer_kinds + axis_of_kind[k]];
+                founders_of[cf] += k == static_cast<std::uint8_t>(EmployerKind::founder);
+                free_of[cf * n_blocks] += k == static_cast<std::uint8_t>(EmployerKind::other);
             }
-            // Second pass over the block, still in cache: the free rows, sorted by cf.
-            auto* slot = pool.start_block(block);
-            for (std::size_t i = begin; i < end; ++i)
-                if (kind[i] == static_cast<std::uint8_t>(EmployerKind::other))
-                    *slot[city[i] * fields + field[i]]++ = static_cast<std::uint32_t>(i);
+            // Second pass over the block, still in cache: the free rows, sorted by cf. A row that
+            // is not free is written to a scratch slot instead of being skipped by a branch.
+            std::uint32_t** slot = pool.start_block(block);
+            std::uint32_t scratch = 0;
+            for (std::size_t i = begin; i < end; ++i) {
+                const bool is_free = kind_of[i] == static_cast<std::uint8_t>(EmployerKind::other);
+                std::uint32_t*& next = slot[city_of[i] * n_fields + field_of[i]];
+                *(is_free ? next : &scratch) = static_cast<std::uint32_t>(i);
+                next += is_free;
+            }
         });
     std::copy(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(cf_count * employer_kinds),
               eco.employment.begin());

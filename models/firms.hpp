@@ -189,6 +189,8 @@ public:
     // through the returned cursor per city_field for each free row in row order; then sum_blocks().
     void reset(std::size_t blocks, std::size_t city_fields);
     void count_free(std::size_t block, std::size_t city_field) { ++counts_[city_field * blocks_ + block]; }
+    // The block's free counts, city_field-major: entry city_field * blocks.
+    std::uint32_t* free_counts(std::size_t block) { return counts_.data() + block; }
     std::uint32_t** start_block(std::size_t block);
     void sum_blocks();
     // Hires up to `wanted` free agents of (city, field) as `kind` for firm `firm_row` (or no firm, for

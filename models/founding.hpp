@@ -104,6 +104,8 @@ public:
         block_founders_[block].push_back({static_cast<std::uint32_t>(i), static_cast<CityIndex>(std::min(d, cities_ - 1))});
     }
     void finish_step(CityState& state, const engine::StreamKey& streams);
+    // Each agent's next candidate step, for a cheap test before visit() (valid after begin_step).
+    const std::uint32_t* next_candidate_steps() const { return scan_.next.data(); }
 
     // The founding rate (1/year) of one agent, and the location choice probabilities, from the
     // tables of the last prepare(); for tests and docs.
