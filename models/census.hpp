@@ -31,6 +31,7 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     auto employer = talent.column(state.talent.employer);
     auto failures = talent.column(state.talent.failures);
     auto savings = talent.column(state.talent.savings);
+    auto pay = talent.column(state.talent.pay);
 
     // Per block: employment [cf * kinds + kind] and founders [cf] as tallies; the free rows of the
     // block sorted by cf (a counting sort inside the block, while it is in cache).
@@ -47,8 +48,8 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     static constexpr std::uint8_t axis_of_kind[] = {3, 0, 1, 2, 0};  // EmployerKind -> employer_axis_index
     static_assert(std::size(axis_of_kind) == 5);
     const auto counts = engine::reduce_blocks<std::int64_t>(
-        talent.size(), width, [&, city, field, kind, employer, failures, savings, status,
-                               payout](std::size_t begin, std::size_t end, std::span<std::int64_t> tally) {
+        talent.size(), width, [&, city, field, kind, employer, failures, savings, status, payout,
+                               pay](std::size_t begin, std::size_t end, std::span<std::int64_t> tally) {
             // Everything the loop reads is copied to locals first: stores through the tallies could
             // alias values held in the closure, which the compiler would then reload every time.
             const std::size_t block = begin / engine::agent_block_size;
@@ -75,6 +76,7 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                     }
                     kind[i] = k = static_cast<std::uint8_t>(EmployerKind::other);
                     employer[i] = firm = no_firm;
+                    pay[i] = 1.0f;
                 }
                 const std::size_t cf = city_of[i] * n_fields + field_of[i];
                 visit(i, block, static_cast<EmployerKind>(k));

@@ -108,50 +108,98 @@ void HiringPool::sum_blocks() {
         for (std::size_t b = 0; b < blocks_; ++b) totals_[cf] += counts_[cf * blocks_ + b];
 }
 
-std::int32_t HiringPool::hire(CityState& state, std::uint32_t firm_row, EmployerKind employer_kind, std::size_t city_field,
-                              std::int32_t wanted, const engine::StreamKey& streams, engine::Purpose purpose,
-                              std::uint64_t stream_entity) {
+std::uint32_t HiringPool::take(std::size_t city_field, std::uint32_t word) {
+    const auto total = totals_[city_field];
+    std::uint64_t pick =
+        std::min<std::uint64_t>(static_cast<std::uint64_t>(engine::uniform_open(word) * static_cast<double>(total)), total - 1);
+    // The pick-th free agent of the city and field, counting block by block; it is swapped to the
+    // end of its block's segment and the segment shortened (drawing without replacement).
+    const std::uint32_t* counts = counts_.data() + city_field * blocks_;
+    std::size_t block = 0;
+    while (pick >= counts[block]) pick -= counts[block++];
+    std::uint32_t& count = counts_[city_field * blocks_ + block];
+    std::uint32_t* segment = rows_[block].data() + offsets_[block * (city_fields_ + 1) + city_field];
+    const std::uint32_t row = segment[pick];
+    segment[pick] = segment[count - 1];
+    --count;
+    --totals_[city_field];
+    return row;
+}
+
+bool HiringPool::assign(CityState& state, std::uint32_t row, std::uint32_t firm_row, EmployerKind employer_kind,
+                        std::size_t city_field) {
     auto& eco = state.ecosystem;
     auto& talent = state.talent.table;
     auto kind = talent.column(state.talent.employer_kind);
-    auto employer = talent.column(state.talent.employer);
-    const auto skill = std::as_const(talent).column(state.talent.skill);
-    auto team = eco.firms.table.column(eco.firms.team);
-    auto team_skill = eco.firms.table.column(eco.firms.team_skill);
+    // A free agent may have founded a firm since the census.
+    if (kind[row] != static_cast<std::uint8_t>(EmployerKind::other)) return false;
+    kind[row] = static_cast<std::uint8_t>(employer_kind);
+    talent.column(state.talent.pay)[row] =
+        firm_row != no_firm ? std::as_const(eco.firms.table).column(eco.firms.wage_premium)[firm_row] : 1.0f;
+    talent.column(state.talent.employer)[row] = firm_row;
+    if (firm_row != no_firm) {
+        ++eco.firms.table.column(eco.firms.team)[firm_row];
+        eco.firms.table.column(eco.firms.team_skill)[firm_row] +=
+            skill_units(std::as_const(talent).column(state.talent.skill)[row]);
+    }
+    --eco.employment[city_field * employer_kinds + employer_axis_index(EmployerKind::other)];
+    ++eco.employment[city_field * employer_kinds + employer_axis_index(employer_kind)];
+    --eco.free_talent[city_field];
+    return true;
+}
 
+std::int32_t HiringPool::hire(CityState& state, std::uint32_t firm_row, EmployerKind employer_kind, std::size_t city_field,
+                              std::int32_t wanted, const engine::StreamKey& streams, engine::Purpose purpose,
+                              std::uint64_t stream_entity, std::size_t first_draw) {
     std::int32_t hired = 0;
     std::array<std::uint32_t, 4> words{};
     // At most 1024 draws a firm and step (256 blocks of four words): hires beyond wait a step.
-    for (std::size_t draw = 0; hired < wanted && totals_[city_field] > 0 && draw < 1024; ++draw) {
-        if (draw % 4 == 0) words = engine::random_words(streams, stream_entity, purpose, static_cast<std::uint8_t>(draw / 4));
-        const auto total = totals_[city_field];
-        std::uint64_t pick = std::min<std::uint64_t>(
-            static_cast<std::uint64_t>(engine::uniform_open(words[draw % 4]) * static_cast<double>(total)), total - 1);
-        // The pick-th free agent of the city and field, counting block by block; it is swapped to
-        // the end of its block's segment and the segment shortened (drawing without replacement).
-        const std::uint32_t* counts = counts_.data() + city_field * blocks_;
-        std::size_t block = 0;
-        while (pick >= counts[block]) pick -= counts[block++];
-        std::uint32_t& count = counts_[city_field * blocks_ + block];
-        std::uint32_t* segment = rows_[block].data() + offsets_[block * (city_fields_ + 1) + city_field];
-        const std::uint32_t row = segment[pick];
-        segment[pick] = segment[count - 1];
-        --count;
-        --totals_[city_field];
-        // A free agent may have founded a firm since the census.
-        if (kind[row] != static_cast<std::uint8_t>(EmployerKind::other)) continue;
-        kind[row] = static_cast<std::uint8_t>(employer_kind);
-        employer[row] = firm_row;
-        if (firm_row != no_firm) {
-            ++team[firm_row];
-            team_skill[firm_row] += skill_units(skill[row]);
-        }
-        --eco.employment[city_field * employer_kinds + employer_axis_index(EmployerKind::other)];
-        ++eco.employment[city_field * employer_kinds + employer_axis_index(employer_kind)];
-        --eco.free_talent[city_field];
-        ++hired;
+    for (std::size_t draw = first_draw; hired < wanted && totals_[city_field] > 0 && draw < max_draws; ++draw) {
+        if (draw == first_draw || draw % 4 == 0)
+            words = engine::random_words(streams, stream_entity, purpose, static_cast<std::uint8_t>(draw / 4));
+        if (assign(state, take(city_field, words[draw % 4]), firm_row, employer_kind, city_field)) ++hired;
     }
     return hired;
+}
+
+void HiringPool::hire_batch(CityState& state, const std::vector<HireRequest>& requests, EmployerKind employer_kind,
+                            const engine::StreamKey& streams, engine::Purpose purpose) {
+    // Every request's rows are drawn first and their talent rows prefetched, then assigned: the
+    // rows are scattered over the talent table, and fetching them together hides most of the
+    // memory latency that one hire after another would pay in full.
+    struct Pick {
+        std::uint32_t request, row;
+    };
+    std::vector<Pick> picks;
+    std::vector<std::size_t> draws(requests.size(), 0);
+    const auto& talent = state.talent.table;
+    const std::uint8_t* kind = talent.column(state.talent.employer_kind).data();
+    const std::uint32_t* employer = talent.column(state.talent.employer).data();
+    const float* pay = talent.column(state.talent.pay).data();
+    const float* skill = talent.column(state.talent.skill).data();
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+        const auto& q = requests[r];
+        std::array<std::uint32_t, 4> words{};
+        std::size_t& draw = draws[r];
+        for (; static_cast<std::int32_t>(draw) < q.wanted && totals_[q.city_field] > 0 && draw < max_draws; ++draw) {
+            if (draw % 4 == 0) words = engine::random_words(streams, q.stream_entity, purpose, static_cast<std::uint8_t>(draw / 4));
+            const std::uint32_t row = take(q.city_field, words[draw % 4]);
+            __builtin_prefetch(kind + row, 1);
+            __builtin_prefetch(employer + row, 1);
+            __builtin_prefetch(pay + row, 1);
+            __builtin_prefetch(skill + row, 0);
+            picks.push_back({static_cast<std::uint32_t>(r), row});
+        }
+    }
+    std::vector<std::int32_t> hired(requests.size(), 0);
+    for (const Pick& p : picks)
+        if (assign(state, p.row, requests[p.request].firm_row, employer_kind, requests[p.request].city_field))
+            ++hired[p.request];
+    // Picks that had founded since the census leave a shortfall: more draws, one request at a time.
+    for (std::size_t r = 0; r < requests.size(); ++r)
+        if (hired[r] < requests[r].wanted)
+            hire(state, requests[r].firm_row, employer_kind, requests[r].city_field, requests[r].wanted - hired[r], streams,
+                 purpose, requests[r].stream_entity, draws[r]);
 }
 
 

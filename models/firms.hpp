@@ -194,14 +194,27 @@ public:
     std::uint32_t** start_block(std::size_t block);
     void sum_blocks();
     // Hires up to `wanted` free agents of (city, field) as `kind` for firm `firm_row` (or no firm, for
-    // universities), chosen at random with the stream of (purpose, stream_entity); returns how many
-    // were hired. Updates employment and the firm's team.
+    // universities), chosen at random with the stream of (purpose, stream_entity), starting at its
+    // draw `first_draw`; returns how many were hired. Updates employment and the firm's team.
     std::int32_t hire(CityState& state, std::uint32_t firm_row, EmployerKind kind, std::size_t city_field,
                       std::int32_t wanted, const engine::StreamKey& streams, engine::Purpose purpose,
-                      std::uint64_t stream_entity);
+                      std::uint64_t stream_entity, std::size_t first_draw = 0);
+    struct HireRequest {
+        std::uint32_t firm_row;
+        std::size_t city_field;
+        std::int32_t wanted;
+        std::uint64_t stream_entity;
+    };
+    // The same for many firms at once, in request order (the draws of each request are those that
+    // hire() would make, so a request's hires do not depend on batching).
+    void hire_batch(CityState& state, const std::vector<HireRequest>& requests, EmployerKind kind,
+                    const engine::StreamKey& streams, engine::Purpose purpose);
     std::int64_t available(std::size_t city_field) const { return static_cast<std::int64_t>(totals_[city_field]); }
 
 private:
+    static constexpr std::size_t max_draws = 1024;  // per firm and step (256 blocks of four words)
+    std::uint32_t take(std::size_t city_field, std::uint32_t word);
+    bool assign(CityState& state, std::uint32_t row, std::uint32_t firm_row, EmployerKind kind, std::size_t city_field);
     // Per block of talent: its free rows sorted by city_field; the segment of city_field starts at
     // offsets_[block * (city_fields + 1) + city_field] and holds counts_[city_field * blocks + block]
     // rows still free (city_field-major, so that a draw scans one contiguous row of counts).

@@ -249,6 +249,7 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
             firms.table.column(firms.founder_present)[row] = 1;
             employer[i] = static_cast<std::uint32_t>(row);
             employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::founder);
+            table.column(state.talent.pay)[i] = 0.0f;
 
             ++eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::founder)];
             ++eco.founders[cf];

@@ -124,11 +124,12 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     auto employer_kind = table.column(state.talent.employer_kind);
     auto employer = table.column(state.talent.employer);
     const auto skill = std::as_const(table).column(state.talent.skill);
+    auto pay = table.column(state.talent.pay);
     const auto step = streams.step;
 
     // Spans by value: writes through the uint8 columns may alias anything, so spans held by
     // reference would be reloaded from memory on every access.
-    engine::for_each_block(table.size(), [&, ids, city, field, arrival, next, employer_kind, employer, skill](
+    engine::for_each_block(table.size(), [&, ids, city, field, arrival, next, employer_kind, employer, skill, pay](
                                              std::size_t begin, std::size_t end, std::size_t) {
         Tally& tally = tallies.local();
         for (std::size_t i = begin; i < end; ++i) {
@@ -152,6 +153,7 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
             if (employer[i] != no_firm) tally.leavers.add(employer[i], skill[i], false);
             employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::other);
             employer[i] = no_firm;
+            pay[i] = 1.0f;
             ++tally.departures[origin * fields + field[i]];
             ++tally.arrivals[destination * fields + field[i]];
             ++tally.migration[origin * cities + destination];

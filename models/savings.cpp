@@ -49,20 +49,14 @@ void Savings::step(CityState& state, double years_per_step) const {
     const auto skill = std::as_const(table).column(state.talent.skill);
     auto savings = table.column(state.talent.savings);
     const double* wage = state.wage.data();
-    const auto employer_kind = std::as_const(table).column(state.talent.employer_kind);
-    const auto employer = std::as_const(table).column(state.talent.employer);
-    const auto premium = std::as_const(state.ecosystem.firms.table).column(state.ecosystem.firms.wage_premium);
+    const auto pay = std::as_const(table).column(state.talent.pay);
     state.skill_sum = engine::reduce_blocks<double>(
-        table.size(), cities * fields, [&, city, field, skill, savings, employer_kind, employer, premium, wage](std::size_t begin, std::size_t end, std::span<double> skill_sum) {
+        table.size(), cities * fields, [&, city, field, skill, savings, pay, wage](std::size_t begin, std::size_t end, std::span<double> skill_sum) {
             for (std::size_t i = begin; i < end; ++i) {
                 const std::size_t cf = city[i] * fields + field[i];
                 skill_sum[cf] += skill[i];
                 // Founders are unpaid; incumbents pay their premium.
-                const auto kind = static_cast<EmployerKind>(employer_kind[i]);
-                const double pay = kind == EmployerKind::founder     ? 0.0
-                                   : kind == EmployerKind::incumbent ? premium[employer[i]]
-                                                                     : 1.0;
-                const double income = wage[cf] * skill[i] * pay;
+                const double income = wage[cf] * skill[i] * pay[i];
                 savings[i] = static_cast<float>(std::max(0.0, savings[i] + accrual * (income - housing_cost[city[i]])));
             }
         });

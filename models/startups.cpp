@@ -241,6 +241,7 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
         },
         1024);
 
+    std::vector<HiringPool::HireRequest> hires;
     auto rounds = t.column(firms.rounds);
     auto payout = t.column(firms.founder_payout);
     const auto represents = std::as_const(t).column(firms.represents);
@@ -280,9 +281,9 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
         const double growth_cap = n + 1.0 + std::floor(params_.hiring_growth_per_step * n);
         const auto desired = static_cast<std::int32_t>(
             std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
-        if (desired > n)
-            pool.hire(state, r, EmployerKind::startup, cf, desired - n, streams, streams::hiring, ids[r]);
+        if (desired > n) hires.push_back({r, cf, desired - n, ids[r]});
     }
+    pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }
 
 }  // namespace citysim::models

@@ -56,7 +56,8 @@ TalentAgents::TalentAgents()
       next_founding_step(table.add_column<std::uint32_t>("next_founding_step", unscheduled)),
       employer_kind(table.add_column<std::uint8_t>("employer_kind", 0)),
       employer(table.add_column<std::uint32_t>("employer", std::numeric_limits<std::uint32_t>::max())),
-      failures(table.add_column<std::uint8_t>("failures", 0)) {}
+      failures(table.add_column<std::uint8_t>("failures", 0)),
+      pay(table.add_column<float>("pay", 1.0f)) {}
 
 float draw_skill(const engine::StreamKey& key, engine::AgentId id, engine::Purpose purpose, double skill_dispersion) {
     const auto w = engine::random_words(key, id, purpose);

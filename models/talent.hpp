@@ -56,6 +56,9 @@ struct TalentAgents {
     engine::ColumnHandle<std::uint8_t> employer_kind;
     engine::ColumnHandle<std::uint32_t> employer;
     engine::ColumnHandle<std::uint8_t> failures;               // start-ups this person founded that failed
+    // Multiplier on the market wage this person is paid: 1, the incumbent's premium, 0 for a
+    // founder; set whenever the employer changes, so that savings need not look the employer up.
+    engine::ColumnHandle<float> pay;
 };
 inline constexpr std::uint32_t unscheduled = 0;
 
