@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 using namespace citysim;
 
@@ -73,19 +74,16 @@ TEST_CASE("universities: graduates are new talent agents counted in entries", "[
                 CHECK(st.exits[k] == 0);
                 CHECK(st.talent_count[k] == before[k] + st.arrivals[k] - st.departures[k] + st.entries[k]);
             }
-            // The new rows are the graduates, arrived this step, in their field (and their
-            // university's city, unless they founded a start-up elsewhere at once).
-            std::vector<std::int64_t> added(st.fields(), 0), graduated(st.fields(), 0);
+            // The new rows are the graduates, arrived this step, in their university's city and
+            // field (founding runs before the universities in a step, so none has moved yet).
+            std::vector<std::int64_t> added(before.size(), 0);
             std::int64_t wrong_arrival = 0, graduates_total = 0;
             for (std::size_t i = rows_before; i < t.size(); ++i) {
-                ++added[t.column(st.talent.field)[i]];
+                ++added[st.city_field(t.column(st.talent.city)[i], t.column(st.talent.field)[i])];
                 wrong_arrival += t.column(st.talent.arrival_step)[i] != static_cast<std::uint32_t>(step);
             }
-            for (std::size_t k = 0; k < before.size(); ++k) {
-                graduated[k % st.fields()] += st.ecosystem.graduates[k];
-                graduates_total += st.ecosystem.graduates[k];
-            }
-            CHECK(added == graduated);
+            for (auto g : st.ecosystem.graduates) graduates_total += g;
+            CHECK(added == st.ecosystem.graduates);
             CHECK(wrong_arrival == 0);
             graduates += graduates_total;
         }
@@ -116,6 +114,14 @@ TEST_CASE("universities: staff employment is staff / persons_per_agent, refilled
     const std::size_t cf_count = st.cities() * st.fields();
     const std::vector<std::int64_t> target = {0, 300, 100, 200, 0, 0};  // a ai 3000, b hardware 1000 and ai 2000 persons
     for (std::size_t cf = 0; cf < cf_count; ++cf) CHECK(staff_employed(st, cf) == target[cf]);
+    auto staff_ids = [&] {
+        std::set<engine::AgentId> ids;
+        const auto kind = st.talent.table.column(st.talent.employer_kind);
+        for (std::size_t i = 0; i < st.talent.table.size(); ++i)
+            if (kind[i] == static_cast<std::uint8_t>(models::EmployerKind::university)) ids.insert(st.talent.table.ids()[i]);
+        return ids;
+    };
+    const auto first_staff = staff_ids();
     // Founding draws ride on the census, before the universities hire: staff who moved, exited or
     // founded a start-up are replaced in the same step, so staff employment stays at its target.
     for (int step = 1; step <= 60; ++step) {
@@ -126,6 +132,12 @@ TEST_CASE("universities: staff employment is staff / persons_per_agent, refilled
             CHECK(staff_employed(st, cf) == target[cf]);
         }
     }
+    // Staff did leave (moved, exited, founded) and were replaced: the refilling was exercised.
+    const auto last_staff = staff_ids();
+    std::size_t stayed = 0;
+    for (auto id : last_staff) stayed += first_staff.count(id);
+    CHECK(last_staff.size() == 600);
+    CHECK(stayed < 590);
 }
 
 TEST_CASE("universities: basic research raises founding in related fields", "[ecosystem][universities][founding]") {
