@@ -9,7 +9,7 @@
 // start-ups less often (founding.hpp: incumbent_employee_factor): incumbents absorb talent.
 //
 // Every project_interval_years an incumbent starts, per field, a project of
-//     growth_rate * project_interval_years * its employees in the field
+//     growth_rate * project_interval_years * its target employment in the field (all establishments)
 // persons (stochastically rounded to agents) and puts it in the city d with probability
 // exp(U_d) / sum exp(U_k),
 //     U_d = [d == home] * location_home_preference - location_cost_weight * ln(R[d] / R[home])

@@ -37,7 +37,8 @@ class Universities {
 public:
     Universities(const UniversitiesParams& params, std::vector<UniversityCityParams> cities, double skill_dispersion,
                  CityState& state);
-    // Graduates join the pool (before the census).
+    // Graduates join the pool (after the census: they are free talent, counted in employment
+    // `other`, but cannot be hired before the next census lists them).
     void graduate(CityState& state, const engine::StreamKey& streams, double years_per_step, const Savings& savings) const;
     // Staff hiring (after the census).
     void hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams) const;
