@@ -169,11 +169,7 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     // city's talent of the field, with the streams of step 0).
     take_census(state_, hiring_pool_);
     incumbents_->hire(state_, hiring_pool_, streams_, true);
-    for (int round = 0; round < 1000; ++round) {
-        const auto before = state_.ecosystem.employment;
-        universities_->hire(state_, hiring_pool_, streams_);
-        if (state_.ecosystem.employment == before) break;
-    }
+    universities_->hire(state_, hiring_pool_, streams_, true);
     take_census(state_, hiring_pool_);
 }
 

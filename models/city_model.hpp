@@ -40,8 +40,6 @@ public:
     const CityState& state() const { return state_; }
     const engine::Scheduler& scheduler() const { return scheduler_; }
     const engine::CityNetwork& network() const { return network_; }
-    CityState& mutable_state() { return state_; }
-    Founding* founding() { return founding_.get(); }
     Incumbents* incumbents() { return incumbents_.get(); }
 
     struct Counters {

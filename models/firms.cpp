@@ -1,15 +1,11 @@
 #include "models/firms.hpp"
 
-#include "models/census.hpp"
-
 #include "engine/parallel.hpp"
+#include "models/census.hpp"
 #include "models/city_state.hpp"
 
 #include <algorithm>
 #include <array>
-#include <tbb/enumerable_thread_specific.h>
-
-#include <cmath>
 
 namespace citysim::models {
 
@@ -201,6 +197,5 @@ void HiringPool::hire_batch(CityState& state, const std::vector<HireRequest>& re
             hire(state, requests[r].firm_row, employer_kind, requests[r].city_field, requests[r].wanted - hired[r], streams,
                  purpose, requests[r].stream_entity, draws[r]);
 }
-
 
 }  // namespace citysim::models

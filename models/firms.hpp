@@ -78,7 +78,7 @@ struct FirmAgents {
     engine::ColumnHandle<CityIndex> city;
     engine::ColumnHandle<FieldIndex> field;
     engine::ColumnHandle<CityIndex> origin_city;      // where the founder lived when founding (incumbents: home city)
-    engine::ColumnHandle<engine::AgentId> founder;    // talent id of the founder
+    engine::ColumnHandle<engine::AgentId> founder;    // talent id of the founder (incumbents: none)
     engine::ColumnHandle<std::uint32_t> birth_step;
     engine::ColumnHandle<std::uint32_t> end_step;     // step the firm failed or exited; 0 while alive
     engine::ColumnHandle<float> represents;           // identical firms this agent stands for
@@ -185,10 +185,10 @@ struct TeamLeavers {
 class HiringPool {
 public:
     // Filled by the census: reset(); for every block of talent (any order, any thread: a block
-    // writes only its own entries) count_free() for each free agent, then start_block() and a write
-    // through the returned cursor per city_field for each free row in row order; then sum_blocks().
+    // writes only its own entries) a count per free agent in free_counts(block), then start_block()
+    // and a write through the returned cursor per city_field for each free row in row order; then
+    // sum_blocks().
     void reset(std::size_t blocks, std::size_t city_fields);
-    void count_free(std::size_t block, std::size_t city_field) { ++counts_[city_field * blocks_ + block]; }
     // The block's free counts, city_field-major: entry city_field * blocks.
     std::uint32_t* free_counts(std::size_t block) { return counts_.data() + block; }
     std::uint32_t** start_block(std::size_t block);

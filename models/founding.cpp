@@ -90,7 +90,6 @@ void Founding::prepare(const CityState& state) {
     const auto& eco = state.ecosystem;
     cities_ = state.cities();
     fields_ = state.fields();
-    if (attraction_.size() != cities_) attraction_.assign(cities_, 0.0);
     log_rate_.assign(cities_ * fields_, 0.0);
     refounding_.assign(cities_, 0.0);
     housing_cost_.assign(cities_, 0.0);
@@ -137,7 +136,7 @@ void Founding::prepare(const CityState& state) {
                 value[d] = params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
                            params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
                            params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
-                           params_.location_tolerance_weight * eco.failure_tolerance[d] + attraction_[d] +
+                           params_.location_tolerance_weight * eco.failure_tolerance[d] +
                            (d == o ? params_.location_home_preference
                                    : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
                 highest = std::max(highest, value[d]);
@@ -171,16 +170,6 @@ std::vector<double> Founding::location_probabilities(std::size_t origin, std::si
     std::vector<double> p(cities_);
     for (std::size_t d = 0; d < cities_; ++d) p[d] = (cumulative[d] - (d ? cumulative[d - 1] : 0.0)) / cumulative[cities_ - 1];
     return p;
-}
-
-void Founding::step(CityState& state, const engine::StreamKey& streams, double years_per_step) {
-    if (!begin_step(state, streams, years_per_step)) return;
-    engine::for_each_block(state.talent.table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
-        const auto kind = std::as_const(state.talent.table).column(state.talent.employer_kind);
-        for (std::size_t i = begin; i < end; ++i)
-            visit(i, begin / engine::agent_block_size, static_cast<EmployerKind>(kind[i]));
-    });
-    finish_step(state, streams);
 }
 
 bool Founding::begin_step(CityState& state, const engine::StreamKey& streams, double years_per_step) {

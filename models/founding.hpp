@@ -19,11 +19,10 @@
 // A founder who lives in o chooses the city d to found in by logit over
 //
 //   U_d = location_pool_weight * ln(L[d,f] / mean L[.,f]) + location_capital_weight * ln((K[d] + 1) / (mean K + 1))
-//         - location_cost_weight * ln(R[d] / mean R) + location_tolerance_weight * tolerance[d] + attraction[d]
+//         - location_cost_weight * ln(R[d] / mean R) + location_tolerance_weight * tolerance[d]
 //         + [d == o] * location_home_preference - [d != o] * location_cost_per_hour * T[o,d]
 //
-// (attraction[d]: what policies add for founders, in utility). A founder who founds elsewhere moves
-// there, and the move counts as a migration; with migration switched off nobody moves, and founders
+// A founder who founds elsewhere moves there, and the move counts as a migration; with migration switched off nobody moves, and founders
 // found where they live. The new firm starts with own_funds_share of the
 // founder's savings as cash.
 //
@@ -77,22 +76,21 @@ class Founding {
 public:
     // With founders_may_move false (migration switched off) everyone founds where they live.
     Founding(const FoundingParams& params, std::vector<double> field_propensity, bool founders_may_move = true);
-    // Draws this step's foundings, creates the start-ups, moves founders who found elsewhere.
-    void step(CityState& state, const engine::StreamKey& streams, double years_per_step);
-    // The same in three parts, so that the draws can ride on the census's pass over the talent:
-    // begin_step (false: founding is off), visit for every agent (in parallel over blocks), then
-    // finish_step, which creates the start-ups in block and row order.
+    // A step's founding, in three parts so that the draws ride on the census's pass over the talent
+    // (models/census.hpp): begin_step (false: founding is off), visit for every agent due a
+    // candidate event (in parallel over blocks), then finish_step, which creates the start-ups in
+    // block and row order and moves founders who found elsewhere.
     bool begin_step(CityState& state, const engine::StreamKey& streams, double years_per_step);
     void visit(std::size_t i, std::size_t block, EmployerKind employer) {
         auto& s = scan_;
         const auto step = s.streams.step;
         if (s.next[i] > step) return;
         if (s.next[i] == unscheduled) {
-            const auto w = engine::random_words(s.streams, s.ids[i], founding_schedule_purpose);
+            const auto w = engine::random_words(s.streams, s.ids[i], streams::founding_schedule);
             s.next[i] = step - 1 + engine::geometric_steps(s.candidate_p, w[0]);
             if (s.next[i] > step) return;
         }
-        const auto w = engine::random_words(s.streams, s.ids[i], founding_decision_purpose);
+        const auto w = engine::random_words(s.streams, s.ids[i], streams::founding_decision);
         s.next[i] = step + engine::geometric_steps(s.candidate_p, w[0]);
         if (employer == EmployerKind::founder) return;
         const double h = rate(s.city[i], s.field[i], s.skill[i], s.savings[i], employer, s.failures[i] > 0);
@@ -114,14 +112,11 @@ public:
                 bool failed_before) const;
     std::vector<double> location_probabilities(std::size_t origin, std::size_t field) const;
 
-    // Utility added to founding in each city (policies); zero by default.
-    std::vector<double>& attraction() { return attraction_; }
 
 private:
     FoundingParams params_;
     std::vector<double> field_propensity_;
     bool founders_may_move_;
-    std::vector<double> attraction_;
     // Tables of prepare():
     std::vector<double> log_rate_;          // [city * fields + field], everything but the agent's own terms
     std::vector<double> refounding_;        // per city, the log factor of a failed founder
@@ -144,8 +139,6 @@ private:
         CityIndex destination;
     };
     std::vector<std::vector<Founder>> block_founders_;
-    static constexpr engine::Purpose founding_schedule_purpose = streams::founding_schedule;
-    static constexpr engine::Purpose founding_decision_purpose = streams::founding_decision;
 };
 
 }  // namespace citysim::models

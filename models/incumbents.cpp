@@ -52,32 +52,38 @@ const sc::Record<IncumbentParams>& incumbent_schema() {
 
 Incumbents::Incumbents(const IncumbentsParams& params,
                        const std::vector<std::vector<sc::Named<IncumbentParams>>>& incumbents, CityState& state)
-    : params_(params), land_grant_(state.cities(), 0.0) {
+    : params_(params) {
     if (!params_.enabled) return;
-    auto& firms = state.ecosystem.firms;
-    auto& t = firms.table;
     for (std::size_t c = 0; c < incumbents.size(); ++c)
         for (const auto& incumbent : incumbents[c]) {
-            const auto index = static_cast<std::uint32_t>(names_.size());
-            names_.push_back(incumbent.name);
+            const auto index = static_cast<std::uint32_t>(growth_rate_.size());
             growth_rate_.push_back(incumbent.value.growth_rate);
             for (const auto& employees : incumbent.value.employees) {
                 const auto f = static_cast<std::size_t>(
                     std::find(state.field_names.begin(), state.field_names.end(), employees.name) - state.field_names.begin());
-                const auto row = static_cast<std::uint32_t>(t.append(1));
-                t.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::incumbent);
-                t.column(firms.city)[row] = static_cast<CityIndex>(c);
-                t.column(firms.origin_city)[row] = static_cast<CityIndex>(c);
-                t.column(firms.field)[row] = static_cast<FieldIndex>(f);
-                t.column(firms.target_team)[row] =
+                const auto row = open_establishment(state, index, no_firm, c, c, f, 0,
+                                                    static_cast<float>(incumbent.value.wage_premium));
+                state.ecosystem.firms.table.column(state.ecosystem.firms.target_team)[row] =
                     static_cast<std::int32_t>(std::llround(employees.value / state.persons_per_agent));
-                t.column(firms.wage_premium)[row] = static_cast<float>(incumbent.value.wage_premium);
-                t.column(firms.parent)[row] = row;
-                incumbent_of_.resize(row + 1, no_firm);
-                incumbent_of_[row] = index;
             }
         }
-    interval_steps_ = 0;
+}
+
+std::uint32_t Incumbents::open_establishment(CityState& state, std::uint32_t incumbent, std::uint32_t home_row,
+                                             std::size_t city, std::size_t home, std::size_t field, std::uint32_t step,
+                                             float wage_premium) {
+    auto& firms = state.ecosystem.firms;
+    auto& t = firms.table;
+    const auto row = static_cast<std::uint32_t>(t.append(1));
+    t.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::incumbent);
+    t.column(firms.city)[row] = static_cast<CityIndex>(city);
+    t.column(firms.origin_city)[row] = static_cast<CityIndex>(home);
+    t.column(firms.field)[row] = static_cast<FieldIndex>(field);
+    t.column(firms.birth_step)[row] = step;
+    t.column(firms.wage_premium)[row] = wage_premium;
+    t.column(firms.parent)[row] = home_row == no_firm ? row : home_row;
+    establishments_.push_back({row, incumbent});
+    return row;
 }
 
 std::vector<double> Incumbents::location_probabilities(const CityState& state, std::size_t home, std::size_t field) const {
@@ -86,7 +92,7 @@ std::vector<double> Incumbents::location_probabilities(const CityState& state, s
     std::vector<double> u(cities);
     double highest = -std::numeric_limits<double>::infinity();
     for (std::size_t d = 0; d < cities; ++d) {
-        u[d] = (d == home ? params_.location_home_preference + land_grant_[home] : 0.0) -
+        u[d] = (d == home ? params_.location_home_preference : 0.0) -
                params_.location_cost_weight * std::log(state.rent[d] / state.rent[home]) +
                params_.location_pool_weight * std::log((static_cast<double>(free[state.city_field(d, field)]) + 1.0) /
                                                        (static_cast<double>(free[state.city_field(home, field)]) + 1.0)) -
@@ -100,7 +106,7 @@ std::vector<double> Incumbents::location_probabilities(const CityState& state, s
 }
 
 void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKey& streams, double years_per_step) {
-    if (!params_.enabled || names_.empty()) return;
+    if (!params_.enabled || establishments_.empty()) return;
     auto& eco = state.ecosystem;
     auto& firms = eco.firms;
     auto& t = firms.table;
@@ -108,18 +114,20 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
     const auto interval = std::max<std::int64_t>(1, std::llround(params_.project_interval_years / years_per_step));
 
     if (step % interval == 0) {
-        const std::size_t rows = t.size();
-        for (std::uint32_t r = 0; r < rows; ++r) {
-            if (r >= incumbent_of_.size() || incumbent_of_[r] == no_firm || t.column(firms.parent)[r] != r) continue;
-            const std::size_t home = t.column(firms.city)[r], f = t.column(firms.field)[r];
-            const auto index = incumbent_of_[r];
-            std::int64_t employed = 0;  // agents, all establishments of this incumbent and field
-            for (std::uint32_t s = 0; s < t.size(); ++s)
-                if (s < incumbent_of_.size() && incumbent_of_[s] == index && t.column(firms.field)[s] == f)
-                    employed += t.column(firms.target_team)[s];
+        const auto city = std::as_const(t).column(firms.city);
+        const auto field = std::as_const(t).column(firms.field);
+        const auto parent = std::as_const(t).column(firms.parent);
+        const std::size_t homes = establishments_.size();  // projects may add establishments below
+        for (std::size_t e = 0; e < homes; ++e) {
+            const auto [r, index] = establishments_[e];
+            if (parent[r] != r) continue;
+            const std::size_t home = city[r], f = field[r];
+            std::int64_t target = 0;  // agents, all establishments of this incumbent and field
+            for (const auto& other : establishments_)
+                if (other.incumbent == index && field[other.row] == f) target += t.column(firms.target_team)[other.row];
             const auto w = engine::random_words(streams, t.ids()[r], streams::incumbent_project);
-            const double expected = growth_rate_[index] * static_cast<double>(interval) * years_per_step *
-                                    static_cast<double>(employed);
+            const double expected =
+                growth_rate_[index] * static_cast<double>(interval) * years_per_step * static_cast<double>(target);
             const auto size = engine::stochastic_round(expected, w[0]);
             if (size <= 0) continue;
             const auto p = location_probabilities(state, home, f);
@@ -128,23 +136,12 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
             while (d + 1 < p.size() && u >= p[d]) u -= p[d++];
             std::uint32_t target_row = r;
             if (d != home) {
-                target_row = no_firm;
-                for (std::uint32_t s = 0; s < t.size(); ++s)
-                    if (s < incumbent_of_.size() && incumbent_of_[s] == index && t.column(firms.field)[s] == f &&
-                        t.column(firms.city)[s] == d)
-                        target_row = s;
-                if (target_row == no_firm) {
-                    target_row = static_cast<std::uint32_t>(t.append(1));
-                    t.column(firms.kind)[target_row] = static_cast<std::uint8_t>(FirmKind::incumbent);
-                    t.column(firms.city)[target_row] = static_cast<CityIndex>(d);
-                    t.column(firms.origin_city)[target_row] = static_cast<CityIndex>(home);
-                    t.column(firms.field)[target_row] = static_cast<FieldIndex>(f);
-                    t.column(firms.birth_step)[target_row] = step;
-                    t.column(firms.wage_premium)[target_row] = t.column(firms.wage_premium)[r];
-                    t.column(firms.parent)[target_row] = r;
-                    incumbent_of_.resize(target_row + 1, no_firm);
-                    incumbent_of_[target_row] = index;
-                }
+                const auto there = std::find_if(establishments_.begin(), establishments_.end(), [&](const auto& other) {
+                    return other.incumbent == index && field[other.row] == f && city[other.row] == d;
+                });
+                target_row = there != establishments_.end()
+                                 ? there->row
+                                 : open_establishment(state, index, r, d, home, f, step, t.column(firms.wage_premium)[r]);
             }
             t.column(firms.target_team)[target_row] += static_cast<std::int32_t>(size);
             eco.events.add(static_cast<std::int64_t>(t.ids()[target_row]), step, static_cast<std::int64_t>(d),
@@ -158,8 +155,7 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
 void Incumbents::hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams, bool unlimited) const {
     auto& firms = state.ecosystem.firms;
     auto& t = firms.table;
-    for (std::uint32_t r = 0; r < t.size() && r < incumbent_of_.size(); ++r) {
-        if (incumbent_of_[r] == no_firm) continue;
+    for (const auto& [r, incumbent] : establishments_) {
         const std::int32_t missing = t.column(firms.target_team)[r] - t.column(firms.team)[r];
         if (missing <= 0) continue;
         const std::size_t cf = state.city_field(t.column(firms.city)[r], t.column(firms.field)[r]);

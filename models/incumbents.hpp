@@ -14,9 +14,8 @@
 // exp(U_d) / sum exp(U_k),
 //     U_d = [d == home] * location_home_preference - location_cost_weight * ln(R[d] / R[home])
 //           + location_pool_weight * ln((free talent[d,f] + 1) / (free talent[home,f] + 1))
-//           - location_cost_per_hour * T[home, d] + land_grant[home] * [d == home]
-// A project elsewhere opens (or grows) an establishment there. land_grant is utility that policies
-// add to keep projects at home (zero by default).
+//           - location_cost_per_hour * T[home, d]
+// A project elsewhere opens (or grows) an establishment there.
 #pragma once
 
 #include "engine/rng.hpp"
@@ -59,16 +58,18 @@ public:
     void hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams, bool unlimited = false) const;
     // Probabilities of a project of an incumbent based in `home`, field `field`, going to each city.
     std::vector<double> location_probabilities(const CityState& state, std::size_t home, std::size_t field) const;
-    std::vector<double>& land_grant() { return land_grant_; }
-    const std::vector<std::string>& names() const { return names_; }
 
 private:
+    // A new establishment's firm row; home_row no_firm for a home establishment.
+    std::uint32_t open_establishment(CityState& state, std::uint32_t incumbent, std::uint32_t home_row, std::size_t city,
+                                     std::size_t home, std::size_t field, std::uint32_t step, float wage_premium);
     IncumbentsParams params_;
-    std::vector<std::string> names_;            // per incumbent
-    std::vector<double> growth_rate_;           // per incumbent
-    std::vector<std::uint32_t> incumbent_of_;   // per firm row (no_firm for start-ups), grown on demand
-    std::vector<double> land_grant_;            // per city, utility
-    std::int64_t interval_steps_ = 0;
+    std::vector<double> growth_rate_;  // per incumbent
+    struct Establishment {
+        std::uint32_t row;        // in the firm table
+        std::uint32_t incumbent;  // index into growth_rate_
+    };
+    std::vector<Establishment> establishments_;  // in firm-row order
 };
 
 }  // namespace citysim::models

@@ -122,6 +122,8 @@ const std::vector<OutputTable>& output_tables() {
               {"firm_field", f, DType::Int64, "1", "field of the firm", "index into the field axis"},
               {"firm_origin_city", f, DType::Int64, "1", "where the founder lived when founding",
                "index into the city axis; incumbents: home city"},
+              {"firm_founder", f, DType::Int64, "1", "talent id of the founder",
+               "the same id for every start-up a serial founder founded; -1 for incumbent establishments"},
               {"firm_birth_step", f, DType::Int64, "1", "step the firm was founded", "0 for incumbents at the start"},
               {"firm_end_step", f, DType::Int64, "1", "step the firm failed or exited", "-1 while alive"},
               {"firm_team", f, DType::Int64, "1", "team at the end of the run (or when it ended)",
@@ -198,6 +200,10 @@ void StateRecorder::write_firms(const CityState& state) {
     };
     std::vector<std::int64_t> id(t.ids().begin(), t.ids().end());
     auto end = ints(firms.end_step);
+    std::vector<std::int64_t> founder(n, -1);
+    for (std::size_t r = 0; r < n; ++r)
+        if (t.column(firms.kind)[r] == static_cast<std::uint8_t>(FirmKind::startup))
+            founder[r] = static_cast<std::int64_t>(t.column(firms.founder)[r]);
     const auto status = ints(firms.status);
     for (std::size_t r = 0; r < n; ++r)
         if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
@@ -211,6 +217,7 @@ void StateRecorder::write_firms(const CityState& state) {
     const std::vector<CV> columns = {{"firm_id", I(id)},          {"firm_kind", I(kind)},
                                      {"firm_status", I(status)},  {"firm_city", I(city)},
                                      {"firm_field", I(field)},    {"firm_origin_city", I(origin)},
+                                     {"firm_founder", I(founder)},
                                      {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
                                      {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
                                      {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},

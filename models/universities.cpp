@@ -78,15 +78,20 @@ void Universities::graduate(CityState& state, const engine::StreamKey& streams, 
     savings.endow(state, first, state.talent.table.size());
 }
 
-void Universities::hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams) const {
+void Universities::hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams, bool until_filled) const {
     if (!params_.enabled) return;
     const auto university = employer_axis_index(EmployerKind::university);
-    for (std::size_t k = 0; k < staff_.size(); ++k) {
-        // Hires beyond one call's 1024 draws wait for the next step (the starting state calls until done).
-        const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
-        if (missing > 0)
-            pool.hire(state, no_firm, EmployerKind::university, k, static_cast<std::int32_t>(missing), streams,
-                      streams::university_hiring, k);
+    // One call draws at most 1024 rows per city and field; at the start (until_filled) the passes
+    // repeat until the staff are all hired or no one free is left.
+    for (bool hired_any = true; hired_any;) {
+        hired_any = false;
+        for (std::size_t k = 0; k < staff_.size(); ++k) {
+            const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
+            if (missing > 0)
+                hired_any |= pool.hire(state, no_firm, EmployerKind::university, k, static_cast<std::int32_t>(missing),
+                                       streams, streams::university_hiring, k) > 0;
+        }
+        hired_any = hired_any && until_filled;
     }
 }
 

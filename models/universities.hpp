@@ -40,8 +40,8 @@ public:
     // Graduates join the pool (after the census: they are free talent, counted in employment
     // `other`, but cannot be hired before the next census lists them).
     void graduate(CityState& state, const engine::StreamKey& streams, double years_per_step, const Savings& savings) const;
-    // Staff hiring (after the census).
-    void hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams) const;
+    // Staff hiring (after the census); until_filled keeps drawing past one call's draws (the start).
+    void hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams, bool until_filled = false) const;
     bool enabled() const { return params_.enabled; }
 
 private:

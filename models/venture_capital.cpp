@@ -65,10 +65,9 @@ VentureCapital::VentureCapital(const VentureCapitalParams& params, std::vector<V
                                CityState& state)
     : params_(params), cities_(std::move(cities)), recent_returns_(cities_.size(), 0.0) {
     auto& eco = state.ecosystem;
-    std::vector<double> weights(state.cities() * state.cities());
+    weights_.resize(state.cities() * state.cities());
     for (std::size_t h = 0; h < state.cities(); ++h)
-        for (std::size_t c = 0; c < state.cities(); ++c) weights[h * state.cities() + c] = weight(h, c, state);
-    weights_ = std::move(weights);
+        for (std::size_t c = 0; c < state.cities(); ++c) weights_[h * state.cities() + c] = distance_weight(params_, h, c, state);
     for (std::size_t c = 0; c < cities_.size(); ++c) {
         const auto n = params_.enabled ? cities_[c].funds : 0;
         eco.fund_count[c] = n;
@@ -81,11 +80,15 @@ VentureCapital::VentureCapital(const VentureCapitalParams& params, std::vector<V
 }
 
 double VentureCapital::weight(std::size_t home, std::size_t city, const CityState& state) const {
-    if (!weights_.empty()) return weights_[home * state.cities() + city];
+    return weights_[home * state.cities() + city];
+}
+
+double VentureCapital::distance_weight(const VentureCapitalParams& params, std::size_t home, std::size_t city,
+                                       const CityState& state) {
     const double hours = home == city ? 0.0 : state.travel_hours[home * state.cities() + city];
-    const double bias = home == city ? params_.home_bias : 1.0;
-    return bias * std::pow(std::max(hours, params_.within_city_hours) / params_.within_city_hours,
-                           -params_.distance_elasticity);
+    const double bias = home == city ? params.home_bias : 1.0;
+    return bias * std::pow(std::max(hours, params.within_city_hours) / params.within_city_hours,
+                           -params.distance_elasticity);
 }
 
 double VentureCapital::round_amount(std::uint8_t rounds) const {

@@ -77,13 +77,16 @@ public:
     // Recomputes capital_access and the per-city stocks.
     void update_reach(CityState& state) const;
 
+    // w(home, city) above (precomputed: travel times are fixed).
     double weight(std::size_t home, std::size_t city, const CityState& state) const;
 
 private:
     VentureCapitalParams params_;
     std::vector<VentureCapitalCityParams> cities_;
     std::vector<double> recent_returns_;  // per city, CNY/year (exponential average)
-    std::vector<double> weights_;         // [home * cities + city], travel times being fixed
+    std::vector<double> weights_;         // [home * cities + city]
+    static double distance_weight(const VentureCapitalParams& params, std::size_t home, std::size_t city,
+                                  const CityState& state);
 };
 
 }  // namespace citysim::models
