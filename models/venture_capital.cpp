@@ -111,20 +111,25 @@ bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const 
     const double progress = firms.table.column(firms.progress)[firm_row];
     const double signal = 1.0 / (1.0 + std::exp(-(progress - rounds * params_.progress_per_round) / params_.signal_width));
 
-    std::vector<double> cumulative(eco.funds.size());
+    // The funds that can lead the round, weighted; summed once for the deal probability and once
+    // more, in the same order, to find the lead fund (the first whose running sum passes the draw).
+    auto can_lead = [&](std::size_t j) { return eco.funds.dry_powder[j] >= total; };
     double sum = 0.0;
-    for (std::size_t j = 0; j < eco.funds.size(); ++j) {
-        if (eco.funds.dry_powder[j] >= total) sum += weight(eco.funds.home_city[j], c, state);
-        cumulative[j] = sum;
-    }
+    for (std::size_t j = 0; j < eco.funds.size(); ++j)
+        if (can_lead(j)) sum += weight(eco.funds.home_city[j], c, state);
     if (sum <= 0.0) return false;
     const auto w = engine::random_words(streams, firms.table.ids()[firm_row], streams::funding_round);
     const double p = 1.0 - std::exp(-params_.deal_rate * years_per_step * signal * sum);
     if (engine::uniform_open(w[0]) >= p) return false;
     const double target = engine::uniform_open(w[1]) * sum;
-    const std::size_t j = std::min<std::size_t>(
-        static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), target) - cumulative.begin()),
-        eco.funds.size() - 1);
+    std::size_t j = 0, last_leader = 0;
+    for (double running = 0.0; j < eco.funds.size(); ++j) {
+        if (!can_lead(j)) continue;
+        last_leader = j;
+        running += weight(eco.funds.home_city[j], c, state);
+        if (running > target) break;
+    }
+    if (j == eco.funds.size()) j = last_leader;  // rounding: the draw reached the very top
     const std::size_t home = eco.funds.home_city[j];
 
     eco.funds.dry_powder[j] -= total;
