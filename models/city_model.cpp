@@ -60,12 +60,12 @@ CityModel::CityModel(const Scenario& scenario)
                      }()),
       migration_(scenario.mechanisms.migration, per_city<double>(scenario, [](const CityParams& c) { return c.amenity; }),
                  scenario.cities.size(), scenario.fields.size()),
-      savings_(scenario.mechanisms.savings,
-               per_city<double>(scenario, [](const CityParams& c) { return c.housing.floor_space_per_person; })),
+      savings_(scenario.mechanisms.savings),
       demography_(scenario.mechanisms.demography, scenario.talent.skill_dispersion) {
     state_.city_names = city_names(scenario);
     state_.field_names = field_names(scenario);
     state_.travel_hours = network_.hours_matrix();
+    state_.floor_space_per_person = per_city<double>(scenario, [](const CityParams& c) { return c.housing.floor_space_per_person; });
     state_.persons_per_agent = scenario.talent.persons / static_cast<double>(scenario.talent.agents);
     state_.residents_per_talent = scenario.talent.residents_per_talent;
     state_.talent_count = starting_talent_counts(scenario);
@@ -137,7 +137,6 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     auto& eco = state_.ecosystem;
     const auto& m = scenario.mechanisms;
     eco.resize(state_.cities(), state_.fields());
-    state_.floor_space_per_person = per_city<double>(scenario, [](const CityParams& c) { return c.housing.floor_space_per_person; });
     eco.failure_tolerance = per_city<double>(scenario, [](const CityParams& c) { return c.failure_tolerance; });
     for (std::size_t f = 0; f < scenario.fields.size(); ++f)
         eco.research_relatedness[f] = scenario.fields[f].value.research_relatedness;

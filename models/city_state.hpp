@@ -47,6 +47,9 @@ struct CityState {
     Ecosystem ecosystem;
     // Floor space per resident per city (m2/person), for the cost of living.
     std::vector<double> floor_space_per_person;
+    // What one person's floor space costs a year in the city (CNY/year): what savings pay for, and
+    // what a founder's savings must cover while unpaid.
+    double annual_housing_cost(std::size_t city) const { return 12.0 * rent[city] * floor_space_per_person[city]; }
 
     double talent_persons_in(std::size_t city) const {
         std::int64_t n = 0;

@@ -121,7 +121,7 @@ void Founding::prepare(const CityState& state) {
                 city_terms + params_.pool_elasticity * std::log(pool[c * fields_ + f] / field_mean[f]) +
                 params_.research_spillover * eco.basic_research[c] * eco.research_relatedness[f];
         refounding_[c] = -params_.refounding_stigma + params_.refounding_tolerance_effect * tolerance;
-        housing_cost_[c] = 12.0 * state.rent[c] * state.floor_space_per_person[c];
+        housing_cost_[c] = state.annual_housing_cost(c);
     }
 
     std::vector<double> value(cities_);

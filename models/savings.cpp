@@ -22,8 +22,7 @@ const sc::Record<SavingsParams>& savings_schema() {
     return schema;
 }
 
-Savings::Savings(const SavingsParams& params, std::vector<double> floor_space_per_person)
-    : params_(params), floor_space_per_person_(std::move(floor_space_per_person)) {}
+Savings::Savings(const SavingsParams& params) : params_(params) {}
 
 void Savings::endow(CityState& state, std::size_t first, std::size_t end) const {
     auto& table = state.talent.table;
@@ -40,7 +39,7 @@ void Savings::step(CityState& state, double years_per_step) const {
     const std::size_t cities = state.cities(), fields = state.fields();
     // Annual housing cost of one person's floor space, per city.
     std::vector<double> housing_cost(cities);
-    for (std::size_t c = 0; c < cities; ++c) housing_cost[c] = 12.0 * state.rent[c] * floor_space_per_person_[c];
+    for (std::size_t c = 0; c < cities; ++c) housing_cost[c] = state.annual_housing_cost(c);
     const double accrual = params_.enabled ? years_per_step * params_.saving_rate : 0.0;
 
     auto& table = state.talent.table;

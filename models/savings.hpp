@@ -23,7 +23,7 @@ const scenario::Record<SavingsParams>& savings_schema();
 
 class Savings {
 public:
-    Savings(const SavingsParams& params, std::vector<double> floor_space_per_person);
+    explicit Savings(const SavingsParams& params);
     // Sets savings of the agents in rows [first, end) from their wages; for new agents.
     void endow(CityState& state, std::size_t first, std::size_t end) const;
     // Accrues savings for every agent, and fills state.skill_sum.
@@ -31,7 +31,6 @@ public:
 
 private:
     SavingsParams params_;
-    std::vector<double> floor_space_per_person_;
 };
 
 // Fills state.skill_sum from the agents as they are now (for the starting record).
