@@ -32,6 +32,7 @@ struct CityState {
     // Labour market, per city and field.
     std::vector<double> wage;                  // CNY per year for skill 1
     std::vector<double> skill_sum;             // sum of agents' skills in the step (for mean wages)
+    std::vector<double> skill_count;           // the agents that skill_sum covers (exact integers)
 
     // Talent agents and their counts per city and field (kept current by every mechanism that
     // moves, adds or removes agents).

@@ -253,11 +253,10 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_reals("wage", state.wage);
     if (wanted("mean_wage")) {
         std::vector<double> mean_wage(state.wage.size());
-        // skill_sum covers the agents present during the step, whose number is talent minus the
-        // step's entries plus its exits.
+        // skill_sum and skill_count cover the agents present when savings accrued.
         for (std::size_t k = 0; k < mean_wage.size(); ++k) {
-            const auto present = state.talent_count[k] - state.entries[k] + state.exits[k];
-            mean_wage[k] = present > 0 ? state.wage[k] * state.skill_sum[k] / static_cast<double>(present)
+            const double present = state.skill_count[k];
+            mean_wage[k] = present > 0 ? state.wage[k] * state.skill_sum[k] / present
                                        : std::numeric_limits<double>::quiet_NaN();
         }
         recorder_.put("mean_wage", mean_wage);

@@ -49,28 +49,41 @@ void Savings::step(CityState& state, double years_per_step) const {
     auto savings = table.column(state.talent.savings);
     const double* wage = state.wage.data();
     const auto pay = std::as_const(table).column(state.talent.pay);
-    state.skill_sum = engine::reduce_blocks<double>(
-        table.size(), cities * fields, [&, city, field, skill, savings, pay, wage](std::size_t begin, std::size_t end, std::span<double> skill_sum) {
+    const std::size_t cf_count = cities * fields;
+    const auto sums = engine::reduce_blocks<double>(
+        table.size(), 2 * cf_count, [&, city, field, skill, savings, pay, wage](std::size_t begin, std::size_t end, std::span<double> tally) {
             for (std::size_t i = begin; i < end; ++i) {
                 const std::size_t cf = city[i] * fields + field[i];
-                skill_sum[cf] += skill[i];
+                tally[cf] += skill[i];
+                tally[cf_count + cf] += 1.0;
                 // Founders are unpaid; incumbents pay their premium.
                 const double income = wage[cf] * skill[i] * pay[i];
                 savings[i] = static_cast<float>(std::max(0.0, savings[i] + accrual * (income - housing_cost[city[i]])));
             }
         });
+    split_skill_tally(state, sums);
+}
+
+void split_skill_tally(CityState& state, const std::vector<double>& tally) {
+    const auto half = static_cast<std::ptrdiff_t>(tally.size() / 2);
+    state.skill_sum.assign(tally.begin(), tally.begin() + half);
+    state.skill_count.assign(tally.begin() + half, tally.end());
 }
 
 void sum_skills(CityState& state) {
-    const std::size_t fields = state.fields();
+    const std::size_t fields = state.fields(), cf_count = state.cities() * fields;
     const auto& table = state.talent.table;
     const auto city = table.column(state.talent.city);
     const auto field = table.column(state.talent.field);
     const auto skill = table.column(state.talent.skill);
-    state.skill_sum = engine::reduce_blocks<double>(
-        table.size(), state.cities() * fields, [&](std::size_t begin, std::size_t end, std::span<double> skill_sum) {
-            for (std::size_t i = begin; i < end; ++i) skill_sum[city[i] * fields + field[i]] += skill[i];
-        });
+    split_skill_tally(state, engine::reduce_blocks<double>(
+                                 table.size(), 2 * cf_count, [&](std::size_t begin, std::size_t end, std::span<double> tally) {
+                                     for (std::size_t i = begin; i < end; ++i) {
+                                         const std::size_t cf = city[i] * fields + field[i];
+                                         tally[cf] += skill[i];
+                                         tally[cf_count + cf] += 1.0;
+                                     }
+                                 }));
 }
 
 }  // namespace citysim::models

@@ -26,14 +26,16 @@ public:
     explicit Savings(const SavingsParams& params);
     // Sets savings of the agents in rows [first, end) from their wages; for new agents.
     void endow(CityState& state, std::size_t first, std::size_t end) const;
-    // Accrues savings for every agent, and fills state.skill_sum.
+    // Accrues savings for every agent, and fills state.skill_sum and skill_count.
     void step(CityState& state, double years_per_step) const;
 
 private:
     SavingsParams params_;
 };
 
-// Fills state.skill_sum from the agents as they are now (for the starting record).
+// Fills state.skill_sum and skill_count from a tally of 2 x cities x fields (sums, then counts).
+void split_skill_tally(CityState& state, const std::vector<double>& tally);
+// Fills state.skill_sum and skill_count from the agents as they are now (for the starting record).
 void sum_skills(CityState& state);
 
 }  // namespace citysim::models
