@@ -114,11 +114,13 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
     const auto interval = std::max<std::int64_t>(1, std::llround(params_.project_interval_years / years_per_step));
 
     if (step % interval == 0) {
-        const auto city = std::as_const(t).column(firms.city);
-        const auto field = std::as_const(t).column(firms.field);
-        const auto parent = std::as_const(t).column(firms.parent);
         const std::size_t homes = establishments_.size();  // projects may add establishments below
         for (std::size_t e = 0; e < homes; ++e) {
+            // Columns are looked up afresh each time: opening an establishment appends a firm row,
+            // which may move them.
+            const auto city = std::as_const(t).column(firms.city);
+            const auto field = std::as_const(t).column(firms.field);
+            const auto parent = std::as_const(t).column(firms.parent);
             const auto [r, index] = establishments_[e];
             if (parent[r] != r) continue;
             const std::size_t home = city[r], f = field[r];

@@ -250,3 +250,31 @@ TEST_CASE("incumbents: switched off, nobody works for one", "[ecosystem][incumbe
     CHECK(std::count(employer.begin(), employer.end(), static_cast<std::uint8_t>(models::EmployerKind::incumbent)) == 0);
     CHECK(births > 500);
 }
+
+TEST_CASE("incumbents: projects that open establishments elsewhere, while the firm table grows", "[ecosystem][incumbents]") {
+    // These settings made a project open an establishment while the firm table reallocated its
+    // columns (a use-after-free once); every establishment must still belong to a home one.
+    const auto scenario = models::load_scenario(std::string(CITYSIM_SOURCE_DIR) + "/scenarios/china-2025.yaml",
+                                                {"talent.agents=5000", "simulation.steps=24", "simulation.seed=4",
+                                                 "mechanisms.migration.income_weight=2",
+                                                 "mechanisms.migration.moving_cost=0.5"})
+                              .value;
+    models::CityModel model(scenario);
+    for (int s = 0; s < 24; ++s) model.step();
+    const auto& firms = model.state().ecosystem.firms;
+    const auto& t = firms.table;
+    std::size_t away = 0;
+    for (std::size_t r = 0; r < t.size(); ++r) {
+        if (t.column(firms.kind)[r] != static_cast<std::uint8_t>(models::FirmKind::incumbent)) continue;
+        const auto home = t.column(firms.parent)[r];
+        REQUIRE(home < t.size());
+        CHECK(t.column(firms.parent)[home] == home);
+        CHECK(t.column(firms.field)[home] == t.column(firms.field)[r]);
+        CHECK(t.column(firms.origin_city)[r] == t.column(firms.city)[home]);
+        if (home != r) {
+            ++away;
+            CHECK(t.column(firms.city)[r] != t.column(firms.city)[home]);
+        }
+    }
+    CHECK(away > 0);
+}
