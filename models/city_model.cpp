@@ -88,7 +88,17 @@ CityModel::CityModel(const Scenario& scenario)
     sum_skills(state_);
 
     setup_ecosystem(scenario);
+    policies_ = std::make_unique<Policies>(scenario.policies, scenario.mechanisms.savings.saving_rate,
+                                           scenario.mechanisms.startups.office_rent_ratio,
+                                           scenario.mechanisms.startups.office_m2_per_person,
+                                           scenario.mechanisms.migration.income_weight,
+                                           scenario.mechanisms.migration.housing_cost_share, state_);
+    const bool with_policies = !policies_->empty();
 
+    if (with_policies)
+        scheduler_.add_phase("policy", [this](const engine::StepContext& ctx) {
+            policies_->begin_step(state_, ctx.step, ctx.years_per_step);
+        });
     scheduler_.add_phase("labour_market", [this](const engine::StepContext&) { labour_market_.update(state_); });
     scheduler_.add_phase("housing", [this](const engine::StepContext& ctx) { housing_->update(state_, ctx.years_per_step); });
     scheduler_.add_phase("migration", [this](const engine::StepContext& ctx) {
@@ -96,11 +106,21 @@ CityModel::CityModel(const Scenario& scenario)
         counters_.migration_decisions += result.decisions;
         counters_.moves += result.moves;
     });
+    if (with_policies)
+        scheduler_.add_phase("policy_talent", [this](const engine::StepContext& ctx) {
+            policies_->pay_talent(state_, ctx.step, ctx.years_per_step);
+        });
     scheduler_.add_phase("savings", [this](const engine::StepContext& ctx) { savings_.step(state_, ctx.years_per_step); });
     scheduler_.add_phase("demography", [this](const engine::StepContext& ctx) {
         demography_.step(state_, ctx.streams, ctx.years_per_step, savings_);
     });
-    if (!state_.ecosystem.enabled) return;
+    if (!state_.ecosystem.enabled) {
+        if (with_policies)
+            scheduler_.add_phase("policy_end", [this](const engine::StepContext& ctx) {
+                policies_->end_step(state_, ctx.years_per_step);
+            });
+        return;
+    }
     // Founding draws ride on the census's pass over the talent (models/census.hpp); the start-ups
     // are created right after it, before anyone hires.
     scheduler_.add_phase("census_and_founding", [this](const engine::StepContext& ctx) {
@@ -125,12 +145,20 @@ CityModel::CityModel(const Scenario& scenario)
     scheduler_.add_phase("incumbents", [this](const engine::StepContext& ctx) {
         incumbents_->step(state_, hiring_pool_, ctx.streams, ctx.years_per_step);
     });
+    if (with_policies)
+        scheduler_.add_phase("policy_startups", [this](const engine::StepContext& ctx) {
+            policies_->price_startup_rent(state_, ctx.years_per_step);
+        });
     scheduler_.add_phase("startups", [this](const engine::StepContext& ctx) {
         startups_->step(state_, hiring_pool_, *venture_capital_, ctx.streams, ctx.years_per_step);
     });
     scheduler_.add_phase("venture_capital", [this](const engine::StepContext& ctx) {
         venture_capital_->end_step(state_, ctx.years_per_step);
     });
+    if (with_policies)
+        scheduler_.add_phase("policy_end", [this](const engine::StepContext& ctx) {
+            policies_->end_step(state_, ctx.years_per_step);
+        });
 }
 
 void CityModel::setup_ecosystem(const Scenario& scenario) {

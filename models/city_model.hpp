@@ -14,6 +14,11 @@
 //   startups       burn, progress, rounds, failures, exits, breakthroughs, hiring
 //   venture_capital  new capital, its mobility between cities, capital within reach
 //
+// With policies in the scenario (policy.hpp), a `policy` phase opens each step (what each
+// instrument offers, public housing built), `policy_talent` follows migration (housing subsidies and
+// settlement bonuses paid), `policy_startups` precedes start-ups (the rent subsidy's share) and
+// `policy_end` closes the step (incumbents' land discounts charged).
+//
 // Step 0 is the starting state; step k's record holds the state at the end of step k and the
 // flows during it.
 #pragma once
@@ -66,6 +71,7 @@ private:
     std::unique_ptr<VentureCapital> venture_capital_;
     std::unique_ptr<Founding> founding_;
     std::unique_ptr<Startups> startups_;
+    std::unique_ptr<Policies> policies_;
     engine::Scheduler scheduler_;
     std::int64_t steps_done_ = 0;
     Counters counters_;

@@ -1,5 +1,7 @@
 #include "models/city_state.hpp"
 
+#include <limits>
+
 namespace citysim::models {
 
 void CityState::move_talent(std::size_t row, CityIndex destination, std::uint32_t step) {
@@ -41,6 +43,29 @@ std::size_t CityState::add_talent(const std::vector<std::int64_t>& counts, const
         talent_count[k] += counts[k];
     }
     return first;
+}
+
+const std::vector<std::string>& policy_instrument_names() {
+    static const std::vector<std::string> names = {"talent_housing_subsidy", "settlement_bonus", "startup_rent_subsidy",
+                                                   "founder_grant", "housing_supply", "incumbent_land",
+                                                   "vc_tax_incentive", "price_cap"};
+    return names;
+}
+
+void PolicyLevers::resize(std::size_t cities) {
+    const double none = std::numeric_limits<double>::infinity();
+    talent.clear();
+    for (auto* v : {&startup_rent_share, &founder_grant, &founder_grant_expected, &startup_rent_expected,
+                    &incumbent_rent_share, &vc_return_rebate, &added_floor_space})
+        v->assign(cities, 0.0);
+    for (auto* v : {&founder_grant_budget, &vc_rebate_budget, &max_price_growth}) v->assign(cities, none);
+    fiscal_cost.assign(cities * policy_instruments, 0.0);
+    payout_share.assign(cities * policy_instruments, 1.0);
+}
+
+void PolicyLevers::clear_ledger() {
+    std::fill(fiscal_cost.begin(), fiscal_cost.end(), 0.0);
+    std::fill(payout_share.begin(), payout_share.end(), 1.0);
 }
 
 }  // namespace citysim::models

@@ -5,11 +5,72 @@
 #include "models/firms.hpp"
 #include "models/talent.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace citysim::models {
+
+// The policy instruments (policy.hpp), in the order of the output axis `instrument`.
+enum class PolicyInstrument : std::uint8_t {
+    talent_housing_subsidy = 0,
+    settlement_bonus,
+    startup_rent_subsidy,
+    founder_grant,
+    housing_supply,
+    incumbent_land,
+    vc_tax_incentive,
+    price_cap,
+};
+inline constexpr std::size_t policy_instruments = 8;
+const std::vector<std::string>& policy_instrument_names();
+
+// What the policies in force offer in the current step, set by Policies (policy.hpp) and read by
+// the mechanisms they act through; neutral when no policy is in force.
+struct PolicyLevers {
+    // A housing subsidy or settlement bonus for the eligible talent of one city.
+    struct TalentRule {
+        CityIndex city = 0;
+        PolicyInstrument instrument = PolicyInstrument::talent_housing_subsidy;
+        std::vector<std::uint8_t> field_eligible;  // per field
+        float min_skill = 0.0f;
+        std::uint32_t max_steps_in_city = 0xffffffffu;
+        std::uint32_t arrived_since = 0;           // eligible only if arrival_step >= this
+        std::vector<double> arrival_gain;          // per field: migration utility of arriving (expected support)
+        std::vector<double> stay_gain;             // per field: migration utility of staying while eligible
+        double relief_share = 0.0;                 // housing: share of housing cost paid this step (after the cap)
+        double bonus = 0.0;                        // settlement: CNY per person paid this step (after the cap)
+        std::size_t policy = 0;                    // index in the scenario's policies
+
+        bool covers(CityIndex c, FieldIndex f, float skill, std::uint32_t arrival, std::uint32_t step) const {
+            return c == city && field_eligible[f] != 0 && skill >= min_skill && step - arrival <= max_steps_in_city &&
+                   arrival >= arrived_since;
+        }
+    };
+    std::vector<TalentRule> talent;
+    std::vector<double> startup_rent_share;     // per city: share of start-ups' office rent paid this step
+    std::vector<double> founder_grant;          // per city: CNY per firm founded, before the cap
+    std::vector<double> founder_grant_budget;   // per city: CNY the grants may still pay this step (infinity = no cap)
+    std::vector<double> founder_grant_expected; // per city: CNY per firm founders expect (grant x last payout share)
+    std::vector<double> startup_rent_expected;  // per city: share founders expect
+    std::vector<double> incumbent_rent_share;   // per city: discount on incumbents' home rent this step
+    std::vector<double> vc_return_rebate;       // per city: share of funds' exit proceeds rebated
+    std::vector<double> vc_rebate_budget;       // per city: CNY the rebate may still pay this step
+    std::vector<double> max_price_growth;       // per city: per year; infinity = no cap
+    std::vector<double> added_floor_space;      // per city: m2 built by housing programmes so far
+    // The ledger of the step, [city * policy_instruments + instrument].
+    std::vector<double> fiscal_cost;            // CNY
+    std::vector<double> payout_share;           // 1 unless a budget cap bound
+
+    void resize(std::size_t cities);
+    void clear_ledger();
+    void charge(std::size_t city, PolicyInstrument instrument, double cost, double share) {
+        const std::size_t k = city * policy_instruments + static_cast<std::size_t>(instrument);
+        fiscal_cost[k] += cost;
+        payout_share[k] = std::min(payout_share[k], share);
+    }
+};
 
 struct CityState {
     std::vector<std::string> city_names;
@@ -46,6 +107,7 @@ struct CityState {
 
     // Firms, funds and their flows (founding, start-ups, incumbents, universities, venture capital).
     Ecosystem ecosystem;
+    PolicyLevers policy;
     // Floor space per resident per city (m2/person), for the cost of living.
     std::vector<double> floor_space_per_person;
     // What one person's floor space costs a year in the city (CNY/year): what savings pay for, and
@@ -65,6 +127,7 @@ struct CityState {
         for (auto* v : {&arrivals, &departures, &entries, &exits}) v->assign(cities() * fields(), 0);
         migration.assign(cities() * cities(), 0);
         ecosystem.reset_flows();
+        policy.clear_ledger();
     }
     // Moves talent row `row` to `destination` as a migration of the step (founders who found elsewhere).
     void move_talent(std::size_t row, CityIndex destination, std::uint32_t step);

@@ -93,6 +93,8 @@ void Founding::prepare(const CityState& state) {
     log_rate_.assign(cities_ * fields_, 0.0);
     refounding_.assign(cities_, 0.0);
     housing_cost_.assign(cities_, 0.0);
+    grant_expected_.assign(cities_, 0.0);
+    location_support_.assign(cities_, 0.0);
     location_cumulative_.assign(cities_ * fields_ * cities_, 0.0);
 
     std::vector<double> pool(cities_ * fields_), field_mean(fields_, 0.0);
@@ -122,6 +124,13 @@ void Founding::prepare(const CityState& state) {
                 params_.research_spillover * eco.basic_research[c] * eco.research_relatedness[f];
         refounding_[c] = -params_.refounding_stigma + params_.refounding_tolerance_effect * tolerance;
         housing_cost_[c] = state.annual_housing_cost(c);
+        // Support founders expect from policies in force (policy.hpp): a grant lengthens the runway,
+        // and a grant or a start-up rent subsidy makes the city a cheaper place to found.
+        const auto& levers = state.policy;
+        grant_expected_[c] = c < levers.founder_grant_expected.size() ? levers.founder_grant_expected[c] : 0.0;
+        const double rent_relief = c < levers.startup_rent_expected.size() ? levers.startup_rent_expected[c] : 0.0;
+        location_support_[c] =
+            params_.location_cost_weight * (std::log1p(grant_expected_[c] / housing_cost_[c]) - std::log1p(-rent_relief));
     }
 
     std::vector<double> value(cities_);
@@ -136,7 +145,7 @@ void Founding::prepare(const CityState& state) {
                 value[d] = params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
                            params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
                            params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
-                           params_.location_tolerance_weight * eco.failure_tolerance[d] +
+                           params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d] +
                            (d == o ? params_.location_home_preference
                                    : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
                 highest = std::max(highest, value[d]);
@@ -152,7 +161,7 @@ void Founding::prepare(const CityState& state) {
 double Founding::rate(std::size_t city, std::size_t field, double skill, double savings, EmployerKind employer,
                       bool failed_before) const {
     if (employer == EmployerKind::founder) return 0.0;
-    const double runway = std::clamp(savings / housing_cost_[city], 0.05, params_.runway_cap_years);
+    const double runway = std::clamp((savings + grant_expected_[city]) / housing_cost_[city], 0.05, params_.runway_cap_years);
     double log_rate = log_rate_[city * fields_ + field] + params_.skill_elasticity * std::log(skill) +
                       params_.runway_elasticity * std::log(runway);
     switch (employer) {
@@ -190,6 +199,23 @@ bool Founding::begin_step(CityState& state, const engine::StreamKey& streams, do
     return true;
 }
 
+std::vector<double> Founding::grants_paid(CityState& state, const std::vector<std::vector<Founder>>& block_founders) const {
+    auto& levers = state.policy;
+    std::vector<double> paid(cities_, 0.0);
+    if (levers.founder_grant.size() != cities_) return paid;
+    std::vector<double> founded(cities_, 0.0);
+    for (const auto& block : block_founders)
+        for (const Founder& founder : block) founded[founder.destination] += state.persons_per_agent;
+    for (std::size_t c = 0; c < cities_; ++c) {
+        if (levers.founder_grant[c] <= 0.0) continue;
+        const double demand = founded[c] * levers.founder_grant[c];
+        const double share = demand > levers.founder_grant_budget[c] ? levers.founder_grant_budget[c] / demand : 1.0;
+        paid[c] = share * levers.founder_grant[c];
+        levers.charge(c, PolicyInstrument::founder_grant, share * demand, share);
+    }
+    return paid;
+}
+
 void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     auto& table = state.talent.table;
     const auto ids = table.ids();
@@ -204,6 +230,7 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     auto employer = table.column(state.talent.employer);
     auto employer_kind = table.column(state.talent.employer_kind);
     auto savings_rw = table.column(state.talent.savings);
+    const std::vector<double> grant = grants_paid(state, block_founders);
     for (const auto& block : block_founders)
         for (const Founder& founder : block) {
             const std::size_t i = founder.row;
@@ -230,7 +257,7 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
             firms.table.column(firms.birth_step)[row] = step;
             firms.table.column(firms.represents)[row] = static_cast<float>(state.persons_per_agent);
             const double own_funds = params_.own_funds_share * savings_rw[i];
-            firms.table.column(firms.cash)[row] = own_funds;
+            firms.table.column(firms.cash)[row] = own_funds + grant[founder.destination];
             savings_rw[i] = static_cast<float>(savings_rw[i] - own_funds);
             firms.table.column(firms.team)[row] = 1;
             firms.table.column(firms.team_skill)[row] = skill_units(skill[i]);

@@ -3,7 +3,8 @@
 // A talent person of field f in city c founds at the rate (per year)
 //
 //   h = min(max_rate, base_rate * propensity[f] * skill^skill_elasticity
-//           * (runway / 1 year)^runway_elasticity                       runway = savings / annual housing cost in c,
+//           * (runway / 1 year)^runway_elasticity                       runway = (savings + expected founder grant in c)
+//                                                                         / annual housing cost in c,
 //                                                                         clamped to [0.05, runway_cap_years]
 //           * (1 + founders per 1000 talent in c)^peer_elasticity
 //           * (L[c,f] / mean_c L[.,f])^pool_elasticity                   same-field talent pool
@@ -21,6 +22,10 @@
 //   U_d = location_pool_weight * ln(L[d,f] / mean L[.,f]) + location_capital_weight * ln((K[d] + 1) / (mean K + 1))
 //         - location_cost_weight * ln(R[d] / mean R) + location_tolerance_weight * tolerance[d]
 //         + [d == o] * location_home_preference - [d != o] * location_cost_per_hour * T[o,d]
+//         + location_cost_weight * (ln(1 + G[d] / A[d]) - ln(1 - S[d]))
+//
+// where G[d] is the founder grant and S[d] the share of office rent a start-up rent subsidy pays
+// that founders expect in d (policy.hpp), and A[d] the annual housing cost of one person there.
 //
 // A founder who founds elsewhere moves there, and the move counts as a migration; with migration switched off nobody moves, and founders
 // found where they live. The new firm starts with own_funds_share of the
@@ -121,6 +126,8 @@ private:
     std::vector<double> log_rate_;          // [city * fields + field], everything but the agent's own terms
     std::vector<double> refounding_;        // per city, the log factor of a failed founder
     std::vector<double> housing_cost_;      // per city, CNY per person-year
+    std::vector<double> grant_expected_;    // per city, CNY per firm (policy.hpp, founder_grant)
+    std::vector<double> location_support_;  // per city, utility of policies' support to founders
     std::vector<double> location_cumulative_;  // [(origin * fields + field) * cities + d], running sum of exp(U_d - max)
     std::size_t cities_ = 0, fields_ = 0;
 
@@ -139,6 +146,9 @@ private:
         CityIndex destination;
     };
     std::vector<std::vector<Founder>> block_founders_;
+    // Per city, the grant each start-up founded this step receives (CNY per firm), after a budget
+    // cap; charged to the policy ledger.
+    std::vector<double> grants_paid(CityState& state, const std::vector<std::vector<Founder>>& block_founders) const;
 };
 
 }  // namespace citysim::models

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace citysim::models {
 
@@ -72,6 +73,7 @@ void HousingMarket::update(CityState& state, double years_per_step) const {
     const double rent_step = 1.0 - std::exp(-params_.rent_adjustment_rate * years_per_step);
     const double price_step = 1.0 - std::exp(-params_.price_adjustment_rate * years_per_step);
     const double build_step = 1.0 - std::exp(-params_.construction_rate * years_per_step);
+    const auto& levers = state.policy;
     for (std::size_t c = 0; c < state.cities(); ++c) {
         const auto& city = cities_[c];
         if (!params_.hold_prices) {
@@ -80,11 +82,18 @@ void HousingMarket::update(CityState& state, double years_per_step) const {
                 city.rent * std::pow(demand / state.housing_stock[c], 1.0 / params_.demand_elasticity);
             state.rent[c] *= std::pow(clearing_rent / state.rent[c], rent_step);
             const double target_price = city.home_price * state.rent[c] / city.rent;
+            const double price_before = state.home_price[c];
             state.home_price[c] *= std::pow(target_price / state.home_price[c], price_step);
+            const double cap = c < levers.max_price_growth.size() ? levers.max_price_growth[c]
+                                                                 : std::numeric_limits<double>::infinity();
+            if (std::isfinite(cap))
+                state.home_price[c] = std::min(state.home_price[c], price_before * std::pow(1.0 + cap, years_per_step));
         }
         if (!params_.fixed_supply) {
-            const double desired = std::min(
-                capacity_[c], initial_stock_[c] * std::pow(state.home_price[c] / city.home_price, city.supply_elasticity));
+            const double added = c < levers.added_floor_space.size() ? levers.added_floor_space[c] : 0.0;
+            const double desired =
+                std::min(capacity_[c] + added,
+                         (initial_stock_[c] + added) * std::pow(state.home_price[c] / city.home_price, city.supply_elasticity));
             state.housing_stock[c] += std::max(0.0, desired - state.housing_stock[c]) * build_step;
         }
     }

@@ -11,6 +11,8 @@
 //   stock           H' = H + max(0, H* - H) * (1 - exp(-construction_rate * dt))   (never demolished)
 //   capacity        = land_area_km2 * 1e6 * residential_land_share * max_floor_area_ratio
 //
+// Policies (policy.hpp) may cap the price's growth, P' <= P * (1 + g_max)^dt, and build floor space A
+// on land the city provides: A is added to H when built and to H0 and the capacity from then on.
 // H0 = N(0) * h0, so the market starts in equilibrium (R* = R0). supply_elasticity is the city's
 // long-run price elasticity of housing supply (Saiz 2010: 0.6 to 5.5 across US metros); the land
 // capacity bounds it. hold_prices keeps R and P at their starting values; fixed_supply keeps H.

@@ -90,10 +90,13 @@ std::vector<double> Incumbents::location_probabilities(const CityState& state, s
     const std::size_t cities = state.cities();
     const auto& free = state.ecosystem.free_talent;
     std::vector<double> u(cities);
+    // Land granted at a discount at home (policy.hpp, incumbent_land) makes home cheaper for projects.
+    const double home_discount =
+        home < state.policy.incumbent_rent_share.size() ? 1.0 - state.policy.incumbent_rent_share[home] : 1.0;
     double highest = -std::numeric_limits<double>::infinity();
     for (std::size_t d = 0; d < cities; ++d) {
         u[d] = (d == home ? params_.location_home_preference : 0.0) -
-               params_.location_cost_weight * std::log(state.rent[d] / state.rent[home]) +
+               params_.location_cost_weight * std::log(state.rent[d] / (state.rent[home] * home_discount)) +
                params_.location_pool_weight * std::log((static_cast<double>(free[state.city_field(d, field)]) + 1.0) /
                                                        (static_cast<double>(free[state.city_field(home, field)]) + 1.0)) -
                params_.location_cost_per_hour * state.travel_hours[home * cities + d];

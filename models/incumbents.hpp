@@ -12,9 +12,10 @@
 //     growth_rate * project_interval_years * its target employment in the field (all establishments)
 // persons (stochastically rounded to agents) and puts it in the city d with probability
 // exp(U_d) / sum exp(U_k),
-//     U_d = [d == home] * location_home_preference - location_cost_weight * ln(R[d] / R[home])
+//     U_d = [d == home] * location_home_preference - location_cost_weight * ln(R[d] / (R[home] * (1 - g[home])))
 //           + location_pool_weight * ln((free talent[d,f] + 1) / (free talent[home,f] + 1))
 //           - location_cost_per_hour * T[home, d]
+// where g is the discount of land granted to incumbents at home (policy.hpp, incumbent_land; 0 without).
 // A project elsewhere opens (or grows) an establishment there.
 #pragma once
 

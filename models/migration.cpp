@@ -98,6 +98,39 @@ std::vector<double> MigrationChoice::probabilities(CityIndex origin, FieldIndex 
 Migration::Migration(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields)
     : params_(params), choice_(params, std::move(amenity), cities, fields) {}
 
+CityIndex MigrationChoice::choose_with_policy(CityIndex origin, FieldIndex field, float skill, std::uint32_t arrival,
+                                             std::uint32_t step, float years_in_city,
+                                             const std::vector<PolicyLevers::TalentRule>& rules, std::uint32_t stay_word,
+                                             std::uint32_t destination_word) const {
+    const std::size_t row = static_cast<std::size_t>(origin) * fields_ + field;
+    double stay = stay_weight_[row] * attachment_factor(years_in_city);
+    const double* cumulative = move_cumulative_.data() + row * cities_;
+    thread_local std::vector<double> weight;
+    const std::size_t cities = cities_;
+    weight.resize(cities);
+    for (std::size_t d = 0; d < cities; ++d) weight[d] = cumulative[d] - (d > 0 ? cumulative[d - 1] : 0.0);
+    for (const auto& rule : rules) {
+        if (rule.city == origin) {
+            if (rule.covers(origin, field, skill, arrival, step)) stay *= std::exp(rule.stay_gain[field]);
+        } else if (rule.city < cities && rule.covers(rule.city, field, skill, step, step)) {
+            weight[rule.city] *= std::exp(rule.arrival_gain[field]);
+        }
+    }
+    double move_total = 0.0;
+    for (std::size_t d = 0; d < cities; ++d) move_total += weight[d];
+    const double u = engine::uniform_open(stay_word) * (stay + move_total);
+    if (u < stay || move_total <= 0.0) return origin;
+    const double target = engine::uniform_open(destination_word) * move_total;
+    double running = 0.0;
+    for (std::size_t d = 0; d < cities; ++d) {
+        running += weight[d];
+        if (running > target && weight[d] > 0.0) return static_cast<CityIndex>(d);
+    }
+    for (std::size_t d = cities; d-- > 0;)
+        if (weight[d] > 0.0) return static_cast<CityIndex>(d);
+    return origin;
+}
+
 MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& streams, double years_per_step) {
     MigrationStepResult result;
     const double reconsider = choice_.reconsider_probability(years_per_step);
@@ -126,6 +159,7 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     const auto skill = std::as_const(table).column(state.talent.skill);
     auto pay = table.column(state.talent.pay);
     const auto step = streams.step;
+    const auto& rules = state.policy.talent;
 
     // Spans by value: writes through the uint8 columns may alias anything, so spans held by
     // reference would be reloaded from memory on every access.
@@ -146,7 +180,10 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
             ++tally.decisions;
             const CityIndex origin = city[i];
             const CityIndex destination =
-                choice_.choose(origin, field[i], years_in_city(arrival[i], step, years_per_step), w[1], w[2]);
+                rules.empty()
+                    ? choice_.choose(origin, field[i], years_in_city(arrival[i], step, years_per_step), w[1], w[2])
+                    : choice_.choose_with_policy(origin, field[i], skill[i], arrival[i], step,
+                                                 years_in_city(arrival[i], step, years_per_step), rules, w[1], w[2]);
             if (destination == origin) continue;
             city[i] = destination;
             arrival[i] = step;

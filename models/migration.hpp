@@ -7,6 +7,7 @@
 //   V_d = income_weight * (ln w[d,f] - housing_cost_share * ln R[d]) + amenity[d]
 //         - [d != o] * (moving_cost + moving_cost_per_hour * T[o,d])
 //         + [d == o] * (attachment + attachment_per_year * min(y, attachment_cap_years))
+//         + the support of policies in force that would cover the agent in d (policy.hpp)
 //
 // ln w - housing_cost_share * ln R is real income in the Rosen-Roback sense: income relative to
 // the local cost of housing. T is the shortest travel time in hours. The agent's skill multiplies
@@ -90,6 +91,14 @@ public:
         }
         return static_cast<CityIndex>(lo);
     }
+
+    // The same choice for an agent whom policies in force may support (policy.hpp): a rule that
+    // covers the agent where it lives multiplies the weight of staying by exp(stay_gain), one that
+    // would cover it as a new arrival in d multiplies the weight of d by exp(arrival_gain).
+    CityIndex choose_with_policy(CityIndex origin, FieldIndex field, float skill, std::uint32_t arrival,
+                                 std::uint32_t step, float years_in_city,
+                                 const std::vector<PolicyLevers::TalentRule>& rules, std::uint32_t stay_word,
+                                 std::uint32_t destination_word) const;
 
     // Choice probabilities for an agent in (origin, field) with `years_in_city`, for tests and docs.
     std::vector<double> probabilities(CityIndex origin, FieldIndex field, float years_in_city) const;

@@ -79,6 +79,12 @@ const std::vector<OutputVariable>& output_variables() {
          "firm agents, by the start-up's city"},
         {"capital_access", {"time", "city"}, DType::Float64, "CNY/person",
          "venture capital within reach of the city per talent person", "distance-weighted dry powder of all funds"},
+        {"fiscal_cost", {"time", "city", "instrument"}, DType::Float64, "CNY",
+         "what the city's policies paid during the step, by instrument",
+         "subsidies, bonuses, grants, rebates, public housing and land discounts (docs/model.md, Policy); 0 without policies"},
+        {"policy_payout_share", {"time", "city", "instrument"}, DType::Float64, "1",
+         "share of the full support each instrument paid during the step",
+         "below 1 when a budget cap bound (budget_per_year); 1 when not binding or not in force"},
         {"vc_funds", {"city"}, DType::Int64, "1", "venture funds based in the city", "static"},
         {"failure_tolerance", {"city"}, DType::Float64, "1", "the city's tolerance of failure (0..1)", "static"},
         {"basic_research_share", {"city"}, DType::Float64, "1", "basic research as a share of the city's R&D",
@@ -144,7 +150,8 @@ std::vector<output::LabelledAxis> output_axes(const CityState& state) {
             LabelledAxis::of("field", "field of skilled work", state.field_names),
             LabelledAxis::of("origin", "city moved from", state.city_names),
             LabelledAxis::of("destination", "city moved to", state.city_names),
-            LabelledAxis::of("employer", "type of employer", employer_labels())};
+            LabelledAxis::of("employer", "type of employer", employer_labels()),
+            LabelledAxis::of("instrument", "policy instrument", policy_instrument_names())};
 }
 
 StateRecorder::StateRecorder(output::Recorder& recorder, const std::vector<std::string>& selected)
@@ -302,6 +309,8 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_reals("vc_portfolio", eco.vc_portfolio);
     put_counts("funding_seekers", eco.funding_seekers);
     put_reals("capital_access", eco.capital_access);
+    put_reals("fiscal_cost", state.policy.fiscal_cost);
+    put_reals("policy_payout_share", state.policy.payout_share);
     recorder_.end_record();
 }
 

@@ -33,7 +33,7 @@ struct OutputTable {
 };
 const std::vector<OutputTable>& output_tables();
 
-// The axes of a run's file: city, field, origin, destination, employer.
+// The axes of a run's file: city, field, origin, destination, employer, instrument.
 std::vector<output::LabelledAxis> output_axes(const CityState& state);
 
 class StateRecorder {

@@ -149,6 +149,8 @@ const sc::Record<Scenario>& scenario_schema() {
         r.record("network", &Scenario::network, network_schema());
         r.record("talent", &Scenario::talent, talent_schema());
         r.record("mechanisms", &Scenario::mechanisms, mechanisms_schema());
+        r.named("policies", &Scenario::policies, policy_schema(), "policy",
+                "what the cities do: each policy one instrument of one city (none by default)", 0);
         r.record("output", &Scenario::output, output_schema());
         return r;
     }();
@@ -305,6 +307,41 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         } catch (const engine::UnreachableCities& e) {
             loaded.error("network.links", std::string(e.what()) + "; add links so every city can be reached");
         }
+    }
+
+    // Policies name known cities and fields and set only the keys their instrument reads.
+    std::vector<std::string> policy_keys;
+    for (const auto& row : sc::describe(policy_schema())) policy_keys.push_back(row.path);
+    for (const auto& p : s.policies) {
+        const std::string base = "policies." + p.name;
+        if (source.has_errors_under(base)) continue;
+        if (std::find(cities.begin(), cities.end(), p.value.city) == cities.end())
+            loaded.error(base + ".city", "'" + p.value.city + "' is not one of the cities declared under `cities`" +
+                                             sc::did_you_mean(p.value.city, cities));
+        for (std::size_t k = 0; k < p.value.eligibility.fields.size(); ++k) {
+            const auto& f = p.value.eligibility.fields[k];
+            if (std::find(fields.begin(), fields.end(), f) == fields.end())
+                loaded.error(base + ".eligibility.fields." + std::to_string(k),
+                             "'" + f + "' is not one of the fields declared under `fields`" + sc::did_you_mean(f, fields));
+        }
+        const auto instrument = instrument_of(p.value.instrument);
+        const auto& reads = instrument_keys(instrument);
+        for (const auto& key : policy_keys) {
+            const auto top = key.substr(0, key.find('.'));
+            if (top == "instrument" || top == "city" || top == "start_step" || top == "end_step") continue;
+            if (std::find(reads.begin(), reads.end(), top) != reads.end() || !source.has(base + "." + key)) continue;
+            std::string list;
+            for (const auto& r : reads) list += (list.empty() ? "" : ", ") + r;
+            loaded.error(base + "." + key, "`" + top + "` does not apply to a " + p.value.instrument + " (it reads " +
+                                               list + "); remove it");
+        }
+        if (p.value.end_step != 0 && p.value.end_step <= p.value.start_step)
+            loaded.error(base + ".end_step", "end_step " + std::to_string(p.value.end_step) +
+                                                 " is not after start_step " + std::to_string(p.value.start_step) +
+                                                 " (use 0 for 'to the end of the run')");
+        if (p.value.start_step > s.simulation.steps)
+            loaded.error(base + ".start_step", "the policy starts after the run ends (simulation.steps = " +
+                                                   std::to_string(s.simulation.steps) + ")");
     }
 
     const auto known = variable_names();

@@ -15,6 +15,7 @@
 #include "models/venture_capital.hpp"
 #include "models/labour_market.hpp"
 #include "models/migration.hpp"
+#include "models/policy.hpp"
 #include "models/savings.hpp"
 #include "models/talent.hpp"
 
@@ -82,6 +83,7 @@ struct Scenario {
     NetworkParams network;
     TalentParams talent;
     MechanismParams mechanisms;
+    std::vector<scenario::Named<PolicyParams>> policies;
     OutputParams output;
 };
 

@@ -100,7 +100,8 @@ double Startups::burn_per_year(const CityState& state, std::size_t city, std::si
     const std::size_t cf = state.city_field(city, field);
     const double tightness = cf < tightness_.size() ? tightness_[cf] : tightness_premium(state, cf);
     return params_.salary_share * tightness * paid * state.wage[cf] * quality +
-           team * params_.office_m2_per_person * 12.0 * params_.office_rent_ratio * state.rent[city];
+           team * params_.office_m2_per_person * 12.0 * params_.office_rent_ratio * state.rent[city] *
+               (1.0 - (city < state.policy.startup_rent_share.size() ? state.policy.startup_rent_share[city] : 0.0));
 }
 
 namespace {

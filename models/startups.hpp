@@ -4,7 +4,8 @@
 // included), mean skill q and cash C (CNY per firm) goes through, each step of dt years:
 //
 //   burn      C -= dt * (salary_share * k[c,f] * (n - founder) * w[c,f] * q + n * office_m2_per_person * 12 * office_rent_ratio * R[c])
-//             (the founder is unpaid; office rent follows the city's residential rent R);
+//             (the founder is unpaid; office rent follows the city's residential rent R, less the
+//             share a start-up rent subsidy pays, policy.hpp);
 //             k[c,f] = (L[c,f] / free talent[c,f])^tightness_elasticity is what a start-up must add
 //             to the wage to recruit when little talent is free (recruiting, signing bonuses)
 //   progress  P += dt * progress_drift * q^quality_elasticity * S * exp(research_spillover * b[c] * rel[f])

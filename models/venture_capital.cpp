@@ -190,10 +190,20 @@ void VentureCapital::end_step(CityState& state, double years_per_step) {
     auto& eco = state.ecosystem;
     const std::size_t cities = state.cities();
     if (params_.enabled && eco.funds.size() > 0) {
+        // A tax incentive on returns (policy.hpp): the city rebates a share of what its funds were paid.
+        std::vector<double> rebate(cities, 0.0);
+        const auto& levers = state.policy;
+        for (std::size_t c = 0; c < levers.vc_return_rebate.size(); ++c) {
+            if (levers.vc_return_rebate[c] <= 0.0 || eco.fund_count[c] == 0) continue;
+            const double demand = levers.vc_return_rebate[c] * eco.fund_returned[c];
+            rebate[c] = std::min(demand, levers.vc_rebate_budget[c]);
+            state.policy.charge(c, PolicyInstrument::vc_tax_incentive, rebate[c], demand > 0.0 ? rebate[c] / demand : 1.0);
+        }
         const double decay = std::exp(-years_per_step);
         double returns_total = 0.0;
         for (std::size_t c = 0; c < cities; ++c) {
-            recent_returns_[c] = recent_returns_[c] * decay + eco.fund_returned[c] * (1.0 - decay) / years_per_step;
+            recent_returns_[c] =
+                recent_returns_[c] * decay + (eco.fund_returned[c] + rebate[c]) * (1.0 - decay) / years_per_step;
             if (eco.fund_count[c] > 0) returns_total += recent_returns_[c];
         }
         std::vector<double> received(cities, 0.0);
@@ -205,6 +215,7 @@ void VentureCapital::end_step(CityState& state, double years_per_step) {
             for (std::size_t d = 0; d < cities; ++d)
                 if (eco.fund_count[d] > 0 && returns_total > 0.0) received[d] += mobile * recent_returns_[d] / returns_total;
         }
+        for (std::size_t c = 0; c < cities; ++c) received[c] += rebate[c];
         // Capital raised for a city without funds stays with the nearest funds: it is not lost.
         for (std::size_t c = 0; c < cities; ++c) {
             if (received[c] <= 0.0 || eco.fund_count[c] > 0) continue;

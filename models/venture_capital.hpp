@@ -21,7 +21,9 @@
 // New capital (raised_per_year per city) is raised at home, except a share capital_mobility of it,
 // which goes to the cities in proportion to what their funds were returned over the last year or
 // so (an exponential average with a one-year time constant): capital follows returns. A city's
-// capital is spread evenly over its funds.
+// capital is spread evenly over its funds. A tax incentive on returns (policy.hpp) rebates a share
+// of the proceeds paid to a city's funds: the rebate is new money, counted in the city's raised
+// capital and in its recent returns, so capital follows it.
 //
 // Capital within reach of city c, per talent person there (founding reads it):
 //     K[c] = sum_j dry_powder_j * w(h_j, c) / (talent persons in c)

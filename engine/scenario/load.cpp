@@ -348,15 +348,8 @@ bool tab_indented_near(const std::string& text, int line0) {
     throw ScenarioError({Diagnostic{yaml_mark(file, e.mark), "", "invalid YAML: " + message}});
 }
 
-}  // namespace
-
-LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& text, const std::string& display_name,
-                     const std::vector<std::string>& overrides) {
-    LoadOutput out;
-    out.source.set_file(display_name);
-    Context ctx;
-    ctx.source = &out.source;
-
+// The document of one scenario file (a mapping, empty if the file is), with syntax errors thrown.
+DocNode parse_document(const std::string& text, const std::string& display_name, std::vector<Diagnostic>& diagnostics) {
     std::vector<YAML::Node> documents;
     try {
         documents = YAML::LoadAll(text);
@@ -367,10 +360,10 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
     const MarkMapper mapper{display_name, 0, 0};
     DocNode root;
     try {
-        if (!documents.empty()) root = convert(documents[0], mapper, start, ctx.diagnostics);
+        if (!documents.empty()) root = convert(documents[0], mapper, start, diagnostics);
         if (documents.size() > 1) {
             const YAML::Mark m = documents[1].Mark();
-            ctx.diagnostics.push_back(
+            diagnostics.push_back(
                 Diagnostic{m.line < 0 ? start : mapper.map(m), "",
                            "the file holds " + std::to_string(documents.size()) +
                                " YAML documents; a scenario is one document: remove the '---' separators"});
@@ -382,6 +375,91 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
         root.kind = DocNode::Kind::Map;
         root.mark = start;
     }
+
+    return root;
+}
+
+// Merges `over` into `base`: mappings merge key by key (recursively), anything else replaces.
+void merge_into(DocNode& base, DocNode over) {
+    if (!base.is_map() || !over.is_map()) {
+        base = std::move(over);
+        return;
+    }
+    for (auto& entry : over.entries) {
+        auto same = std::find_if(base.entries.begin(), base.entries.end(), [&](const DocEntry& e) {
+            return e.key.kind == DocNode::Kind::Scalar && entry.key.kind == DocNode::Kind::Scalar &&
+                   e.key.scalar == entry.key.scalar;
+        });
+        if (same == base.entries.end()) {
+            base.entries.push_back(std::move(entry));
+        } else {
+            same->key = std::move(entry.key);
+            merge_into(same->value, std::move(entry.value));
+        }
+    }
+    base.mark = over.mark;
+}
+
+// `extends: base.yaml` at the top of a scenario: the base scenario's document (itself possibly
+// extending another), with this file's keys merged over it. Paths are relative to the extending
+// file. Values keep the marks of the file they come from, so errors name that file.
+DocNode resolve_extends(DocNode root, const std::string& display_name, std::vector<Diagnostic>& diagnostics,
+                        std::vector<std::filesystem::path> chain) {
+    if (!root.is_map()) return root;
+    const auto it = std::find_if(root.entries.begin(), root.entries.end(), [](const DocEntry& e) {
+        return e.key.kind == DocNode::Kind::Scalar && e.key.scalar == "extends";
+    });
+    if (it == root.entries.end()) return root;
+    const DocNode value = it->value;
+    root.entries.erase(it);
+    if (value.kind != DocNode::Kind::Scalar || value.scalar.empty()) {
+        diagnostics.push_back(Diagnostic{value.mark, "extends",
+                                         "expected the path of the scenario file this one builds on (relative to this "
+                                         "file), got " + describe_doc(value)});
+        return root;
+    }
+    const std::filesystem::path here(display_name);
+    std::filesystem::path base_path(value.scalar);
+    if (base_path.is_relative()) base_path = here.parent_path() / base_path;
+    base_path = base_path.lexically_normal();
+    for (const auto& seen : chain) {
+        std::error_code ec;
+        if (std::filesystem::equivalent(seen, base_path, ec) || seen.lexically_normal() == base_path) {
+            std::string cycle;
+            for (const auto& c : chain) cycle += c.string() + " -> ";
+            diagnostics.push_back(Diagnostic{value.mark, "extends",
+                                             "the scenarios extend each other in a cycle: " + cycle + base_path.string() +
+                                                 "; remove one of the `extends` keys"});
+            return root;
+        }
+    }
+    std::string text;
+    try {
+        text = read_file(base_path);
+    } catch (const ScenarioError& e) {
+        diagnostics.push_back(Diagnostic{value.mark, "extends",
+                                         "cannot read the scenario it extends, " + base_path.string() + ": " +
+                                             e.diagnostics().front().message});
+        return root;
+    }
+    chain.push_back(base_path);
+    DocNode base = parse_document(text, base_path.string(), diagnostics);
+    base = resolve_extends(std::move(base), base_path.string(), diagnostics, std::move(chain));
+    merge_into(base, std::move(root));
+    return base;
+}
+
+}  // namespace
+
+LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& text, const std::string& display_name,
+                     const std::vector<std::string>& overrides) {
+    LoadOutput out;
+    out.source.set_file(display_name);
+    Context ctx;
+    ctx.source = &out.source;
+
+    DocNode root = parse_document(text, display_name, ctx.diagnostics);
+    root = resolve_extends(std::move(root), display_name, ctx.diagnostics, {std::filesystem::path(display_name)});
 
     for (std::size_t i = 0; i < overrides.size(); ++i) {
         try {
