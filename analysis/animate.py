@@ -68,7 +68,7 @@ def animate_run(path, out_gif, fps=8):
                   if startups is not None else None)
 
     figure = Figure(figsize=(6, 5), dpi=80)
-    axes = figure.add_axes([0.02, 0.02, 0.96, 0.84])
+    axes = figure.add_axes([0.02, 0.02, 0.96, 0.84 if startups is None else 0.8])
     axes.set_aspect("equal")
     axes.axis("off")
     axes.set_xlim(-1 - LARGEST_RADIUS * shortest - 0.1, 1 + LARGEST_RADIUS * shortest + 0.1)
@@ -106,9 +106,9 @@ def animate_run(path, out_gif, fps=8):
                 middle = (start + end) / 2 + ARC / 2 * np.array([chord[1], -chord[0]]) * 1.6
                 arrows.append(axes.text(*middle, f"{count:,.0f}", ha="center", va="center", fontsize=9))
         covered = f" ({step_unit}s {step - stride + 1}-{step})" if stride > 1 else ""
-        firms = ", dark disc = start-ups (firms)" if firm_discs else ""
+        firms = "\ndark disc area = start-ups (firms)" if firm_discs else ""
         title.set_text(f"{step_unit} {step}: {flows[frame].sum():,.0f} talent moved{covered}\n"
-                       f"circle area = talent (persons){firms}, arrows = moves")
+                       f"circle area = talent (persons), arrows = moves{firms}")
         return [*circles, *firm_discs, *labels, *arrows, title]
 
     FuncAnimation(figure, draw, frames=len(shown)).save(out_gif, writer=PillowWriter(fps=fps))

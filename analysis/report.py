@@ -27,8 +27,8 @@ PROVENANCE_ROWS = (
 PROVENANCE_TEXTS = (("scenario_resolved", "Resolved scenario (every default filled in)"),
                     ("sweep_resolved", "Resolved sweep file"))
 POLICY_VARIABLES = ("talent", "rent", "home_price")
-# Per-city series of the founders-and-firms model; a file in which one is zero throughout (founding
-# switched off) gets a note instead of a flat line.
+# Per-city series of the founders-and-firms model; one that is zero throughout (founding switched off, or
+# no breakthrough in a short run) gets a note instead of a flat line.
 FIRM_VARIABLES = ("founders", "startups", "births", "deaths", "breakthroughs")
 FIRST_RUN_FILE = os.path.join("runs", "run-000000.h5")
 
@@ -152,8 +152,9 @@ def _figures_html(ds, path, info, sweep):
     series = figures.plottable_series(ds)
     empty = [var for var in series if var in FIRM_VARIABLES and not bool(ds[var].any())]
     if empty:
-        blocks.append(f"<p>Not drawn, zero throughout (is founding switched off?): "
-                      f"{html.escape(', '.join(_long_name(ds, var) for var in empty))}.</p>")
+        why = " (no start-up was founded: is founding switched off?)" if "births" in empty else ""
+        blocks.append(f"<p>Not drawn, zero throughout{why}: "
+                      f"{html.escape('; '.join(_long_name(ds, var) for var in empty))}.</p>")
     for var in (name for name in series if name not in empty):
         blocks.append(_figure_html(figures.city_series(ds, var), f"Line chart of {var} per city over time",
                                    f"{_long_name(ds, var)}, over time, {summary}."))

@@ -95,19 +95,22 @@ def interrupted_file(directory):
         raise AssertionError("the interrupted run left no .incomplete file")
     return out + ".incomplete"
 
+# The China baseline, small, with breakthroughs 1,000 times as likely so that a short run has some.
+CHINA_SMALL = ("--steps", "24", "--set", "talent.agents=20000", "--set", "mechanisms.startups.breakthrough_rate=0.05")
+
 CHINA_REPLICATES = """\
 description: replicates of the China baseline, small
 base: BASE
 seed: 31
 replicates: 3
 design: {kind: grid}
-set: [simulation.steps=12, talent.agents=20000SET]
+set: [simulation.steps=24, talent.agents=20000, mechanisms.startups.breakthrough_rate=0.05SET]
 keep: series
 """
 
 
 def china_replicates(directory, name, *overrides):
-    """Three replicates of the China baseline (12 steps, 20,000 agents) with OVERRIDES, seed 31: two such
+    """Three replicates of the China baseline as CHINA_SMALL with OVERRIDES, seed 31: two such
     sweeps pair run by run."""
     body = CHINA_REPLICATES.replace("SET", "".join(f", {override}" for override in overrides))
     return sweep_dir(directory, name, body, base="china-2025.yaml")

@@ -11,11 +11,11 @@ import xarray as xr
 from matplotlib.collections import PolyCollection
 
 from common import SOURCE, check, finish, temp_dir
-from outputs import china_replicates, run_file
+from outputs import CHINA_SMALL, china_replicates, run_file
 from reports import check_report
 from analysis import compare, load
 
-SMALL = ("--steps", "24", "--set", "talent.agents=20000")
+SMALL = CHINA_SMALL
 RENT_UP = "cities.shenzhen.housing.rent=123.3"          # Shenzhen's rent level x1.5
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from common import check, finish, temp_dir
-from outputs import interrupted_file, one_city_file, run_file
+from outputs import CHINA_SMALL, interrupted_file, one_city_file, run_file
 from reports import check_report, report
 
 with temp_dir() as tmp:
@@ -17,9 +17,9 @@ with temp_dir() as tmp:
     # migration network, and a note instead of the founders' and start-ups' flat lines.
     teach = run_file(tmp, "teach", "teaching-two-cities.yaml", "--steps", "24")
     check_report(teach, os.path.join(tmp, "teach.html"), 7,
-                 ("harbour", "lakeside", "Resolved scenario", "200,000", "Not drawn, zero throughout"))
+                 ("harbour", "lakeside", "Resolved scenario", "200,000", "Not drawn, zero throughout (no start-up"))
     # With founding: 11 figures, the six series, founders, start-ups, births, breakthroughs and the network.
-    china = run_file(tmp, "china", "china-2025.yaml", "--steps", "24", "--set", "talent.agents=20000")
+    china = run_file(tmp, "china", "china-2025.yaml", *CHINA_SMALL)
     check_report(china, os.path.join(tmp, "china.html"), 11, ('alt="Line chart of founders per city over time"',
                                                               'alt="Line chart of breakthroughs per city over time"'))
     check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 11, ("solo",))
