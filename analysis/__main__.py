@@ -1,7 +1,9 @@
-"""Command line of the analysis package: `python3 -m analysis report PATH -o report.html`."""
+"""Command line of the analysis package: `python3 -m analysis report PATH -o report.html`,
+`python3 -m analysis compare BASE POLICY -o diff.png` and `python3 -m analysis validation`."""
 import argparse
 import sys
 
+from analysis.compare import compare
 from analysis.load import IncompleteOutputError
 from analysis.report import write_report
 
@@ -16,8 +18,24 @@ def main(argv=None):
     report.add_argument("path", metavar="PATH", help="a run file (.h5), a sweep directory, or its sweep.h5")
     report.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
     report.add_argument("--title", help="title of the report (default: from the file name)")
+    report.add_argument("--baseline", metavar="BASE",
+                        help="add a 'policy minus baseline' section: PATH against BASE (a run file, a sweep, or a "
+                             "directory of run files), runs paired by (seed, run)")
     report.add_argument("--allow-incomplete", action="store_true",
                         help="report on a file whose run did not finish (its status is not 'complete')")
+    comparison = commands.add_parser("compare", help="draw policy minus baseline per city over time (paired runs)",
+                                      description="Pair the runs of BASE and POLICY by (seed, run) and draw, per variable "
+                                                  "and city, the mean difference over the pairs with its 5-95%% range; "
+                                                  "print the differences at the last step.")
+    comparison.add_argument("baseline", metavar="BASE", help="a run file, a sweep (directory or sweep.h5), or a "
+                                                             "directory of run files")
+    comparison.add_argument("policy", metavar="POLICY", help="the same kinds, with the same seeds and run numbers")
+    comparison.add_argument("-o", "--output", default="diff.png", help="figure to write (default: diff.png)")
+    comparison.add_argument("--var", action="append", dest="variables", metavar="VAR",
+                            help="a variable to compare (repeatable; default: talent, rent, home price, founders, "
+                                 "start-ups, births, breakthroughs and fiscal_cost, those the files have)")
+    comparison.add_argument("--arm", default=0, help="the arm of a sweep (name or index; default: the first)")
+    comparison.add_argument("--allow-incomplete", action="store_true", help="accept files whose run did not finish")
     validation = commands.add_parser("validation", help="measure the model against stylized facts and write docs/validation.md",
                                      description="Run the China baseline and its paired variants, measure survival, "
                                                  "firm sizes, VC distance decay, direction tests, conservation and "
@@ -36,8 +54,18 @@ def main(argv=None):
             print(f"validation failed: {failure}", file=sys.stderr)
         return 1 if failures else 0
     try:
-        count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete)
-    except (IncompleteOutputError, OSError) as error:
+        if args.command == "compare":
+            arm = int(args.arm) if str(args.arm).isdigit() else args.arm
+            rows = compare(args.baseline, args.policy, args.output, variables=args.variables, arm=arm,
+                           allow_incomplete=args.allow_incomplete)
+            for row in rows:
+                print(f"{row['variable']:45s} {row['city']:12s} {row['mean']:+14,.4g}   "
+                      f"90% [{row['low']:+,.4g}, {row['high']:+,.4g}]   {row['pairs']} pairs")
+            print(f"figure: {args.output}")
+            return 0
+        count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete,
+                             baseline=args.baseline)
+    except (IncompleteOutputError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"report: {args.output} ({count} figures)")

@@ -1,10 +1,12 @@
-"""Animate one run: talent moving between cities over time, written as a GIF.
+"""Animate one run: talent moving between cities, and start-ups in them, over time, written as a GIF.
 
 Cities are circles on a ring, in scenario order, with area proportional to the talent living there
 (persons). Arrows show the migration flows since the previous frame, their width by the number of
-persons moving. When the file has a `startups` variable, each city is labelled with its count. Runs
-longer than MAX_FRAMES steps are subsampled, the arrows then summing the flows of the steps between
-frames.
+persons moving. When the run has start-ups (a `startups` variable, not zero throughout), each city
+also gets a dark disc inside its circle with area proportional to the start-ups alive there (firms;
+the largest count of the run fills FIRM_RADIUS of the largest talent circle) and a label with the
+count. Runs longer than MAX_FRAMES steps are subsampled, the arrows then summing the flows of the
+steps between frames.
 
     python3 -m analysis.animate out/teach.h5 -o out/teach.gif
 """
@@ -23,6 +25,7 @@ LARGEST_RADIUS = 0.3   # of the distance between neighbouring cities
 WIDEST_ARROW = 12.0    # points
 ARC = 0.2              # how far arrows bow (matplotlib's arc3 rad)
 LABELLED_CITIES = 4    # arrows carry their counts when there are at most this many cities
+FIRM_RADIUS = 0.6      # the most start-ups' disc, as a share of the largest talent circle's radius
 
 
 def ring_layout(count):
@@ -50,8 +53,10 @@ def animate_run(path, out_gif, fps=8):
     if "migration" in ds:
         cumulative = np.cumsum(persons(ds, "migration").values, axis=0)         # flows are 0 at time 0
         flows = cumulative[shown] - cumulative[np.clip(shown - stride, 0, None)]
-    startups = (ds["startups"].sum([d for d in ds["startups"].dims if d not in ("time", "city")])
-                .transpose("time", "city").values if "startups" in ds else None)
+    startups = None
+    if "startups" in ds and bool(ds["startups"].any()):
+        firms = persons(ds, "startups")
+        startups = firms.sum([d for d in firms.dims if d not in ("time", "city")]).transpose("time", "city").values
     step_unit = ds.attrs.get("step_unit", "step")
     ds.close()
 
@@ -59,14 +64,18 @@ def animate_run(path, out_gif, fps=8):
     shortest = np.linalg.norm(positions[0] - positions[1]) if len(cities) > 1 else 1.0
     radii = LARGEST_RADIUS * shortest * np.sqrt(talent / max(talent.max(), 1))   # (time, city)
     largest_flow = max(flows.max(), 1.0)
+    firm_radii = (FIRM_RADIUS * LARGEST_RADIUS * shortest * np.sqrt(startups / max(startups.max(), 1))
+                  if startups is not None else None)
 
     figure = Figure(figsize=(6, 5), dpi=80)
-    axes = figure.add_axes([0.02, 0.02, 0.96, 0.84])
+    axes = figure.add_axes([0.02, 0.02, 0.96, 0.84 if startups is None else 0.8])
     axes.set_aspect("equal")
     axes.axis("off")
     axes.set_xlim(-1 - LARGEST_RADIUS * shortest - 0.1, 1 + LARGEST_RADIUS * shortest + 0.1)
     axes.set_ylim(-1 - LARGEST_RADIUS * shortest - 0.1, 1 + LARGEST_RADIUS * shortest + 0.1)
     circles = [axes.add_patch(Circle(xy, 0, color=f"C{index}", alpha=0.6)) for index, xy in enumerate(positions)]
+    firm_discs = ([axes.add_patch(Circle(xy, 0, color="black", alpha=0.35)) for xy in positions]
+                  if startups is not None else [])
     labels = [axes.text(x, y, "", ha="center", va="center", fontsize=9) for x, y in positions]
     title = figure.suptitle("")
     arrows = []
@@ -75,7 +84,9 @@ def animate_run(path, out_gif, fps=8):
         step = shown[frame]
         for index, circle in enumerate(circles):
             circle.set_radius(radii[step, index])
-            firms = f"\n{startups[step, index]:,.0f} startups" if startups is not None else ""
+            if firm_discs:
+                firm_discs[index].set_radius(firm_radii[step, index])
+            firms = f"\n{startups[step, index]:,.0f} start-ups" if startups is not None else ""
             labels[index].set_text(f"{cities[index]}\n{talent[step, index]:,.0f}{firms}")
         for artist in arrows:
             artist.remove()
@@ -95,9 +106,10 @@ def animate_run(path, out_gif, fps=8):
                 middle = (start + end) / 2 + ARC / 2 * np.array([chord[1], -chord[0]]) * 1.6
                 arrows.append(axes.text(*middle, f"{count:,.0f}", ha="center", va="center", fontsize=9))
         covered = f" ({step_unit}s {step - stride + 1}-{step})" if stride > 1 else ""
+        firms = "\ndark disc area = start-ups (firms)" if firm_discs else ""
         title.set_text(f"{step_unit} {step}: {flows[frame].sum():,.0f} talent moved{covered}\n"
-                       "circle area = talent (persons), arrows = moves")
-        return [*circles, *labels, *arrows, title]
+                       f"circle area = talent (persons), arrows = moves{firms}")
+        return [*circles, *firm_discs, *labels, *arrows, title]
 
     FuncAnimation(figure, draw, frames=len(shown)).save(out_gif, writer=PillowWriter(fps=fps))
     return out_gif

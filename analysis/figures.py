@@ -2,7 +2,7 @@
 
 Each function returns a matplotlib Figure built without pyplot (so nothing is shown and no global figure
 state is kept; it renders with the Agg canvas, e.g. `fig.savefig("x.png")`). Counts of agents are
-plotted in persons. A sweep (a Dataset with a `run` dimension, from `load.open_sweep`) is summarised
+plotted in persons, counts of firm agents (start-ups) in firms. A sweep (a Dataset with a `run` dimension, from `load.open_sweep`) is summarised
 across its runs.
 """
 import numpy as np
@@ -11,7 +11,7 @@ import scipy.stats
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from analysis.load import arm_names, is_agent_count, persons
+from analysis.load import arm_names, is_agent_count, is_firm_count, persons
 
 # Per-city time series the report plots, in this order, when the file has them. The last five come with
 # the founders-and-firms model.
@@ -32,7 +32,7 @@ def plottable_series(ds):
 
 
 def per_city(ds, var):
-    """VAR with the `field` dimension reduced: counts summed (in persons), other quantities averaged.
+    """VAR with the `field` dimension reduced: counts summed (in persons, or firms), other quantities averaged.
 
     An average over fields is weighted by talent where the file has it (a mean wage is then the mean
     over all talent in the city), else the plain mean over the fields that have a value.
@@ -42,7 +42,7 @@ def per_city(ds, var):
     values = persons(ds, var)
     if "field" not in values.dims:
         return values
-    if is_agent_count(ds[var]):
+    if is_agent_count(ds[var]) or is_firm_count(ds[var]):
         reduced = values.sum("field")
     elif "talent" in ds.data_vars and ds["talent"].dims == ds[var].dims:
         weights = ds["talent"].where(values.notnull(), 0)

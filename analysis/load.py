@@ -82,13 +82,19 @@ def is_agent_count(da):
     return str(da.attrs.get("description", "")).startswith("agents")
 
 
+def is_firm_count(da):
+    """Whether a variable counts firm agents (start-ups), so that firms = value x persons_per_agent."""
+    return str(da.attrs.get("description", "")).startswith("firm agents")
+
+
 def persons(ds, var):
-    """Variable VAR in persons when it counts agents; other variables are returned unchanged."""
+    """Variable VAR in persons when it counts agents, in firms when it counts firm agents (start-ups: each
+    firm agent stands for persons_per_agent start-ups); other variables are returned unchanged."""
     da = ds[var]
-    if not is_agent_count(da):
+    if not (is_agent_count(da) or is_firm_count(da)):
         return da
     converted = da * float(ds.attrs["persons_per_agent"])
-    converted.attrs = {**da.attrs, "units": "persons"}
+    converted.attrs = {**da.attrs, "units": "persons" if is_agent_count(da) else "firms"}
     return converted
 
 

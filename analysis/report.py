@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from analysis import figures, load
+from analysis import compare, figures, load
 from analysis.curves import response_curves
 from analysis.sensitivity import sobol_figure, sobol_indices, varied_parameters
 
@@ -27,6 +27,9 @@ PROVENANCE_ROWS = (
 PROVENANCE_TEXTS = (("scenario_resolved", "Resolved scenario (every default filled in)"),
                     ("sweep_resolved", "Resolved sweep file"))
 POLICY_VARIABLES = ("talent", "rent", "home_price")
+# Per-city series of the founders-and-firms model; one that is zero throughout (founding switched off, or
+# no breakthrough in a short run) gets a note instead of a flat line.
+FIRM_VARIABLES = ("founders", "startups", "births", "deaths", "breakthroughs")
 FIRST_RUN_FILE = os.path.join("runs", "run-000000.h5")
 
 STYLE = """
@@ -146,7 +149,13 @@ def _figures_html(ds, path, info, sweep):
     """Every figure that applies to this file, as HTML, and notes on those that could not be drawn."""
     blocks = []
     summary = "mean across runs with the 2.5-97.5% band, per arm" if sweep else "per city"
-    for var in figures.plottable_series(ds):
+    series = figures.plottable_series(ds)
+    empty = [var for var in series if var in FIRM_VARIABLES and not bool(ds[var].any())]
+    if empty:
+        why = " (no start-up was founded: is founding switched off?)" if "births" in empty else ""
+        blocks.append(f"<p>Not drawn, zero throughout{why}: "
+                      f"{html.escape('; '.join(_long_name(ds, var) for var in empty))}.</p>")
+    for var in (name for name in series if name not in empty):
         blocks.append(_figure_html(figures.city_series(ds, var), f"Line chart of {var} per city over time",
                                    f"{_long_name(ds, var)}, over time, {summary}."))
     if "migration" in ds.data_vars:
@@ -181,11 +190,30 @@ def _figures_html(ds, path, info, sweep):
     return blocks
 
 
-def write_report(path, out_html, title=None, allow_incomplete=False):
+def _baseline_html(baseline, path, allow_incomplete):
+    """The section 'Policy minus baseline': PATH against BASELINE, runs paired by (seed, run)."""
+    base, policy = compare.open_paired(baseline, path, allow_incomplete=allow_incomplete)
+    pairs = base.sizes["pair"]
+    figure = _figure_html(compare.difference_figure(base, policy), "Line charts of policy minus baseline per city",
+                          "This file minus the baseline, per city over time, runs paired by (seed, run)"
+                          + (f": mean over {pairs} pairs with the 5-95% range." if pairs > 1 else "."))
+    rows = [[f"{row['variable']}, {row['city']}", f"{row['mean']:+,.4g}",
+             f"[{row['low']:+,.4g}, {row['high']:+,.4g}]" if pairs > 1 else ""]
+            for row in compare.final_differences(base, policy)]
+    table = _table_html(["variable, city", f"difference at step {int(policy['time'].values[-1])}",
+                         "5-95% over pairs"], rows)
+    return (f"<h2>Policy minus baseline</h2>\n<p>Baseline: {html.escape(str(baseline))}; {pairs} "
+            f"pair{'s' if pairs > 1 else ''} of runs with the same seed and run number (common random numbers).</p>\n"
+            f"{table}\n{figure}"), 1
+
+
+def write_report(path, out_html, title=None, allow_incomplete=False, baseline=None):
     """Writes the report of PATH (a run file, a sweep directory or its sweep.h5) to OUT_HTML.
 
     Refuses a file whose status is not `complete` unless ALLOW_INCOMPLETE, in which case the report
-    carries a warning. Returns the number of figures written.
+    carries a warning. With BASELINE (a run file, a sweep or a directory of run files), adds the section
+    'Policy minus baseline': PATH minus BASELINE, runs paired by (seed, run). Returns the number of
+    figures written.
     """
     sweep = load.is_sweep(path)
     ds = (load.open_sweep if sweep else load.open_run)(path, allow_incomplete=allow_incomplete)
@@ -196,6 +224,7 @@ def write_report(path, out_html, title=None, allow_incomplete=False):
     with ds:
         key_table = _sweep_key_table(ds) if sweep else _run_key_table(ds)
         figure_blocks = _figures_html(ds, path, info, sweep)
+    difference, difference_figures = _baseline_html(baseline, path, allow_incomplete) if baseline else ("", 0)
     banner = ("" if status == "complete" else
               f'<p class="warning">Status: {html.escape(status)}. The run did not finish: the data stop early.</p>')
     table_note = ("Per city (and arm): mean across runs, with the 2.5% and 97.5% quantiles across runs in brackets. "
@@ -212,8 +241,9 @@ def write_report(path, out_html, title=None, allow_incomplete=False):
 {key_table}
 <h2>Figures</h2>
 {"".join(figure_blocks)}
+{difference}
 </body></html>
 """
     with open(out_html, "w", encoding="utf-8") as out:
         out.write(document)
-    return sum(block.startswith("<figure>") for block in figure_blocks)
+    return sum(block.startswith("<figure>") for block in figure_blocks) + difference_figures

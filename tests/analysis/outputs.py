@@ -40,11 +40,12 @@ def one_city_file(directory):
     return path
 
 
-def sweep_dir(directory, name, body):
-    """Writes sweep file NAME.yaml (BODY, YAML text; `base:` is filled in) and runs it into DIRECTORY/NAME."""
+def sweep_dir(directory, name, body, base="teaching-two-cities.yaml"):
+    """Writes sweep file NAME.yaml (BODY, YAML text; BASE there becomes the scenario BASE of scenarios/) and
+    runs it into DIRECTORY/NAME."""
     sweep_path = os.path.join(directory, name + ".yaml")
     with open(sweep_path, "w") as out:
-        out.write(body.replace("BASE", scenario("teaching-two-cities.yaml")))
+        out.write(body.replace("BASE", scenario(base)))
     out_dir = os.path.join(directory, name)
     citysim("sweep", sweep_path, "-o", out_dir, "-q")
     return out_dir
@@ -93,3 +94,23 @@ def interrupted_file(directory):
     if not os.path.exists(out + ".incomplete"):
         raise AssertionError("the interrupted run left no .incomplete file")
     return out + ".incomplete"
+
+# The China baseline, small, with breakthroughs 1,000 times as likely so that a short run has some.
+CHINA_SMALL = ("--steps", "24", "--set", "talent.agents=20000", "--set", "mechanisms.startups.breakthrough_rate=0.05")
+
+CHINA_REPLICATES = """\
+description: replicates of the China baseline, small
+base: BASE
+seed: 31
+replicates: 3
+design: {kind: grid}
+set: [simulation.steps=24, talent.agents=20000, mechanisms.startups.breakthrough_rate=0.05SET]
+keep: series
+"""
+
+
+def china_replicates(directory, name, *overrides):
+    """Three replicates of the China baseline as CHINA_SMALL with OVERRIDES, seed 31: two such
+    sweeps pair run by run."""
+    body = CHINA_REPLICATES.replace("SET", "".join(f", {override}" for override in overrides))
+    return sweep_dir(directory, name, body, base="china-2025.yaml")

@@ -13,8 +13,8 @@ def report(*args):
     return subprocess.run([sys.executable, "-m", "analysis", "report", *args], capture_output=True, text=True)
 
 
-def check_report(source, out, expected_figures, must_contain=()):
-    result = report(source, "-o", out, "--title", "Test report")
+def check_report(source, out, expected_figures, must_contain=(), extra_args=()):
+    result = report(source, "-o", out, "--title", "Test report", *extra_args)
     check(result.returncode == 0, f"report of {source} succeeds: {result.stderr[-2000:]}")
     if result.returncode != 0:
         return

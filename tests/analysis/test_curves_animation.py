@@ -1,5 +1,6 @@
 """analysis.curves draws the sweep's numbers (grid means with bands, random-design points with binned
-means), and analysis.animate writes a GIF of a run whose frames follow the run."""
+means), and analysis.animate writes a GIF of a run whose frames follow the run, with its start-ups when it
+has them."""
 import os
 import subprocess
 import sys
@@ -96,15 +97,22 @@ with temp_dir() as tmp:
         check(image.n_frames == 100, f"300 steps are shown in 100 frames of 3 steps: {image.n_frames}")
         check(80 <= image.info.get("duration", 0) <= 90, f"12 frames per second: {image.info.get('duration')} ms")
 
-    # A file with firms: each city is labelled with its startups, so the frames change.
-    with xr.open_dataset(run_path, engine="h5netcdf") as run:
-        firms = run.assign(startups=run["talent"].sum("field") // 100).load()
-    firms_path = os.path.join(tmp, "firms.h5")
-    firms.to_netcdf(firms_path, engine="h5netcdf")
-    firms_gif = animate_run(firms_path, os.path.join(tmp, "firms.gif"))
-    with Image.open(firms_gif) as with_firms, Image.open(gif) as without:
-        check(with_firms.n_frames == without.n_frames, "the same frames with startups")
-        check(not np.array_equal(np.asarray(with_firms.convert("RGB")), np.asarray(without.convert("RGB"))),
-              "startup counts are drawn")
+    # A run with firms (the China scenario founds start-ups): each city gets a dark disc for its start-ups,
+    # which the same file with the start-ups zeroed does not have.
+    china = run_file(tmp, "china", "china-2025.yaml", "--steps", "12", "--set", "talent.agents=5000")
+    with xr.open_dataset(china, engine="h5netcdf") as run:
+        check(int(run["startups"].isel(time=-1).sum()) > 0, "the China run has start-ups")
+        no_firms = run.assign(startups=run["startups"] * 0).load()
+    no_firms_path = os.path.join(tmp, "no-firms.h5")
+    no_firms.to_netcdf(no_firms_path, engine="h5netcdf")
+    with Image.open(animate_run(china, os.path.join(tmp, "firms.gif"))) as with_firms, \
+            Image.open(animate_run(no_firms_path, os.path.join(tmp, "no-firms.gif"))) as without:
+        check(with_firms.n_frames == without.n_frames == 13, "13 frames with and without start-ups")
+        with_firms.seek(with_firms.n_frames - 1)
+        without.seek(without.n_frames - 1)
+        firms_frame = np.asarray(with_firms.convert("L"), dtype=int)
+        plain_frame = np.asarray(without.convert("L"), dtype=int)
+    darker = (firms_frame < plain_frame - 20).mean()
+    check(darker > 0.005, f"start-ups are drawn as dark discs: {darker:.4f} of the pixels darker")
 
 finish()

@@ -1,13 +1,14 @@
 """analysis.figures draws, from real outputs, figures whose plotted data are the file's numbers: per-city
-series (runs and sweeps), the migration network and paired policy differences; absent variables and
-one-city, one-field files are handled."""
+series (runs and sweeps; founders, start-ups, breakthroughs and home prices over replicates), the
+migration network and paired policy differences; absent variables and one-city, one-field files are
+handled."""
 import numpy as np
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.container import BarContainer
 from matplotlib.patches import FancyArrowPatch
 
 from common import check, finish, temp_dir
-from outputs import ARMS_SWEEP, SALTELLI_SWEEP, one_city_file, run_file, sweep_dir
+from outputs import ARMS_SWEEP, SALTELLI_SWEEP, china_replicates, one_city_file, run_file, sweep_dir
 from analysis import figures, load
 
 
@@ -92,6 +93,18 @@ with temp_dir() as tmp:
     check(np.allclose(sorted(bar.get_height() for bar in bars), sorted([*manual, 0, 0])), "bar heights are the means")
     check(all(table["pairs"] == 3) and (table.loc["more_land", "high95"] >= table.loc["more_land", "low95"]).all(),
           "three pairs per arm, with a confidence interval")
+
+    # Founders, start-ups, breakthroughs and home prices over replicates: a band and a mean per city.
+    replicates = load.open_sweep(china_replicates(tmp, "china-replicates"))
+    for var in ("founders", "startups", "breakthroughs", "home_price"):
+        series = figures.city_series(replicates, var)
+        lines = lines_with_data(series)
+        bands = [c for c in series.axes[0].collections if isinstance(c, PolyCollection)]
+        check(len(lines) == len(bands) == len(cities), f"{var} over replicates: a line and a band per city")
+        values = figures.per_city(replicates, var)
+        check(np.allclose(lines[0].get_ydata(), values.sel(city=cities[0]).mean("run").values)
+              and float(values.max()) > 0, f"{var}: the line is the mean over the replicates, not all zero")
+        check(any(np.ptp(band.get_paths()[0].vertices[:, 1]) > 0 for band in bands), f"{var}: the bands have width")
 
     single_arm = load.open_sweep(sweep_dir(tmp, "saltelli", SALTELLI_SWEEP))
     try:

@@ -6,19 +6,25 @@ import subprocess
 import sys
 
 from common import check, finish, temp_dir
-from outputs import interrupted_file, one_city_file, run_file
+from outputs import CHINA_SMALL, interrupted_file, one_city_file, run_file
 from reports import check_report, report
 
 with temp_dir() as tmp:
     help_text = subprocess.run([sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True)
     check(help_text.returncode == 0 and "report" in help_text.stdout, "python3 -m analysis --help lists report")
 
+    # The teaching scenario has founding off: six per-city series (talent .. housing_stock) and the
+    # migration network, and a note instead of the founders' and start-ups' flat lines.
     teach = run_file(tmp, "teach", "teaching-two-cities.yaml", "--steps", "24")
-    # Six per-city series and the migration network.
-    # 11 figures: 10 per-city series (talent .. housing_stock, founders, start-ups, births,
-    # breakthroughs) and the migration network.
-    check_report(teach, os.path.join(tmp, "teach.html"), 11, ("harbour", "lakeside", "Resolved scenario", "200,000"))
-    check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 11, ("solo",))
+    check_report(teach, os.path.join(tmp, "teach.html"), 7,
+                 ("harbour", "lakeside", "Resolved scenario", "200,000", "Not drawn, zero throughout (no start-up"))
+    # With founding: 11 figures, the six series, founders, start-ups, births, breakthroughs and the network.
+    china = run_file(tmp, "china", "china-2025.yaml", *CHINA_SMALL)
+    check_report(china, os.path.join(tmp, "china.html"), 11, ('alt="Line chart of founders per city over time"',
+                                                              'alt="Line chart of breakthroughs per city over time"'))
+    # One city, 12 steps: no breakthrough yet, so ten figures and a note.
+    check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 10,
+                 ("solo", "Not drawn, zero throughout: Breakthroughs made during the step"))
     limited = run_file(tmp, "limited", "teaching-two-cities.yaml", "--steps", "6", "--set", "output.record=[talent]")
     check_report(limited, os.path.join(tmp, "limited.html"), 1)
 

@@ -1,0 +1,223 @@
+"""Policy minus baseline, paired, over time: per city, the difference a policy makes, with a 90% interval.
+
+A baseline and a policy are each one run file, a sweep (its directory or sweep.h5; one arm of it), or a
+set of run files (a list of paths, or a directory of run files such as a sweep's `runs/`). Runs are
+paired by their random streams, (seed, run): the root attributes `seed` and `run` of a run file, or
+the sweep's `seed` and each run's `stream_run`. A pair draws the same random numbers (common random
+numbers), so its difference is the policy's effect, not noise; a policy that changes nothing differs
+by exactly zero.
+
+Per variable and city the figure shows the mean over pairs of policy minus baseline at every step,
+with the 5-95% range over pairs (a single pair: its difference alone). Variables that count events
+during a step (births, breakthroughs, ...) are shown cumulated from the start. A `fiscal_cost`
+variable (the cost of policy instruments, per city and instrument), when the files have it, is shown
+cumulated and summed over instruments; a baseline without it counts as zero cost.
+
+    python3 -m analysis compare out/base.h5 out/policy.h5 -o diff.png
+
+    from analysis.compare import open_paired, difference_figure
+    base, policy = open_paired("out/base", "out/policy")
+    difference_figure(base, policy).savefig("diff.png")
+"""
+import glob
+import os
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from analysis import load
+from analysis.figures import _city_colour, _time_label, per_city
+from analysis.sensitivity import select_arm
+
+DIFFERENCE_VARIABLES = ("talent", "rent", "home_price", "founders", "startups", "births", "breakthroughs")
+FISCAL_COST = "fiscal_cost"
+INTERVAL = (0.05, 0.95)
+PAIR_DIMS = ("seed", "stream_run")
+
+
+def _series_only(ds):
+    """Drop the event and firm tables (their lengths differ between runs)."""
+    return ds.drop_dims([dim for dim in ("event", "firm") if dim in ds.dims])
+
+
+def _stack_runs(paths, allow_incomplete):
+    runs = []
+    for path in paths:
+        with load.open_run(path, allow_incomplete=allow_incomplete) as ds:
+            run = _series_only(ds).load()
+        runs.append(run.expand_dims("run").assign_coords(
+            seed=("run", [int(ds.attrs["seed"])]), stream_run=("run", [int(ds.attrs["run"])])))
+    shared = set.intersection(*(set(run.data_vars) for run in runs))
+    stacked = xr.concat([run[sorted(shared)] for run in runs], dim="run", join="exact", combine_attrs="drop_conflicts")
+    stacked.attrs["persons_per_agent"] = runs[0].attrs["persons_per_agent"]
+    return stacked
+
+
+def open_replicates(source, arm=0, allow_incomplete=False):
+    """SOURCE as a Dataset with a `run` dimension and the coordinates `seed` and `stream_run` along it.
+
+    SOURCE is a run file, a sweep (directory or sweep.h5; ARM, a name or index, picks the arm), a
+    directory of run files, or a list of run files.
+    """
+    if isinstance(source, (list, tuple)):
+        paths = list(source)
+    elif os.path.isdir(source) and not os.path.exists(load.sweep_file_path(source)):
+        paths = sorted(glob.glob(os.path.join(source, "*.h5")))
+        if not paths:
+            raise ValueError(f"{source} holds no sweep.h5 and no run files (*.h5)")
+    elif load.is_sweep(source):
+        ds = select_arm(load.open_sweep(source, allow_incomplete=allow_incomplete), arm)
+        seeds = np.full(ds.sizes["run"], int(ds.attrs["seed"]))
+        return _series_only(ds).assign_coords(seed=("run", seeds))
+    else:
+        paths = [source]
+    return _stack_runs(paths, allow_incomplete)
+
+
+def open_paired(baseline, policy, arm=0, allow_incomplete=False):
+    """The runs of BASELINE and POLICY that share (seed, run), in the same order along `pair`.
+
+    Raises ValueError when no run pairs up, when a stream occurs twice on one side (e.g. a sweep's
+    points given as one set), or when the two sides' cities or steps differ.
+    """
+    sides = []
+    for source in (baseline, policy):
+        ds = open_replicates(source, arm=arm, allow_incomplete=allow_incomplete)
+        keys = list(zip(ds["seed"].values.tolist(), ds["stream_run"].values.tolist()))
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{source}: several runs share a (seed, run): pick one arm, or one point of a sweep")
+        sides.append((ds, keys))
+    (base, base_keys), (treated, treated_keys) = sides
+    shared = [key for key in base_keys if key in set(treated_keys)]
+    if not shared:
+        raise ValueError(f"no run of {policy} has the (seed, run) of a run of {baseline}: "
+                         f"baseline {sorted(base_keys)[:5]}, policy {sorted(treated_keys)[:5]}; "
+                         "pairs need the same seed and run number")
+    for dim in ("city", "time"):
+        if not np.array_equal(base[dim].values, treated[dim].values):
+            raise ValueError(f"the baseline and the policy differ in {dim}: "
+                             f"{base[dim].values.tolist()} against {treated[dim].values.tolist()}")
+
+    def by_pair(ds, keys):
+        return ds.isel(run=[keys.index(key) for key in shared]).rename(run="pair")
+
+    return by_pair(base, base_keys), by_pair(treated, treated_keys)
+
+
+def is_flow(da):
+    """Whether a variable counts what happened during a step (so its cumulative sum is a total to date)."""
+    return any("during the step" in str(da.attrs.get(name, "")) for name in ("long_name", "description"))
+
+
+def _city_totals(ds, var):
+    """VAR per city over time (fields reduced as the figures do, any other dimension summed)."""
+    values = per_city(ds, var)
+    extra = [dim for dim in values.dims if dim not in ("pair", "time", "city")]
+    return values.sum(extra, keep_attrs=True) if extra else values
+
+
+def cumulative_fiscal_cost(ds):
+    """The cumulative fiscal cost per city over time (summed over instruments); zero without the variable."""
+    if FISCAL_COST not in ds.data_vars:
+        return xr.zeros_like(_city_totals(ds, "talent"), dtype=float)
+    return _city_totals(ds, FISCAL_COST).cumsum("time", keep_attrs=True)
+
+
+def paired_difference(base, policy, var):
+    """Policy minus baseline of VAR per pair, city and time (cumulated when VAR is a flow), from open_paired."""
+    if var == FISCAL_COST:
+        difference = cumulative_fiscal_cost(policy) - cumulative_fiscal_cost(base)
+        source = policy if FISCAL_COST in policy.data_vars else base
+        difference.attrs = {**source[FISCAL_COST].attrs, "cumulative": 1}
+        return difference
+    for side, ds in (("baseline", base), ("policy", policy)):
+        if var not in ds.data_vars:
+            raise KeyError(f"the {side} has no variable {var!r}")
+    before, after = _city_totals(base, var), _city_totals(policy, var)
+    cumulative = is_flow(policy[var])
+    difference = (after.cumsum("time") - before.cumsum("time")) if cumulative else after - before
+    difference.attrs = {**after.attrs, "cumulative": int(cumulative)}
+    return difference
+
+
+def summarise(difference):
+    """The mean over pairs of a paired difference and its 5% and 95% quantiles: (mean, low, high)."""
+    return (difference.mean("pair"), difference.quantile(INTERVAL[0], dim="pair", skipna=False).drop_vars("quantile"),
+            difference.quantile(INTERVAL[1], dim="pair", skipna=False).drop_vars("quantile"))
+
+
+def compared_variables(base, policy, variables=None):
+    """The variables to compare: VARIABLES, else the DIFFERENCE_VARIABLES both sides have, and fiscal_cost
+    when either side has it."""
+    if variables:
+        return list(variables)
+    chosen = [var for var in DIFFERENCE_VARIABLES if var in base.data_vars and var in policy.data_vars
+              and {"time", "city"} <= set(policy[var].dims)]
+    if FISCAL_COST in base.data_vars or FISCAL_COST in policy.data_vars:
+        chosen.append(FISCAL_COST)
+    return chosen
+
+
+def _panel_title(difference, var):
+    name = difference.attrs.get("long_name", var)
+    units = difference.attrs.get("units", "")
+    prefix = "cumulative " if difference.attrs.get("cumulative") else ""
+    return f"{prefix}{name}" + (f" ({units})" if units and units != "1" else "")
+
+
+def difference_figure(base, policy, variables=None, title=None):
+    """One panel per variable: policy minus baseline per city over time, mean over pairs and 90% band.
+
+    BASE and POLICY come from open_paired. A single pair draws its difference alone.
+    """
+    chosen = compared_variables(base, policy, variables)
+    if not chosen:
+        raise ValueError("the baseline and the policy share none of the variables compared "
+                         f"({', '.join(DIFFERENCE_VARIABLES)})")
+    pairs = base.sizes["pair"]
+    columns = 1 if len(chosen) == 1 else 2
+    rows = -(-len(chosen) // columns)
+    figure = Figure(figsize=(6.5 * columns, 3.4 * rows + 0.6), layout="constrained")
+    panels = figure.subplots(rows, columns, squeeze=False).ravel()
+    times = policy["time"].values
+    cities = [str(city) for city in policy["city"].values]
+    for axes, var in zip(panels, chosen):
+        difference = paired_difference(base, policy, var)
+        mean, low, high = summarise(difference)
+        for index, city in enumerate(cities):
+            axes.plot(times, mean.sel(city=city).values, color=_city_colour(index), label=city)
+            if pairs > 1:
+                axes.fill_between(times, low.sel(city=city).values, high.sel(city=city).values,
+                                  color=_city_colour(index), alpha=0.15, linewidth=0)
+        axes.axhline(0, color="black", linewidth=0.6)
+        axes.set_title(_panel_title(difference, var), fontsize="medium")
+        axes.set_xlabel(_time_label(policy))
+        axes.grid(alpha=0.3)
+    for axes in panels[len(chosen):]:
+        axes.set_visible(False)
+    panels[0].legend(fontsize="small", ncols=2 if len(cities) > 4 else 1)
+    what = (f"mean over {pairs} pairs (same seed and run) with the 5-95% range" if pairs > 1
+            else "one pair of runs with the same seed and run")
+    figure.suptitle(f"{title or 'Policy minus baseline'}, per city: {what}")
+    return figure
+
+
+def final_differences(base, policy, variables=None):
+    """Rows (variable, city, mean, low, high, pairs) of policy minus baseline at the last step."""
+    rows = []
+    for var in compared_variables(base, policy, variables):
+        difference = paired_difference(base, policy, var).isel(time=-1)
+        mean, low, high = summarise(difference)
+        for city in policy["city"].values:
+            rows.append(dict(variable=_panel_title(difference, var), city=str(city), mean=float(mean.sel(city=city)),
+                             low=float(low.sel(city=city)), high=float(high.sel(city=city)),
+                             pairs=int(base.sizes["pair"])))
+    return rows
+
+
+def compare(baseline, policy, out_png, variables=None, arm=0, allow_incomplete=False):
+    """Writes the difference figure of POLICY against BASELINE to OUT_PNG; returns the final_differences rows."""
+    base, treated = open_paired(baseline, policy, arm=arm, allow_incomplete=allow_incomplete)
+    difference_figure(base, treated, variables).savefig(out_png, dpi=100)
+    return final_differences(base, treated, variables)
