@@ -36,22 +36,34 @@ def main(argv=None):
                                  "start-ups, births, breakthroughs and fiscal_cost, those the files have)")
     comparison.add_argument("--arm", default=0, help="the arm of a sweep (name or index; default: the first)")
     comparison.add_argument("--allow-incomplete", action="store_true", help="accept files whose run did not finish")
-    validation = commands.add_parser("validation", help="measure the model against stylized facts and write docs/validation.md",
-                                     description="Run the China baseline and its paired variants, measure survival, "
-                                                 "firm sizes, VC distance decay, direction tests, conservation and "
-                                                 "switches, and write the markdown.")
-    validation.add_argument("--citysim", default="build/citysim", help="the citysim binary (default: build/citysim)")
-    validation.add_argument("--scenario", default="scenarios/china-2025.yaml", help="baseline scenario")
-    validation.add_argument("-o", "--output", help="markdown file to write (default: print it)")
-    validation.add_argument("--check", action="store_true", help="exit 1 if a figure leaves its band")
+    generators = {
+        "validation": ("measure the model against stylized facts and write docs/validation.md",
+                       "Run the China baseline and its paired variants, measure survival, firm sizes, VC "
+                       "distance decay, direction tests, conservation and switches, and write the markdown.",
+                       "a figure leaves its band"),
+        "calibration": ("measure the baseline against city-facts.yaml and write docs/calibration.md",
+                        "Run the China baseline, measure the quantities that match figures of "
+                        "city-facts.yaml (AI talent shares, firm ratios, price-to-income, incumbents' "
+                        "share), its drift and its assumed numbers, and write the markdown.",
+                        "a figure leaves its tolerance"),
+    }
+    for name, (summary, description, failure) in generators.items():
+        generator = commands.add_parser(name, help=summary, description=description)
+        generator.add_argument("--citysim", default="build/citysim", help="the citysim binary (default: build/citysim)")
+        generator.add_argument("--scenario", default="scenarios/china-2025.yaml", help="baseline scenario")
+        generator.add_argument("-o", "--output", help="markdown file to write (default: print it)")
+        generator.add_argument("--check", action="store_true", help=f"exit 1 if {failure}")
     args = parser.parse_args(argv)
-    if args.command == "validation":
-        from analysis.validation import validate
-        text, failures = validate(args.citysim, args.scenario, args.output, args.check)
+    if args.command in generators:
+        if args.command == "validation":
+            from analysis.validation import validate as generate
+        else:
+            from analysis.calibration import calibrate as generate
+        text, failures = generate(args.citysim, args.scenario, args.output, args.check)
         if not args.output:
             print(text)
         for failure in failures:
-            print(f"validation failed: {failure}", file=sys.stderr)
+            print(f"{args.command} failed: {failure}", file=sys.stderr)
         return 1 if failures else 0
     try:
         if args.command == "compare":

@@ -144,7 +144,7 @@ def measure(citysim, scenario, workdir):
               "Less tolerance of failure lowers founding: Hangzhou 0.8 -> 0.2")
     direction("hangzhou_intolerant_refounding", "hangzhou", "refoundings", ["cities.hangzhou.failure_tolerance=0.2"],
               "lower", "... and re-founding by founders whose start-up failed")
-    nanjing = [f"cities.nanjing.universities.graduates_per_year={{hardware: 2650, software: 3180, ai: 2120, research: 2650}}",
+    nanjing = [f"cities.nanjing.universities.graduates_per_year={{hardware: 3180, software: 3180, ai: 1060, research: 3180}}",
                "cities.nanjing.universities.count=106"]
 
     def founders_from_nanjing(d):
@@ -159,7 +159,7 @@ def measure(citysim, scenario, workdir):
     direction("shenzhen_incumbents_grow", "shenzhen", "births",
               ["cities.shenzhen.incumbents.huawei.growth_rate=0.12", "cities.shenzhen.incumbents.tencent.growth_rate=0.12"],
               "lower", "An incumbent's growth lowers its city's founding: Huawei and Tencent grow "
-              "12% a year instead of 3%")
+              "12% a year instead of 1%")
 
     switches = []
 
