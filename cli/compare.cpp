@@ -21,7 +21,7 @@ struct Quantity {
     const char* variable;
     const char* heading;
     const char* unit;
-    bool count;    // agents, to be shown in persons and summed over fields
+    bool count;    // agents, summed over fields and shown x persons_per_agent (persons, or firms for start-ups)
     bool percent;  // show the relative change too
 };
 
@@ -30,8 +30,8 @@ struct Quantity {
 const Quantity quantities[] = {
     {"talent", "talent", "persons", true, true},
     {"founders", "founders", "persons", true, true},
-    {"startups", "start-ups", "firms", false, true},
-    {"breakthroughs", "breakthroughs", "firms", false, false},
+    {"startups", "start-ups", "firms", true, true},
+    {"breakthroughs", "breakthroughs", "firms", true, false},
     {"residents", "residents", "persons", false, true},
     {"mean_wage", "mean wage", "CNY/year", false, true},
     {"rent", "rent", "CNY/m2/month", false, true},
