@@ -122,6 +122,28 @@ TEST_CASE("policy: eligibility by field, skill and years in the city", "[policy]
     CHECK(st.policy.fiscal_cost[city_b * models::policy_instruments] == Approx(expected).epsilon(1e-12));
 }
 
+TEST_CASE("policy: a limit on years in the city leaves out the talent there at the start", "[policy]") {
+    const std::string yaml = with_policy(R"(
+  b-young: {instrument: talent_housing_subsidy, city: b, rent_share: 0.4, eligibility: {max_years_in_city: 3}}
+)");
+    models::CityModel still_model(testing::load(yaml, still));
+    still_model.step();
+    CHECK(still_model.state().policy.fiscal_cost[city_b * models::policy_instruments] == 0.0);
+    // With migration, entries and graduates, newcomers qualify, and only they.
+    models::CityModel model(testing::load(yaml));
+    for (int s = 0; s < 3; ++s) model.step();
+    const auto& st = model.state();
+    const auto& t = st.talent.table;
+    const auto city = t.column(st.talent.city);
+    const auto arrival = t.column(st.talent.arrival_step);
+    double newcomers = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) newcomers += city[i] == city_b && arrival[i] > 0 && arrival[i] <= 3;
+    CHECK(newcomers > 0);
+    CHECK(st.policy.fiscal_cost[city_b * models::policy_instruments] > 0.0);
+    CHECK(st.policy.fiscal_cost[city_b * models::policy_instruments] <
+          newcomers * st.persons_per_agent * 0.4 * st.annual_housing_cost(city_b) * model.years_per_step() * 1.0001);
+}
+
 TEST_CASE("policy: start-up rent subsidies and founder grants raise founding in the city", "[policy]") {
     const auto base = run(testing::ecosystem_yaml());
     const auto rent = run(with_policy(R"(
