@@ -39,34 +39,37 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     const std::size_t blocks = engine::block_count(talent.size());
     pool.reset(blocks, cf_count);
     // ended[row] says whether the firm has ended, with one more entry (0) that agents without an
-    // employer read, so the hot loop needs no branch on whether an agent has one. The loop below
-    // is written without data-dependent branches where it can be: employer kinds are mixed, and
-    // mispredicted branches would cost more than the work.
+    // employer read, so the hot loop needs no branch on whether an agent has one.
     const auto firm_count = static_cast<std::uint32_t>(firms.size());
     std::vector<std::uint8_t> ended(firm_count + 1, 0);
     for (std::uint32_t r = 0; r < firm_count; ++r) ended[r] = status[r] != static_cast<std::uint8_t>(FirmStatus::alive);
     static constexpr std::uint8_t axis_of_kind[] = {3, 0, 1, 2, 0};  // EmployerKind -> employer_axis_index
     static_assert(std::size(axis_of_kind) == 5);
+    // Each row gets a code cf * 8 + kind. Neighbouring rows mostly share a cf, so counters and
+    // cursors indexed by cf would be updated one after another through memory (each waiting for the
+    // store before it); the block is therefore cut into `lanes` quarters, processed side by side,
+    // each with its own counters and cursors.
+    constexpr std::size_t lanes = 4, kind_slots = 8;
+    const std::size_t codes = cf_count * kind_slots;
     const auto counts = engine::reduce_blocks<std::int64_t>(
         talent.size(), width, [&, city, field, kind, employer, failures, savings, status, payout,
                                pay](std::size_t begin, std::size_t end, std::span<std::int64_t> tally) {
-            // Everything the loop reads is copied to locals first: stores through the tallies could
-            // alias values held in the closure, which the compiler would then reload every time.
-            const std::size_t block = begin / engine::agent_block_size;
-            const std::size_t n_fields = fields, n_blocks = blocks;
+            // Everything the loop reads is copied to locals first: stores through the uint8 columns
+            // could alias values held in the closure, which the compiler would then reload every time.
+            const std::size_t block = begin / engine::agent_block_size, n = end - begin;
+            const std::size_t n_fields = fields, n_blocks = blocks, n_codes = codes;
             const std::uint32_t n_firms = firm_count;
             const std::uint8_t* ended_of = ended.data();
-            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf * blocks]
-            std::int64_t* tally_of = tally.data();
-            std::int64_t* founders_of = tally_of + cf_count * employer_kinds;
             const CityIndex* city_of = city.data();
             const FieldIndex* field_of = field.data();
-            std::uint8_t* kind_of = kind.data();
             const std::uint32_t* employer_of = employer.data();
+            const std::uint8_t* kind_of = kind.data();
+            std::vector<std::uint32_t> code(n), histogram(lanes * n_codes, 0);
+            std::uint32_t* code_of = code.data();
             for (std::size_t i = begin; i < end; ++i) {
-                std::uint32_t firm = employer_of[i];
-                std::uint8_t k = kind_of[i];
-                if (ended_of[std::min(firm, n_firms)]) {
+                std::uint32_t k = kind_of[i];
+                if (ended_of[std::min(employer_of[i], n_firms)]) {
+                    const std::uint32_t firm = employer_of[i];
                     if (k == static_cast<std::uint8_t>(EmployerKind::founder)) {
                         if (status[firm] == static_cast<std::uint8_t>(FirmStatus::failed)) {
                             if (failures[i] < 255) ++failures[i];
@@ -74,26 +77,55 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                             savings[i] = static_cast<float>(savings[i] + payout[firm]);
                         }
                     }
-                    kind[i] = k = static_cast<std::uint8_t>(EmployerKind::other);
-                    employer[i] = firm = no_firm;
+                    kind[i] = static_cast<std::uint8_t>(EmployerKind::other);
+                    k = static_cast<std::uint8_t>(EmployerKind::other);
+                    employer[i] = no_firm;
                     pay[i] = 1.0f;
                 }
-                const std::size_t cf = city_of[i] * n_fields + field_of[i];
                 visit(i, block, static_cast<EmployerKind>(k));
-                ++tally_of[cf * employer_kinds + axis_of_kind[k]];
-                founders_of[cf] += k == static_cast<std::uint8_t>(EmployerKind::founder);
-                free_of[cf * n_blocks] += k == static_cast<std::uint8_t>(EmployerKind::other);
+                code_of[i - begin] = static_cast<std::uint32_t>((city_of[i] * n_fields + field_of[i]) * kind_slots + k);
             }
-            // Second pass over the block, still in cache: the free rows, sorted by cf. A row that
-            // is not free is written to a scratch slot instead of being skipped by a branch.
+            // Lane l holds rows [l * span, (l + 1) * span) of the block (the last may be shorter).
+            const std::size_t span = (n + lanes - 1) / lanes;
+            std::size_t lane_rows[lanes];
+            for (std::size_t l = 0; l < lanes; ++l) lane_rows[l] = std::min(n, l * span + span) - std::min(n, l * span);
+            for (std::size_t j = 0; j < span; ++j)
+                for (std::size_t l = 0; l < lanes; ++l)
+                    if (j < lane_rows[l]) ++histogram[l * n_codes + code_of[l * span + j]];
+            std::int64_t* tally_of = tally.data();
+            std::int64_t* founders_of = tally_of + cf_count * employer_kinds;
+            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf * blocks]
+            for (std::size_t l = 0; l < lanes; ++l)
+                for (std::size_t cf = 0; cf < cf_count; ++cf) {
+                    const std::uint32_t* h = histogram.data() + l * n_codes + cf * kind_slots;
+                    for (std::size_t k = 0; k < std::size(axis_of_kind); ++k)
+                        tally_of[cf * employer_kinds + axis_of_kind[k]] += h[k];
+                    founders_of[cf] += h[static_cast<std::size_t>(EmployerKind::founder)];
+                    free_of[cf * n_blocks] += h[static_cast<std::size_t>(EmployerKind::other)];
+                }
+            // The free rows, sorted by cf: each lane writes after the lanes before it in each cf's
+            // segment. A row that is not free is written to a scratch slot instead of being skipped
+            // by a branch.
             std::uint32_t** slot = pool.start_block(block);
-            std::uint32_t scratch = 0;
-            for (std::size_t i = begin; i < end; ++i) {
-                const bool is_free = kind_of[i] == static_cast<std::uint8_t>(EmployerKind::other);
-                std::uint32_t*& next = slot[city_of[i] * n_fields + field_of[i]];
-                *(is_free ? next : &scratch) = static_cast<std::uint32_t>(i);
-                next += is_free;
+            std::vector<std::uint32_t*> cursor(lanes * cf_count);
+            for (std::size_t cf = 0; cf < cf_count; ++cf) {
+                std::uint32_t* next = slot[cf];
+                for (std::size_t l = 0; l < lanes; ++l) {
+                    cursor[l * cf_count + cf] = next;
+                    next += histogram[l * n_codes + cf * kind_slots + static_cast<std::size_t>(EmployerKind::other)];
+                }
             }
+            std::uint32_t scratch[lanes];
+            std::uint32_t** cursor_of = cursor.data();
+            for (std::size_t j = 0; j < span; ++j)
+                for (std::size_t l = 0; l < lanes; ++l) {
+                    if (j >= lane_rows[l]) continue;
+                    const std::uint32_t c = code_of[l * span + j];
+                    const bool is_free = (c % kind_slots) == static_cast<std::uint32_t>(EmployerKind::other);
+                    std::uint32_t*& next = cursor_of[l * cf_count + c / kind_slots];
+                    *(is_free ? next : &scratch[l]) = static_cast<std::uint32_t>(begin + l * span + j);
+                    next += is_free;
+                }
         });
     std::copy(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(cf_count * employer_kinds),
               eco.employment.begin());

@@ -100,18 +100,28 @@ std::uint32_t** HiringPool::start_block(std::size_t block) {
 }
 
 void HiringPool::sum_blocks() {
+    groups_ = (blocks_ + group_size - 1) / group_size;
+    group_counts_.assign(city_fields_ * groups_, 0);
     for (std::size_t cf = 0; cf < city_fields_; ++cf)
-        for (std::size_t b = 0; b < blocks_; ++b) totals_[cf] += counts_[cf * blocks_ + b];
+        for (std::size_t b = 0; b < blocks_; ++b) {
+            totals_[cf] += counts_[cf * blocks_ + b];
+            group_counts_[cf * groups_ + b / group_size] += counts_[cf * blocks_ + b];
+        }
 }
 
 std::uint32_t HiringPool::take(std::size_t city_field, std::uint32_t word) {
     const auto total = totals_[city_field];
     std::uint64_t pick =
         std::min<std::uint64_t>(static_cast<std::uint64_t>(engine::uniform_open(word) * static_cast<double>(total)), total - 1);
-    // The pick-th free agent of the city and field, counting block by block; it is swapped to the
-    // end of its block's segment and the segment shortened (drawing without replacement).
+    // The pick-th free agent of the city and field, counting group by group of blocks, then block
+    // by block; it is swapped to the end of its block's segment and the segment shortened
+    // (drawing without replacement).
+    std::uint32_t* groups = group_counts_.data() + city_field * groups_;
+    std::size_t group = 0;
+    while (pick >= groups[group]) pick -= groups[group++];
+    --groups[group];
     const std::uint32_t* counts = counts_.data() + city_field * blocks_;
-    std::size_t block = 0;
+    std::size_t block = group * group_size;
     while (pick >= counts[block]) pick -= counts[block++];
     std::uint32_t& count = counts_[city_field * blocks_ + block];
     std::uint32_t* segment = rows_[block].data() + offsets_[block * (city_fields_ + 1) + city_field];

@@ -223,6 +223,10 @@ private:
     std::vector<std::uint32_t> offsets_, counts_;
     std::vector<std::vector<std::uint32_t*>> cursors_;
     std::vector<std::uint64_t> totals_;  // per city_field
+    // Free rows per city_field and group of group_size blocks, so that a draw skips whole groups.
+    static constexpr std::size_t group_size = 16;
+    std::size_t groups_ = 0;
+    std::vector<std::uint32_t> group_counts_;
 };
 
 // Releases employees of firms that are no longer alive (founders of failed firms count a failure

@@ -132,6 +132,16 @@ void Founding::prepare(const CityState& state) {
         location_support_[c] =
             params_.location_cost_weight * (std::log1p(grant_expected_[c] / housing_cost_[c]) - std::log1p(-rent_relief));
     }
+    unit_skill_elasticity_ = params_.skill_elasticity == 1.0;
+    rate_bound_.assign(cities_ * fields_ * employer_slots, 0.0);
+    const double longest_runway = params_.runway_elasticity * std::log(std::max(params_.runway_cap_years, 0.05));
+    for (std::size_t c = 0; c < cities_; ++c)
+        for (std::size_t f = 0; f < fields_; ++f)
+            for (std::size_t k = 0; k < employer_slots; ++k)
+                rate_bound_[(c * fields_ + f) * employer_slots + k] =
+                    std::exp(log_rate_[c * fields_ + f] + longest_runway + employer_log_factor(static_cast<EmployerKind>(k)) +
+                             std::max(0.0, refounding_[c])) *
+                    (1.0 + 1e-6);
 
     std::vector<double> value(cities_);
     for (std::size_t o = 0; o < cities_; ++o)
@@ -158,18 +168,22 @@ void Founding::prepare(const CityState& state) {
         }
 }
 
+double Founding::employer_log_factor(EmployerKind employer) const {
+    switch (employer) {
+        case EmployerKind::incumbent: return std::log(std::max(params_.incumbent_employee_factor, 1e-300));
+        case EmployerKind::university: return std::log(std::max(params_.university_staff_factor, 1e-300));
+        case EmployerKind::startup: return std::log(std::max(params_.startup_employee_factor, 1e-300));
+        default: return 0.0;
+    }
+}
+
 double Founding::rate(std::size_t city, std::size_t field, double skill, double savings, EmployerKind employer,
                       bool failed_before) const {
     if (employer == EmployerKind::founder) return 0.0;
     const double runway = std::clamp((savings + grant_expected_[city]) / housing_cost_[city], 0.05, params_.runway_cap_years);
     double log_rate = log_rate_[city * fields_ + field] + params_.skill_elasticity * std::log(skill) +
                       params_.runway_elasticity * std::log(runway);
-    switch (employer) {
-        case EmployerKind::incumbent: log_rate += std::log(std::max(params_.incumbent_employee_factor, 1e-300)); break;
-        case EmployerKind::university: log_rate += std::log(std::max(params_.university_staff_factor, 1e-300)); break;
-        case EmployerKind::startup: log_rate += std::log(std::max(params_.startup_employee_factor, 1e-300)); break;
-        default: break;
-    }
+    log_rate += employer_log_factor(employer);
     if (failed_before) log_rate += refounding_[city];
     return std::min(params_.max_rate, std::exp(log_rate));
 }

@@ -103,9 +103,16 @@ public:
         const auto w = engine::random_words(s.streams, s.ids[i], streams::founding_decision);
         s.next[i] = step + engine::geometric_steps(s.candidate_p, w[0]);
         if (employer == EmployerKind::founder) return;
+        // Most candidates are rejected: an upper bound on the rate (p <= h dt) rules them out
+        // without the logarithms and exponentials of the exact rate.
+        const double u = engine::uniform_open(w[1]) * s.candidate_p;
+        if (unit_skill_elasticity_ &&
+            u >= rate_bound_[(s.city[i] * fields_ + s.field[i]) * employer_slots + static_cast<std::size_t>(employer)] *
+                     s.skill[i] * s.years_per_step)
+            return;
         const double h = rate(s.city[i], s.field[i], s.skill[i], s.savings[i], employer, s.failures[i] > 0);
         const double p = -std::expm1(-h * s.years_per_step);
-        if (engine::uniform_open(w[1]) * s.candidate_p >= p) return;
+        if (u >= p) return;
         const double* cumulative = location_cumulative_.data() + (s.city[i] * fields_ + s.field[i]) * cities_;
         const double target = engine::uniform_open(w[2]) * cumulative[cities_ - 1];
         const auto d = static_cast<std::size_t>(std::upper_bound(cumulative, cumulative + cities_, target) - cumulative);
@@ -134,6 +141,12 @@ private:
     std::vector<double> grant_expected_;    // per city, CNY per firm (policy.hpp, founder_grant)
     std::vector<double> location_support_;  // per city, utility of policies' support to founders
     std::vector<double> location_cumulative_;  // [(origin * fields + field) * cities + d], running sum of exp(U_d - max)
+    double employer_log_factor(EmployerKind employer) const;
+    // [(city * fields + field) * employer_slots + employer]: the uncapped rate over skill at the
+    // longest runway, with the refounding term where it raises the rate, and a margin for rounding.
+    static constexpr std::size_t employer_slots = 5;
+    std::vector<double> rate_bound_;
+    bool unit_skill_elasticity_ = false;
     std::size_t cities_ = 0, fields_ = 0;
 
     struct Scan {  // the step's inputs of visit()

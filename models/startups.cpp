@@ -173,7 +173,6 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     const double seek_years = venture_capital.params().seek_runway_months / 12.0;
     const double seed_round = venture_capital.params().seed_round;
 
-    std::vector<std::uint8_t> outcome(t.size(), 0);
     const auto ids = t.ids();
     const auto kind = std::as_const(t).column(firms.kind);
     const auto status = std::as_const(t).column(firms.status);
@@ -187,6 +186,23 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     auto cash = t.column(firms.cash);
     auto progress = t.column(firms.progress);
     auto breakthroughs = t.column(firms.breakthroughs);
+
+    // Agents a start-up wants to add this step: as many as its cash pays for over hire_runway_years,
+    // within its growth cap.
+    auto hires_wanted = [&](std::size_t r, std::int32_t n, double cash_now, bool founder_here, double quality) {
+        const double cost_of_one_more = burn_per_year(state, city[r], field[r], n + 1, founder_here, quality) -
+                                        burn_per_year(state, city[r], field[r], n, founder_here, quality);
+        if (cost_of_one_more <= 0.0 || cash_now <= 0.0) return std::int32_t{0};
+        const double affordable = 1.0 + std::floor(cash_now / (params_.hire_runway_years * cost_of_one_more));
+        const double growth_cap = n + 1.0 + std::floor(params_.hiring_growth_per_step * n);
+        const auto desired = static_cast<std::int32_t>(
+            std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
+        return std::max(0, desired - n);
+    };
+    // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
+    // in the parallel pass (cash and team do not change for them before hiring).
+    std::vector<std::int32_t> wanted(t.size(), -1);  // -1: not worked out there
+    std::vector<std::uint8_t> outcome(t.size(), 0);
 
     engine::for_each_block(
         t.size(),
@@ -238,6 +254,8 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                     out |= seek;
                 }
                 outcome[r] = out;
+                if ((out & ~breakthrough) == 0 && cash[r] >= 0.0)
+                    wanted[r] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
             }
         },
         1024);
@@ -273,16 +291,13 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             continue;
         }
         if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive)) continue;
-        const std::int32_t n = team[r];
-        const double quality = n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
-        const double cost_of_one_more = burn_per_year(state, city[r], field[r], n + 1, founder_present[r] != 0, quality) -
-                                        burn_per_year(state, city[r], field[r], n, founder_present[r] != 0, quality);
-        if (cost_of_one_more <= 0.0 || cash[r] <= 0.0) continue;
-        const double affordable = 1.0 + std::floor(cash[r] / (params_.hire_runway_years * cost_of_one_more));
-        const double growth_cap = n + 1.0 + std::floor(params_.hiring_growth_per_step * n);
-        const auto desired = static_cast<std::int32_t>(
-            std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
-        if (desired > n) hires.push_back({r, cf, desired - n, ids[r]});
+        std::int32_t more = wanted[r];
+        if ((out & seek) || more < 0) {  // a round may have added cash, or the firm is new
+            const std::int32_t n = team[r];
+            const double quality = n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
+            more = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
+        }
+        if (more > 0) hires.push_back({r, cf, more, ids[r]});
     }
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }

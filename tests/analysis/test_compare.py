@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.collections import PolyCollection
 
-from common import SOURCE, check, finish, temp_dir
+from common import SOURCE, check, citysim, finish, scenario, temp_dir
 from outputs import CHINA_SMALL, china_replicates, run_file
 from reports import check_report
 from analysis import compare, load
@@ -41,7 +41,7 @@ with temp_dir() as tmp:
     check(base.sizes["pair"] == 1 and int(base["seed"]) == int(policy["seed"]), "one pair, the same seed")
     figure = compare.difference_figure(base, policy)
     variables = compare.compared_variables(base, policy)
-    check(variables == list(compare.DIFFERENCE_VARIABLES), f"every variable compared: {variables}")
+    check(variables == list(compare.DIFFERENCE_VARIABLES) + ["fiscal_cost"], f"every variable compared: {variables}")
     panels = lines_by_panel(figure, variables)
     cities = [str(city) for city in policy["city"].values]
     for title, lines in panels.items():
@@ -104,22 +104,24 @@ with temp_dir() as tmp:
     one = compare.open_paired(os.path.join(base_sweep, "runs", "run-000001.h5"), policy_sweep)
     check(one[0].sizes["pair"] == 1 and int(one[1]["stream_run"]) == 1, "a run file pairs with its sweep's run")
 
-    # fiscal_cost (time, city, instrument), when present: cumulative, summed over instruments.
-    with xr.open_dataset(policy_path, engine="h5netcdf") as run:
-        cost = xr.DataArray(np.ones((run.sizes["time"], run.sizes["city"], 2)) * [1e6, 2e6],
-                            dims=("time", "city", "instrument"),
-                            coords={"instrument": ["rent_subsidy", "home_subsidy"]},
-                            attrs={"units": "CNY", "long_name": "fiscal cost",
-                                   "description": "cost of the policy instruments during the step"})
-        fiscal = run.assign(fiscal_cost=cost).load()
+    # fiscal_cost (time, city, instrument): cumulative, summed over instruments, from a real policy
+    # (a scenario that extends the baseline with a housing subsidy and a start-up rent subsidy).
+    subsidy_yaml = os.path.join(tmp, "subsidy.yaml")
+    with open(subsidy_yaml, "w") as out:
+        out.write(f"extends: {scenario('china-2025.yaml')}\npolicies:\n"
+                  "  homes: {instrument: talent_housing_subsidy, city: shenzhen, rent_share: 0.3}\n"
+                  "  offices: {instrument: startup_rent_subsidy, city: shenzhen, rent_share: 0.5}\n")
     fiscal_path = os.path.join(tmp, "fiscal.h5")
-    fiscal.to_netcdf(fiscal_path, engine="h5netcdf")
+    citysim("run", subsidy_yaml, "-o", fiscal_path, "-q", *SMALL)
     base, policy = compare.open_paired(base_path, fiscal_path)
     with_cost = compare.compared_variables(base, policy)
-    check(with_cost == variables + ["fiscal_cost"], f"fiscal_cost is compared when present: {with_cost}")
+    check(with_cost == variables, f"fiscal_cost is compared: {with_cost}")
     panels = lines_by_panel(compare.difference_figure(base, policy), with_cost)
-    check(np.allclose(panels["fiscal_cost"]["shenzhen"], 3e6 * np.arange(1, 26)),
-          f"fiscal cost is drawn cumulated, summed over instruments: {panels['fiscal_cost']['shenzhen'][:3]}")
+    with xr.open_dataset(fiscal_path, engine="h5netcdf") as run:
+        expected = run["fiscal_cost"].sel(city="shenzhen").sum("instrument").cumsum("time").values
+    check(expected[-1] > 0 and np.allclose(panels["fiscal_cost"]["shenzhen"], expected),
+          f"fiscal cost is drawn cumulated, summed over instruments: {panels['fiscal_cost']['shenzhen'][:3]} vs {expected[:3]}")
+    check(np.allclose(panels["fiscal_cost"]["beijing"], 0.0), "no cost where no policy runs")
 
     # The CLI, and the report's section.
     diff_png = os.path.join(tmp, "diff.png")

@@ -13,8 +13,9 @@ with temp_dir() as tmp:
     run_path = run_file(tmp, "teach", "teaching-two-cities.yaml", "--steps", "12")
     ds = load.open_run(run_path)
     sizes = dict(ds.sizes)
-    check({k: sizes.pop(k) for k in ("time", "city", "field", "origin", "destination", "employer")} ==
-          {"time": 13, "city": 2, "field": 2, "origin": 2, "destination": 2, "employer": 4} and set(sizes) == {"event", "firm"},
+    check({k: sizes.pop(k) for k in ("time", "city", "field", "origin", "destination", "employer", "instrument")} ==
+          {"time": 13, "city": 2, "field": 2, "origin": 2, "destination": 2, "employer": 4, "instrument": 8}
+          and set(sizes) == {"event", "firm"},
           f"run dimensions: {dict(ds.sizes)}")
     check(ds["talent"].dims == ("time", "city", "field") and ds["migration"].dims == ("time", "origin", "destination"),
           "variables carry their documented dimensions")
