@@ -16,7 +16,7 @@ from analysis.load import arm_names, is_agent_count, is_firm_count, persons
 # Per-city time series the report plots, in this order, when the file has them. The last five come with
 # the founders-and-firms model.
 SERIES_VARIABLES = ("talent", "residents", "rent", "home_price", "mean_wage", "housing_stock",
-                    "founders", "startups", "births", "deaths", "breakthroughs")
+                    "founders", "startups", "births", "deaths", "breakthroughs", "fiscal_cost")
 ARM_LINE_STYLES = ("-", "--", ":", "-.")
 BAND_QUANTILES = (0.025, 0.975)
 
@@ -40,6 +40,10 @@ def per_city(ds, var):
     if var not in ds.data_vars:
         raise KeyError(f"the file has no variable {var!r} (it has: {', '.join(ds.data_vars)})")
     values = persons(ds, var)
+    if "instrument" in values.dims:  # fiscal cost: what all the city's policies paid
+        attrs = values.attrs
+        values = values.sum("instrument")
+        values.attrs = attrs
     if "field" not in values.dims:
         return values
     if is_agent_count(ds[var]) or is_firm_count(ds[var]):

@@ -155,6 +155,9 @@ def _figures_html(ds, path, info, sweep):
         why = " (no start-up was founded: is founding switched off?)" if "births" in empty else ""
         blocks.append(f"<p>Not drawn, zero throughout{why}: "
                       f"{html.escape('; '.join(_long_name(ds, var) for var in empty))}.</p>")
+    if "fiscal_cost" in series and not bool(ds["fiscal_cost"].any()):
+        empty.append("fiscal_cost")
+        blocks.append("<p>Fiscal cost not drawn: no policy paid anything in this run.</p>")
     for var in (name for name in series if name not in empty):
         blocks.append(_figure_html(figures.city_series(ds, var), f"Line chart of {var} per city over time",
                                    f"{_long_name(ds, var)}, over time, {summary}."))

@@ -13,7 +13,7 @@ from matplotlib.collections import PolyCollection
 from common import SOURCE, check, citysim, finish, scenario, temp_dir
 from outputs import CHINA_SMALL, china_replicates, run_file
 from reports import check_report
-from analysis import compare, load
+from analysis import compare, figures, load
 
 SMALL = CHINA_SMALL
 RENT_UP = "cities.shenzhen.housing.rent=123.3"          # Shenzhen's rent level x1.5
@@ -122,6 +122,12 @@ with temp_dir() as tmp:
     check(expected[-1] > 0 and np.allclose(panels["fiscal_cost"]["shenzhen"], expected),
           f"fiscal cost is drawn cumulated, summed over instruments: {panels['fiscal_cost']['shenzhen'][:3]} vs {expected[:3]}")
     check(np.allclose(panels["fiscal_cost"]["beijing"], 0.0), "no cost where no policy runs")
+    # The run's own figure and report show the cost per city over time, summed over instruments.
+    with xr.open_dataset(fiscal_path, engine="h5netcdf") as run:
+        line = figures.per_city(run, "fiscal_cost").sel(city="shenzhen").values
+        check(np.allclose(np.cumsum(line), expected) and line.max() > 0, "figures.per_city sums fiscal_cost over instruments")
+    fiscal_report = os.path.join(tmp, "fiscal.html")
+    check_report(fiscal_path, fiscal_report, 12, must_contain=("fiscal_cost",))
 
     # The CLI, and the report's section.
     diff_png = os.path.join(tmp, "diff.png")
