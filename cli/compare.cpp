@@ -21,7 +21,7 @@ struct Quantity {
     const char* variable;
     const char* heading;
     const char* unit;
-    bool count;    // agents, to be shown in persons and summed over fields
+    bool count;    // agents, summed over fields and shown x persons_per_agent (persons, or firms for start-ups)
     bool percent;  // show the relative change too
 };
 
@@ -30,14 +30,38 @@ struct Quantity {
 const Quantity quantities[] = {
     {"talent", "talent", "persons", true, true},
     {"founders", "founders", "persons", true, true},
-    {"startups", "start-ups", "firms", false, true},
-    {"breakthroughs", "breakthroughs", "firms", false, false},
+    {"startups", "start-ups", "firms", true, true},
+    {"breakthroughs", "breakthroughs", "firms", true, false},
     {"residents", "residents", "persons", false, true},
     {"mean_wage", "mean wage", "CNY/year", false, true},
     {"rent", "rent", "CNY/m2/month", false, true},
     {"home_price", "home price", "CNY/m2", false, true},
-    {"fiscal_cost", "fiscal cost", "CNY", false, false},
 };
+
+// What the policies cost each city over the whole run: fiscal_cost summed over steps and instruments.
+std::vector<double> cumulative_fiscal_cost(const output::Reader& reader, std::size_t cities) {
+    std::vector<double> total(cities, 0.0);
+    for (std::size_t t = 0; t < reader.times().size(); ++t) {
+        const auto values = reader.read_record("fiscal_cost", t);
+        const std::size_t width = values.size() / cities;
+        for (std::size_t c = 0; c < cities; ++c)
+            for (std::size_t k = 0; k < width; ++k) total[c] += values[c * width + k];
+    }
+    return total;
+}
+
+// "12,345,678": costs are large numbers a planner reads at a glance.
+std::string grouped(double value) {
+    if (!std::isfinite(value)) return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f", std::abs(value));
+    std::string digits = buf, out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return (value < 0 ? "-" : "") + out;
+}
 
 std::string signed_number(double value, int decimals) {
     if (!std::isfinite(value)) return "-";
@@ -172,6 +196,36 @@ int compare(const std::string& base_file, const std::string& policy_file) {
             return additive ? std::pair{before, after} : std::pair{std::nan(""), std::nan("")};
         });
 
+        // Fiscal cost over the whole run, and what it bought: cost per additional resident talent and
+        // per additional founder at the end (a "-" where the policy added none).
+        if (in_policy.count("fiscal_cost")) {
+            const auto policy_cost = cumulative_fiscal_cost(policy, cities.size());
+            const auto base_cost = present.count("fiscal_cost") ? cumulative_fiscal_cost(base, cities.size())
+                                                                : std::vector<double>(cities.size(), 0.0);
+            auto change_of = [&](const char* variable, std::size_t c) {
+                for (std::size_t k = 0; k < shown.size(); ++k)
+                    if (std::string(shown[k]->variable) == variable) {
+                        if (c < cities.size()) return after_columns[k][c] - before_columns[k][c];
+                        double sum = 0.0;
+                        for (std::size_t d = 0; d < cities.size(); ++d) sum += after_columns[k][d] - before_columns[k][d];
+                        return sum;
+                    }
+                return std::nan("");
+            };
+            rows[0].insert(rows[0].end(), {"fiscal cost, whole run (CNY)", "per extra talent (CNY)", "per extra founder (CNY)"});
+            double total_cost = 0.0;
+            for (std::size_t c = 0; c <= cities.size(); ++c) {
+                const double cost = c < cities.size() ? policy_cost[c] - base_cost[c] : total_cost;
+                if (c < cities.size()) total_cost += cost;
+                auto per = [&](const char* variable) {
+                    const double gained = change_of(variable, c);
+                    return cost > 0 && gained > 0 ? grouped(cost / gained) : std::string("-");
+                };
+                rows[c + 1].insert(rows[c + 1].end(), {grouped(cost), per("talent"), per("founders")});
+            }
+            header = rows[0];
+        }
+
         std::vector<std::size_t> width(header.size(), 0);
         for (const auto& row : rows)
             for (std::size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
@@ -180,6 +234,23 @@ int compare(const std::string& base_file, const std::string& policy_file) {
                 std::cout << (k == 0 ? row[k] + std::string(width[k] - row[k].size(), ' ')
                                      : "  " + std::string(width[k] - row[k].size(), ' ') + row[k]);
             std::cout << "\n";
+        }
+        // A budget cap that binds is part of the answer: the policy paid less than it promised.
+        if (in_policy.count("policy_payout_share")) {
+            const auto instruments = policy.labels("instrument");
+            const std::size_t width = instruments.size();
+            std::vector<std::size_t> binding(cities.size() * width, 0);
+            std::vector<double> lowest(cities.size() * width, 1.0);
+            for (std::size_t t = 0; t < policy.times().size(); ++t) {
+                const auto share = policy.read_record("policy_payout_share", t);
+                for (std::size_t k = 0; k < share.size() && k < binding.size(); ++k)
+                    if (share[k] < 1.0) ++binding[k], lowest[k] = std::min(lowest[k], share[k]);
+            }
+            for (std::size_t k = 0; k < binding.size(); ++k)
+                if (binding[k] > 0)
+                    std::cout << "budget cap bound: " << cities[k / width] << " " << instruments[k % width] << " in "
+                              << binding[k] << " of " << policy.times().size() - 1 << " steps (lowest payout share "
+                              << signed_number(lowest[k], 2).substr(1) << ")\n";
         }
         return exit_codes::ok;
     } catch (const std::exception& e) {

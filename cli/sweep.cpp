@@ -7,6 +7,7 @@
 //                     varied parameters as coordinates (written when all runs are done)
 // OUT/summary.h5      per point and arm: mean, sd and 95% interval of the final state across
 //                     replicates, and each arm's paired difference from the first arm
+#include <algorithm>
 #include "cli/commands.hpp"
 #include "cli/execute.hpp"
 #include "cli/signals.hpp"
@@ -141,9 +142,13 @@ std::string format_seconds(double seconds) {
 
 // Combines the run files into one file with a `run` dimension.
 // A run file's labelled axes, for a file that combines runs.
+// Every axis a variable of the run uses, so that axes a model adds come along.
 void copy_labelled_axes(output::FileSpec& spec, const output::Reader& run) {
-    for (const char* name : {"city", "field", "origin", "destination", "employer"})
-        spec.axes.push_back(output::LabelledAxis::of(name, name, run.labels(name)));
+    std::vector<std::string> names;
+    for (const auto& variable : run.variables())
+        for (const auto& dim : run.variable(variable).dims)
+            if (dim != "time" && std::find(names.begin(), names.end(), dim) == names.end()) names.push_back(dim);
+    for (const auto& name : names) spec.axes.push_back(output::LabelledAxis::of(name, name, run.labels(name)));
 }
 
 // Root attributes that every file of a sweep carries.

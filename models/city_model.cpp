@@ -95,6 +95,15 @@ CityModel::CityModel(const Scenario& scenario)
                                            scenario.mechanisms.migration.housing_cost_share, state_);
     const bool with_policies = !policies_->empty();
 
+    migration_params_ = scenario.mechanisms.migration;
+    schedule_ = scenario.schedule;
+    if (!schedule_.empty()) {
+        scenario_yaml_ = scenario::to_yaml(scenario_schema(), scenario);
+        given_amenity_ = per_city<double>(scenario, [](const CityParams& c) { return c.amenity; });
+        starting_amenity_ = state_.amenity;
+        scheduler_.add_phase("schedule", [this](const engine::StepContext& ctx) { apply_schedule(ctx.step); });
+    }
+
     if (with_policies)
         scheduler_.add_phase("policy", [this](const engine::StepContext& ctx) {
             policies_->begin_step(state_, ctx.step, ctx.years_per_step);
@@ -198,6 +207,54 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     incumbents_->hire(state_, hiring_pool_, streams_, true);
     universities_->hire(state_, hiring_pool_, streams_, true);
     take_census(state_, hiring_pool_);
+}
+
+void CityModel::apply_schedule(std::int64_t step) {
+    auto changes = overrides_at(schedule_, scenario_yaml_, step);
+    if (changes == changes_in_force_) return;
+    auto loaded = scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", changes);
+    loaded.throw_if_errors();  // checked when the scenario was loaded (scenario.cpp)
+    retune(loaded.value);
+    changes_in_force_ = std::move(changes);
+}
+
+void CityModel::retune(const Scenario& scenario) {
+    const auto& m = scenario.mechanisms;
+    std::vector<double> premium;
+    for (const auto& f : scenario.fields) premium.push_back(f.value.wage_premium);
+    labour_market_ = LabourMarket(m.labour_market, per_city<LabourCityParams>(scenario, [](const CityParams& c) { return c.labour; }),
+                                  premium);
+    housing_->retune(m.housing, per_city<HousingCityParams>(scenario, [](const CityParams& c) { return c.housing; }));
+    // Amenities move by what the schedule adds to the scenario's, from where migration started
+    // (its calibrated values, if it calibrated).
+    std::vector<double> amenity(state_.cities());
+    for (std::size_t c = 0; c < amenity.size(); ++c)
+        amenity[c] = starting_amenity_[c] + scenario.cities[c].value.amenity - given_amenity_[c];
+    const bool reconsider_changed = m.migration.reconsider_rate != migration_params_.reconsider_rate;
+    MigrationParams migration = m.migration;
+    migration.calibrate_amenities = false;
+    migration_ = Migration(migration, amenity, state_.cities(), state_.fields());
+    migration_params_ = migration;
+    if (reconsider_changed) migration_.reschedule_all(state_);
+    state_.amenity = amenity;
+    savings_ = Savings(m.savings);
+    demography_ = Demography(m.demography, scenario.talent.skill_dispersion);
+    auto& eco = state_.ecosystem;
+    eco.failure_tolerance = per_city<double>(scenario, [](const CityParams& c) { return c.failure_tolerance; });
+    for (std::size_t f = 0; f < scenario.fields.size(); ++f)
+        eco.research_relatedness[f] = scenario.fields[f].value.research_relatedness;
+    std::vector<double> propensity;
+    for (const auto& f : scenario.fields) propensity.push_back(f.value.founding_propensity);
+    founding_->retune(m.founding, propensity);
+    startups_->retune(m.startups);
+    std::vector<std::vector<scenario::Named<IncumbentParams>>> incumbents;
+    for (const auto& c : scenario.cities) incumbents.push_back(c.value.incumbents);
+    incumbents_->retune(m.incumbents, incumbents);
+    universities_->retune(m.universities, per_city<UniversityCityParams>(scenario, [](const CityParams& c) { return c.universities; }),
+                          state_);
+    venture_capital_->retune(m.venture_capital,
+                             per_city<VentureCapitalCityParams>(scenario, [](const CityParams& c) { return c.venture_capital; }),
+                             state_);
 }
 
 void CityModel::step() {

@@ -19,6 +19,8 @@
 // settlement bonuses paid), `policy_startups` precedes start-ups (the rent subsidy's share) and
 // `policy_end` closes the step (incumbents' land discounts charged).
 //
+// Scheduled changes (schedule.hpp) are applied before everything else in a step.
+//
 // Step 0 is the starting state; step k's record holds the state at the end of step k and the
 // flows during it.
 #pragma once
@@ -56,6 +58,14 @@ public:
 
 private:
     void setup_ecosystem(const Scenario& scenario);
+    // Scheduled changes (schedule.hpp): the parameters in force at this step.
+    void apply_schedule(std::int64_t step);
+    void retune(const Scenario& scenario);
+    std::string scenario_yaml_;                  // the scenario as given, for scheduled changes
+    std::vector<ScheduledChange> schedule_;
+    std::vector<std::string> changes_in_force_;  // as overrides
+    std::vector<double> given_amenity_;          // per city, the scenario's
+    std::vector<double> starting_amenity_;       // per city, as migration used them at the start (calibrated or given)
     engine::CityNetwork network_;
     CityState state_;
     double years_per_step_;
@@ -63,6 +73,7 @@ private:
     LabourMarket labour_market_;
     std::unique_ptr<HousingMarket> housing_;
     Migration migration_;
+    MigrationParams migration_params_;
     Savings savings_;
     Demography demography_;
     HiringPool hiring_pool_;

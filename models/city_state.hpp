@@ -43,9 +43,11 @@ struct PolicyLevers {
         double bonus = 0.0;                        // settlement: CNY per person paid this step (after the cap)
         std::size_t policy = 0;                    // index in the scenario's policies
 
+        // Talent there at the start (arrival step 0) has lived in the city for an unknown, typically
+        // long, time: a limit on years in the city excludes it.
         bool covers(CityIndex c, FieldIndex f, float skill, std::uint32_t arrival, std::uint32_t step) const {
             return c == city && field_eligible[f] != 0 && skill >= min_skill && step - arrival <= max_steps_in_city &&
-                   arrival >= arrived_since;
+                   arrival >= arrived_since && (arrival != 0 || max_steps_in_city == 0xffffffffu);
         }
     };
     std::vector<TalentRule> talent;

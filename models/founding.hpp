@@ -81,6 +81,11 @@ class Founding {
 public:
     // With founders_may_move false (migration switched off) everyone founds where they live.
     Founding(const FoundingParams& params, std::vector<double> field_propensity, bool founders_may_move = true);
+    // New parameters mid-run (schedule.hpp); the rate's tables are rebuilt every step anyway.
+    void retune(const FoundingParams& params, std::vector<double> field_propensity) {
+        params_ = params;
+        field_propensity_ = std::move(field_propensity);
+    }
     // A step's founding, in three parts so that the draws ride on the census's pass over the talent
     // (models/census.hpp): begin_step (false: founding is off), visit for every agent due a
     // candidate event (in parallel over blocks), then finish_step, which creates the start-ups in

@@ -69,6 +69,13 @@ HousingMarket::HousingMarket(const HousingParams& params, std::vector<HousingCit
     }
 }
 
+void HousingMarket::retune(const HousingParams& params, std::vector<HousingCityParams> cities) {
+    params_ = params;
+    cities_ = std::move(cities);
+    for (std::size_t c = 0; c < cities_.size(); ++c)
+        capacity_[c] = cities_[c].land_area_km2 * 1e6 * cities_[c].residential_land_share * cities_[c].max_floor_area_ratio;
+}
+
 void HousingMarket::update(CityState& state, double years_per_step) const {
     const double rent_step = 1.0 - std::exp(-params_.rent_adjustment_rate * years_per_step);
     const double price_step = 1.0 - std::exp(-params_.price_adjustment_rate * years_per_step);

@@ -69,6 +69,17 @@ Incumbents::Incumbents(const IncumbentsParams& params,
         }
 }
 
+void Incumbents::retune(const IncumbentsParams& params,
+                        const std::vector<std::vector<sc::Named<IncumbentParams>>>& incumbents) {
+    const bool enabled = params_.enabled;
+    params_ = params;
+    params_.enabled = enabled;
+    if (!enabled) return;
+    std::size_t index = 0;
+    for (const auto& city : incumbents)
+        for (const auto& incumbent : city) growth_rate_[index++] = incumbent.value.growth_rate;
+}
+
 std::uint32_t Incumbents::open_establishment(CityState& state, std::uint32_t incumbent, std::uint32_t home_row,
                                              std::size_t city, std::size_t home, std::size_t field, std::uint32_t step,
                                              float wage_premium) {

@@ -51,6 +51,8 @@ class HiringPool;
 class Incumbents {
 public:
     // `incumbents[c]`: the incumbents based in city c. Creates their home establishments.
+    // New parameters mid-run (schedule.hpp): growth rates and the project choice; staff stay.
+    void retune(const IncumbentsParams& params, const std::vector<std::vector<scenario::Named<IncumbentParams>>>& incumbents);
     Incumbents(const IncumbentsParams& params, const std::vector<std::vector<scenario::Named<IncumbentParams>>>& incumbents,
                CityState& state);
     void step(CityState& state, HiringPool& pool, const engine::StreamKey& streams, double years_per_step);

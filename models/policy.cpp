@@ -22,7 +22,8 @@ const sc::Record<PolicyEligibility>& eligibility_schema() {
         r.real("min_skill", &PolicyEligibility::min_skill, "1", "lowest skill (wage multiplier, mean 1) that qualifies",
                0.0, sc::Range::closed(0, 100));
         r.real("max_years_in_city", &PolicyEligibility::max_years_in_city, "years",
-               "longest time in the city that still qualifies (0 = any); new arrivals and new graduates have 0", 0.0,
+               "longest time in the city that still qualifies (0 = any); new arrivals and new graduates have 0, "
+               "talent there at the start of the run counts as established (beyond any limit)", 0.0,
                sc::Range::closed(0, 100));
         r.boolean("new_arrivals_only", &PolicyEligibility::new_arrivals_only,
                   "only talent that arrived in the city at or after start_step qualifies", false);

@@ -36,8 +36,9 @@
 //       P' = min(P', P * (1 + max_price_growth_per_year)^dt). Rents are not capped; it costs nothing.
 //
 // Eligibility of talent (talent_housing_subsidy, settlement_bonus): field in `fields` (all when
-// empty), skill >= min_skill, at most max_years_in_city years in c (0 = any; a new arrival has 0),
-// and, with new_arrivals_only, arrived in c at or after start_step.
+// empty), skill >= min_skill, at most max_years_in_city years in c (0 = any; a new arrival or a new
+// graduate has 0; talent that was there at the start of the run counts as established, beyond any
+// limit), and, with new_arrivals_only, arrived in c at or after start_step.
 #pragma once
 
 #include "engine/rng.hpp"

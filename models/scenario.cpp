@@ -151,6 +151,9 @@ const sc::Record<Scenario>& scenario_schema() {
         r.record("mechanisms", &Scenario::mechanisms, mechanisms_schema());
         r.named("policies", &Scenario::policies, policy_schema(), "policy",
                 "what the cities do: each policy one instrument of one city (none by default)", 0);
+        r.list("schedule", &Scenario::schedule, scheduled_change_schema(),
+               "numbers that take another value for a while (shocks, phased programmes; docs/model.md, Schedule)", {},
+               std::vector<ScheduledChange>{});
         r.record("output", &Scenario::output, output_schema());
         return r;
     }();
@@ -342,6 +345,38 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         if (p.value.start_step > s.simulation.steps)
             loaded.error(base + ".start_step", "the policy starts after the run ends (simulation.steps = " +
                                                    std::to_string(s.simulation.steps) + ")");
+    }
+
+    // Scheduled changes name numbers that may change during a run, with one of value and multiply,
+    // and the scenario they make still loads.
+    const auto rows = sc::describe(scenario_schema());
+    for (std::size_t i = 0; i < s.schedule.size(); ++i) {
+        const auto& change = s.schedule[i];
+        const std::string base = "schedule." + std::to_string(i);
+        if (source.has_errors_under(base)) continue;
+        const auto why = why_not_schedulable(change.key, rows);
+        if (!why.empty()) {
+            loaded.error(base + ".key", "'" + change.key + "' cannot be scheduled: " + why);
+            continue;
+        }
+        const bool has_value = source.has(base + ".value"), has_multiply = source.has(base + ".multiply");
+        if (has_value == has_multiply)
+            loaded.error(base, has_value ? "give either value or multiply, not both"
+                                         : "give the value in force (value: ...) or a factor (multiply: ...)");
+        if (change.end_step != 0 && change.end_step <= change.start_step)
+            loaded.error(base + ".end_step", "end_step " + std::to_string(change.end_step) +
+                                                 " is not after start_step " + std::to_string(change.start_step) +
+                                                 " (use 0 for 'to the end of the run')");
+        if (change.start_step > s.simulation.steps)
+            loaded.error(base + ".start_step", "the change starts after the run ends (simulation.steps = " +
+                                                   std::to_string(s.simulation.steps) + ")");
+        if (std::isnan(number_at(loaded.resolved_yaml, change.key))) {
+            loaded.error(base + ".key", "the scenario has no number at '" + change.key + "' (a city or name misspelt?)");
+            continue;
+        }
+        const auto trial = sc::load_string(scenario_schema(), loaded.resolved_yaml, "schedule",
+                                           overrides_at({change}, loaded.resolved_yaml, change.start_step));
+        for (const auto& d : trial.diagnostics) loaded.error(base, "the changed value is not valid: " + d.message);
     }
 
     const auto known = variable_names();

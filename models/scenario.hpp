@@ -16,6 +16,7 @@
 #include "models/labour_market.hpp"
 #include "models/migration.hpp"
 #include "models/policy.hpp"
+#include "models/schedule.hpp"
 #include "models/savings.hpp"
 #include "models/talent.hpp"
 
@@ -84,6 +85,7 @@ struct Scenario {
     TalentParams talent;
     MechanismParams mechanisms;
     std::vector<scenario::Named<PolicyParams>> policies;
+    std::vector<ScheduledChange> schedule;
     OutputParams output;
 };
 

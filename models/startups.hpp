@@ -80,6 +80,7 @@ class HiringPool;
 class Startups {
 public:
     explicit Startups(const StartupParams& params) : params_(params) {}
+    void retune(const StartupParams& params) { params_ = params; }  // mid-run (schedule.hpp)
     // Sets k[c,f] from the state (step() does it; tests call it before burn_per_year()).
     void update_tightness(const CityState& state) const;
     void step(CityState& state, HiringPool& pool, const VentureCapital& venture_capital,

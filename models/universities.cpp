@@ -41,6 +41,12 @@ const sc::Record<UniversityCityParams>& university_city_schema() {
 Universities::Universities(const UniversitiesParams& params, std::vector<UniversityCityParams> cities,
                            double skill_dispersion, CityState& state)
     : params_(params), skill_dispersion_(skill_dispersion) {
+    retune(params, cities, state);
+}
+
+void Universities::retune(const UniversitiesParams& params, const std::vector<UniversityCityParams>& cities,
+                          CityState& state) {
+    params_ = params;
     const std::size_t fields = state.fields();
     graduates_.assign(state.cities() * fields, 0.0);
     staff_.assign(state.cities() * fields, 0);

@@ -35,6 +35,8 @@ class HiringPool;
 
 class Universities {
 public:
+    // New parameters mid-run (schedule.hpp): graduates, staff targets and basic research.
+    void retune(const UniversitiesParams& params, const std::vector<UniversityCityParams>& cities, CityState& state);
     Universities(const UniversitiesParams& params, std::vector<UniversityCityParams> cities, double skill_dispersion,
                  CityState& state);
     // Graduates join the pool (after the census: they are free talent, counted in employment

@@ -79,6 +79,17 @@ VentureCapital::VentureCapital(const VentureCapitalParams& params, std::vector<V
     update_reach(state);
 }
 
+void VentureCapital::retune(const VentureCapitalParams& params, std::vector<VentureCapitalCityParams> cities,
+                            CityState& state) {
+    const bool enabled = params_.enabled;
+    params_ = params;
+    params_.enabled = enabled;
+    cities_ = std::move(cities);
+    for (std::size_t h = 0; h < state.cities(); ++h)
+        for (std::size_t c = 0; c < state.cities(); ++c) weights_[h * state.cities() + c] = distance_weight(params_, h, c, state);
+    update_reach(state);
+}
+
 double VentureCapital::weight(std::size_t home, std::size_t city, const CityState& state) const {
     return weights_[home * state.cities() + city];
 }

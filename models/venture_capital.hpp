@@ -63,6 +63,8 @@ const scenario::Record<VentureCapitalCityParams>& venture_capital_city_schema();
 class VentureCapital {
 public:
     VentureCapital(const VentureCapitalParams& params, std::vector<VentureCapitalCityParams> cities, CityState& state);
+    // New parameters mid-run (schedule.hpp): deal rates, distance decay, capital raised; funds stay.
+    void retune(const VentureCapitalParams& params, std::vector<VentureCapitalCityParams> cities, CityState& state);
 
     const VentureCapitalParams& params() const { return params_; }
     // Round a start-up with `rounds` rounds behind it would raise next (CNY per firm).

@@ -491,11 +491,15 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
     });
     out.diagnostics = std::move(ctx.diagnostics);
 
+    out.resolved_yaml = emit_yaml(schema, object);
+    return out;
+}
+
+std::string emit_yaml(const RecordImpl& schema, const void* object) {
     YAML::Emitter emitter;
     schema.emit(emitter, object);
-    if (!emitter.good()) throw std::logic_error("scenario: cannot emit the resolved scenario: " + emitter.GetLastError());
-    out.resolved_yaml = std::string(emitter.c_str()) + "\n";
-    return out;
+    if (!emitter.good()) throw std::logic_error("scenario: cannot emit the scenario: " + emitter.GetLastError());
+    return std::string(emitter.c_str()) + "\n";
 }
 
 std::string read_file(const std::filesystem::path& path) {

@@ -251,6 +251,7 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
 // The file's bytes; throws ScenarioError naming the file when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 std::vector<KeyRow> describe_record(const RecordImpl& schema);
+std::string emit_yaml(const RecordImpl& schema, const void* object);
 
 }  // namespace detail
 // ---------------------------------------------------------------------------------------------
@@ -396,6 +397,11 @@ Loaded<T> load_file(const Record<T>& schema, const std::filesystem::path& path,
 template <class T>
 std::vector<KeyRow> describe(const Record<T>& schema) {
     return detail::describe_record(schema.impl());
+}
+// The object as YAML that loads back into an equal object (defaults written out).
+template <class T>
+std::string to_yaml(const Record<T>& schema, const T& object) {
+    return detail::emit_yaml(schema.impl(), &object);
 }
 // Aligned columns for a terminal: KEY TYPE UNIT DEFAULT RANGE DESCRIPTION.
 std::string render_text(const std::vector<KeyRow>& rows);

@@ -1,0 +1,122 @@
+#include "models/schedule.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace citysim::models {
+
+namespace sc = citysim::scenario;
+
+const sc::Record<ScheduledChange>& scheduled_change_schema() {
+    static const auto schema = [] {
+        sc::Record<ScheduledChange> r("A change of one number of the scenario from start_step to end_step");
+        r.text("key", &ScheduledChange::key, "key path of the number, as in --set (cities.shenzhen.housing.rent)",
+               std::nullopt);
+        r.integer("start_step", &ScheduledChange::start_step, "steps", "first step with the changed value", std::nullopt,
+                  sc::Range::closed(1, 100000));
+        r.integer("end_step", &ScheduledChange::end_step, "steps",
+                  "first step with the scenario's value again (0 = to the end of the run)", 0,
+                  sc::Range::closed(0, 100000));
+        r.real("value", &ScheduledChange::value, "(the key's)", "the value in force (give value or multiply)", 0.0);
+        r.real("multiply", &ScheduledChange::multiply, "1",
+               "factor on the scenario's value (give value or multiply; 0 = not given, value applies)", 0.0,
+               sc::Range::non_negative());
+        return r;
+    }();
+    return schema;
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& path) {
+    std::vector<std::string> parts;
+    std::size_t begin = 0;
+    while (true) {
+        const auto dot = path.find('.', begin);
+        parts.push_back(path.substr(begin, dot - begin));
+        if (dot == std::string::npos) return parts;
+        begin = dot + 1;
+    }
+}
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& key) {
+    if (pattern.size() != key.size()) return false;
+    for (std::size_t i = 0; i < key.size(); ++i)
+        if (!(pattern[i].size() > 2 && pattern[i].front() == '<' && pattern[i].back() == '>') && pattern[i] != key[i])
+            return false;
+    return true;
+}
+
+}  // namespace
+
+std::string why_not_schedulable(const std::string& key, const std::vector<sc::KeyRow>& rows) {
+    const auto parts = split(key);
+    const sc::KeyRow* row = nullptr;
+    for (const auto& r : rows)
+        if (matches(split(r.path), parts)) row = &r;
+    if (!row) return "no such key in a scenario (`citysim schema` lists them)";
+    if (row->type != "real" && row->type != "integer") return "a schedule changes numbers; this key is a " + row->type;
+    const std::string pattern = row->path;
+    static const std::vector<std::pair<std::string, std::string>> fixed = {
+        {"simulation.", "it sets how the run is laid out"},
+        {"talent.", "it sets the starting population"},
+        {"output.", "it sets what is written"},
+        {"network.", "travel times are fixed for the run"},
+        {"policies.", "policies have their own start_step and end_step"},
+        {"cities.<city>.residents", "it sets the starting population"},
+        {"cities.<city>.talent.", "it sets the starting population"},
+        {"cities.<city>.housing.floor_space_per_person", "it sets the starting housing stock"},
+        {"cities.<city>.incumbents.<incumbent>.employees", "it sets the incumbents' starting staff"},
+        {"cities.<city>.venture_capital.funds", "funds are created at the start"},
+        {"cities.<city>.venture_capital.capital", "it is the funds' starting capital (change raised_per_year)"},
+        {"cities.<city>.incumbents.<incumbent>.wage_premium", "it is set when an establishment opens"},
+        {"mechanisms.demography.exit_rate", "exits are drawn once, as waiting times, when an agent enters"},
+        {"mechanisms.founding.max_rate", "candidate events are drawn as waiting times at this rate (change base_rate)"},
+    };
+    for (const auto& [prefix, why] : fixed)
+        if (pattern.compare(0, prefix.size(), prefix) == 0) return "it cannot change during a run: " + why;
+    if (pattern.rfind("fields.", 0) == 0 && pattern.find("wage_premium") == std::string::npos &&
+        pattern.find("research_relatedness") == std::string::npos && pattern.find("founding_propensity") == std::string::npos)
+        return "it cannot change during a run";
+    return "";
+}
+
+double number_at(const std::string& yaml, const std::string& key) {
+    try {
+        YAML::Node node = YAML::Load(yaml);
+        for (const auto& part : split(key)) {
+            if (node.IsSequence()) {
+                const std::size_t i = std::stoul(part);
+                if (i >= node.size()) return std::nan("");
+                node = node[i];
+            } else if (node.IsMap() && node[part]) {
+                node = node[part];
+            } else {
+                return std::nan("");
+            }
+        }
+        return node.as<double>();
+    } catch (const std::exception&) {
+        return std::nan("");
+    }
+}
+
+std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes, const std::string& yaml,
+                                      std::int64_t step) {
+    std::map<std::string, double> current;  // the key's value after the changes so far
+    std::vector<std::string> overrides;
+    for (const auto& c : changes) {
+        if (step < c.start_step || (c.end_step != 0 && step >= c.end_step)) continue;
+        if (!current.count(c.key)) current[c.key] = number_at(yaml, c.key);
+        current[c.key] = c.multiply > 0 ? current[c.key] * c.multiply : c.value;
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", current[c.key]);
+        overrides.push_back(c.key + "=" + buf);
+    }
+    return overrides;
+}
+
+}  // namespace citysim::models

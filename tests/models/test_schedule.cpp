@@ -1,0 +1,105 @@
+// Scheduled changes: a number takes another value from start_step to end_step and its own again
+// after; keys that cannot change during a run are refused with the reason; scenarios that extend
+// another merge over it and report errors in the file they come from.
+#include "fixtures.hpp"
+#include "models/city_model.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace citysim;
+
+namespace {
+
+std::string errors_of(const std::string& yaml) {
+    try {
+        models::load_scenario_text(yaml, "test.yaml");
+    } catch (const scenario::ScenarioError& e) {
+        std::string all;
+        for (const auto& d : e.diagnostics()) all += d.format() + "\n";
+        return all;
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("schedule: a rent surge raises rents while in force, and they settle back after", "[schedule]") {
+    const auto base = testing::ecosystem_yaml();
+    const auto surge = base + R"(
+schedule:
+  - {key: cities.a.housing.rent, multiply: 1.5, start_step: 6, end_step: 18}
+)";
+    models::CityModel plain(testing::load(base)), shocked(testing::load(surge));
+    std::vector<double> gap;
+    for (int s = 1; s <= 48; ++s) {
+        plain.step();
+        shocked.step();
+        gap.push_back(shocked.state().rent[0] / plain.state().rent[0]);
+        if (s < 6) CHECK(shocked.state().rent == plain.state().rent);
+    }
+    CHECK(gap[16] > 1.3);          // near the new clearing level while in force
+    CHECK(gap[47] < gap[16]);      // falling back after end_step
+    CHECK(gap[47] < 1.1);
+}
+
+TEST_CASE("schedule: value, and changes of mechanism rates, take effect in their window only", "[schedule]") {
+    const auto yaml = testing::ecosystem_yaml() + R"(
+schedule:
+  - {key: mechanisms.founding.base_rate, value: 0.0, start_step: 1, end_step: 13}
+)";
+    models::CityModel model(testing::load(yaml));
+    std::int64_t births_in_window = 0, births_after = 0;
+    for (int s = 1; s <= 36; ++s) {
+        model.step();
+        for (auto b : model.state().ecosystem.births) (s < 13 ? births_in_window : births_after) += b;
+    }
+    CHECK(births_in_window == 0);
+    CHECK(births_after > 0);
+}
+
+TEST_CASE("schedule: keys that cannot change during a run are refused with the reason", "[schedule][scenario]") {
+    const auto base = testing::ecosystem_yaml();
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: talent.agents, value: 5, start_step: 2}\n"),
+               Catch::Contains("schedule.0.key") && Catch::Contains("starting population"));
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.zz.housing.rent, value: 5, start_step: 2}\n"),
+               Catch::Contains("no number at"));
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.rent, value: 5, multiply: 2, start_step: 2}\n"),
+               Catch::Contains("either value or multiply"));
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.rent, value: -5, start_step: 2}\n"),
+               Catch::Contains("not valid"));
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: mechanisms.migration.calibrate_amenities, value: 1, start_step: 2}\n"),
+               Catch::Contains("boolean"));
+    CHECK(errors_of(base + "schedule:\n  - {key: fields.ai.wage_premium, multiply: 1.2, start_step: 2}\n").empty());
+}
+
+TEST_CASE("extends: a scenario built on another merges over it; errors name the file they are in", "[scenario]") {
+    const auto dir = std::filesystem::temp_directory_path() / "citysim-extends-test";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "base.yaml") << testing::ecosystem_yaml();
+    std::ofstream(dir / "policy.yaml") << "extends: base.yaml\ncities:\n  b:\n    failure_tolerance: 0.1\n";
+    std::ofstream(dir / "bad.yaml") << "extends: base.yaml\ncities:\n  b:\n    failure_tolerance: 7\n";
+    std::ofstream(dir / "loop.yaml") << "extends: loop.yaml\n";
+    const auto loaded = models::load_scenario(dir / "policy.yaml").value;
+    const auto base = models::load_scenario(dir / "base.yaml").value;
+    CHECK(loaded.cities[1].value.failure_tolerance == 0.1);
+    CHECK(loaded.cities[1].value.labour.mean_wage == base.cities[1].value.labour.mean_wage);
+    CHECK(loaded.cities.size() == base.cities.size());
+    try {
+        models::load_scenario(dir / "bad.yaml");
+        FAIL("expected an error");
+    } catch (const scenario::ScenarioError& e) {
+        CHECK_THAT(e.diagnostics().front().format(), Catch::Contains("bad.yaml:4") && Catch::Contains("failure_tolerance"));
+    }
+    try {
+        models::load_scenario(dir / "loop.yaml");
+        FAIL("expected an error");
+    } catch (const scenario::ScenarioError& e) {
+        std::string all;
+        for (const auto& d : e.diagnostics()) all += d.format() + "\n";
+        CHECK_THAT(all, Catch::Contains("loop.yaml:1") && Catch::Contains("cycle"));
+    }
+    std::filesystem::remove_all(dir);
+}
