@@ -59,7 +59,7 @@ def founded_elsewhere(f, home, there):
 # Every scenario validates, in one call, as a user would.
 result = citysim("validate", *SCENARIOS)
 check(result.stdout.count(": ok") == len(SCENARIOS), f"every scenario validates:\n{result.stdout}")
-check(len(SCENARIOS) >= 11, f"the library has its 11 scenarios, found {len(SCENARIOS)}")
+check(len(SCENARIOS) >= 12, f"the library has its 12 scenarios, found {len(SCENARIOS)}")
 
 with temp_dir() as tmp:
     ran = {os.path.basename(path): run(tmp, os.path.basename(path)) for path in SCENARIOS}
@@ -72,13 +72,16 @@ with temp_dir() as tmp:
             continue
         check(int(f.attrs["seed"]) == int(base.attrs["seed"]), f"{name} has the baseline's seed (paired runs)")
 
-    # Shenzhen pays 30% of young AI and software talent's housing: their number rises, at a cost.
+    # Shenzhen pays 30% of newcomer AI and software talent's housing: their number rises, at a cost.
     p = ran["shenzhen-housing-subsidy.yaml"]
     gain = talent(p, "shenzhen", ["ai", "software"]) - talent(base, "shenzhen", ["ai", "software"])
-    check(gain > 10000, f"housing subsidy: Shenzhen's AI+software talent rises (+{gain:.0f}; +20,268 documented)")
+    check(gain > 11000, f"housing subsidy: Shenzhen's AI+software talent rises (+{gain:.0f}; +18,180 documented)")
     check(cost(p, "shenzhen", "talent_housing_subsidy") > 0, "housing subsidy: the fiscal cost is positive")
+    # Newcomers only (the incumbents are established): the cost stays well under the 1.5e9 cap.
+    check(cost(p, "shenzhen", "talent_housing_subsidy") < 6e9,
+          f"housing subsidy: newcomers only, 3.34e9 documented, {cost(p, 'shenzhen', 'talent_housing_subsidy'):.3e}")
     shares = p["policy_payout_share"][1:, index(p, "city", "shenzhen"), index(p, "instrument", "talent_housing_subsidy")]
-    check(0.85 < shares.min() < 1.0, f"housing subsidy: the cap binds a little (payout share down to {shares.min():.3f})")
+    check(shares.min() == 1.0, f"housing subsidy: the cap does not bind (payout share down to {shares.min():.3f})")
 
     # More land: lower rent and home price in Shenzhen, more talent.
     p = ran["shenzhen-land-supply.yaml"]
@@ -97,7 +100,24 @@ with temp_dir() as tmp:
     # Nanjing keeps its graduates.
     p = ran["nanjing-retain-graduates.yaml"]
     d = talent(p, "nanjing") - talent(base, "nanjing")
-    check(d > 30000, f"Nanjing's programme raises its talent (+{d:.0f}; +55,164 documented)")
+    check(d > 30000, f"Nanjing's programme raises its talent (+{d:.0f}; +52,548 documented)")
+    d = births(p, "nanjing") - births(base, "nanjing")
+    check(d > 150, f"Nanjing's programme: more births (+{d}; +322 documented)")
+    shares = p["policy_payout_share"][1:, index(p, "city", "nanjing"), index(p, "instrument", "settlement_bonus")]
+    check(shares.min() < 0.7, f"Nanjing's bonus cap binds (payout share down to {shares.min():.3f}; 0.39 documented)")
+
+    # A shock written as a schedule: Shenzhen's rent surges in months 13-36, its talent falls behind.
+    p = ran["shenzhen-price-surge.yaml"]
+    sz = index(p, "city", "shenzhen")
+    ratio = p["rent"][13:37, sz] / base["rent"][13:37, sz]
+    check(ratio.mean() > 1.15 and ratio.min() > 1.0,
+          f"price surge: Shenzhen's rent is higher during the surge (x{ratio.mean():.3f} on average; x1.30 documented)")
+    lost = (p["talent"][36, sz, :].sum() - base["talent"][36, sz, :].sum()) * float(p.attrs["persons_per_agent"])
+    check(lost < -6000, f"price surge: Shenzhen's talent is lower at month 36 ({lost:+.0f}; -11,736 documented)")
+    during = (p["talent"][13:37, sz, :].sum(axis=1) - base["talent"][13:37, sz, :].sum(axis=1)).mean()
+    check(during * float(p.attrs["persons_per_agent"]) < -2500,
+          f"price surge: Shenzhen's talent is lower over the surge on average ({during * float(p.attrs['persons_per_agent']):+.0f}; -5,618 documented)")
+    check(float(p["fiscal_cost"][:].sum()) == 0.0, "price surge: nothing is paid")
 
     # Hangzhou without its tolerance of failure founds less.
     p = ran["hangzhou-without-failure-tolerance.yaml"]
@@ -133,17 +153,31 @@ with temp_dir() as tmp:
                "cities.harbour.incumbents.giant.employees.hardware=0")
     check(births(none, "harbour") > births(t, "harbour") + 300, "incumbent: without the giant, Harbour founds more")
 
-    # citysim compare on the housing subsidy: a per-city table with a fiscal cost column.
-    out = citysim("compare", ran["china-2025.yaml"].filename, ran["shenzhen-housing-subsidy.yaml"].filename).stdout
+    # citysim compare on the housing subsidy: a per-city table with the whole run's fiscal cost and
+    # the cost per extra talent and founder (the last three columns).
+    p = ran["shenzhen-housing-subsidy.yaml"]
+    out = citysim("compare", ran["china-2025.yaml"].filename, p.filename).stdout
     lines = out.splitlines()
     header = next((l for l in lines if l.startswith("city")), "")
-    check("fiscal cost" in header, f"compare prints a fiscal cost column:\n{out}")
+    check("fiscal cost, whole run (CNY)" in header, f"compare prints the whole run's fiscal cost:\n{out}")
+    check("per extra talent (CNY)" in header and "per extra founder (CNY)" in header,
+          f"compare prints the cost per extra talent and founder:\n{out}")
     for city in ["beijing", "shanghai", "shenzhen", "hangzhou", "guangzhou", "nanjing", "all cities"]:
         check(any(l.startswith(city) for l in lines), f"compare prints a row for {city}")
-    shenzhen = next((l for l in lines if l.startswith("shenzhen")), "")
-    check(shenzhen.split()[1].startswith("+") and shenzhen.split()[-1] not in ("+0", "-"),
-          f"compare: Shenzhen gains talent and has a fiscal cost: {shenzhen}")
-    beijing = next((l for l in lines if l.startswith("beijing")), "")
-    check(beijing.split()[-1] == "+0", f"compare: Beijing pays nothing: {beijing}")
+    shenzhen = next((l for l in lines if l.startswith("shenzhen")), "").split()
+    check(len(shenzhen) > 3 and shenzhen[1].startswith("+"), f"compare: Shenzhen gains talent: {shenzhen}")
+    printed = float(shenzhen[-3].replace(",", "")) if len(shenzhen) > 3 else -1.0
+    check(abs(printed - cost(p, "shenzhen")) <= 1.0,
+          f"compare: Shenzhen's whole-run cost {printed:,.0f} is the file's fiscal_cost summed, {cost(p, 'shenzhen'):,.0f}")
+    per_talent = float(shenzhen[-2].replace(",", "")) if len(shenzhen) > 3 else -1.0
+    extra = talent(p, "shenzhen") - talent(base, "shenzhen")
+    check(abs(per_talent - cost(p, "shenzhen") / extra) <= 1.0,
+          f"compare: cost per extra talent {per_talent:,.0f} is the cost over {extra:+.0f} persons")
+    beijing = next((l for l in lines if l.startswith("beijing")), "").split()
+    check(beijing[-3:] == ["0", "-", "-"], f"compare: Beijing pays nothing: {beijing}")
+    check(not any(l.startswith("budget cap bound") for l in lines), f"compare: Shenzhen's cap does not bind:\n{out}")
+    out = citysim("compare", ran["china-2025.yaml"].filename, ran["nanjing-retain-graduates.yaml"].filename).stdout
+    check("budget cap bound: nanjing settlement_bonus in " in out,
+          f"compare on Nanjing's programme prints the bonus cap line:\n{out}")
 
 finish()
