@@ -21,7 +21,7 @@ with temp_dir() as tmp:
     cities = list(china["city"].values)
     present = figures.plottable_series(china)
     check(present == ["talent", "residents", "rent", "home_price", "mean_wage", "housing_stock", "founders", "startups",
-                      "births", "breakthroughs"],
+                      "births", "breakthroughs", "fiscal_cost"],
           f"every per-city series of a run is plottable: {present}")
     for var in present:
         lines = lines_with_data(figures.city_series(china, var))
