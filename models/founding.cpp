@@ -245,6 +245,10 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     auto employer_kind = table.column(state.talent.employer_kind);
     auto savings_rw = table.column(state.talent.savings);
     const std::vector<double> grant = grants_paid(state, block_founders);
+    // One append for all of the step's start-ups (rows and ids as if appended one by one).
+    std::size_t founded = 0;
+    for (const auto& block : block_founders) founded += block.size();
+    std::size_t row = founded > 0 ? firms.table.append(founded) : 0;
     for (const auto& block : block_founders)
         for (const Founder& founder : block) {
             const std::size_t i = founder.row;
@@ -261,7 +265,6 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
             state.move_talent(i, founder.destination, step);
             const std::size_t cf = state.city_field(founder.destination, f);
 
-            const std::size_t row = firms.table.append(1);
             firms.table.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::startup);
             firms.table.column(firms.status)[row] = static_cast<std::uint8_t>(FirmStatus::alive);
             firms.table.column(firms.city)[row] = founder.destination;
@@ -288,6 +291,7 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
             if (failures[i] > 0) ++eco.refoundings[cf];
             eco.events.add(static_cast<std::int64_t>(firms.table.ids()[row]), step, founder.destination,
                            static_cast<std::int64_t>(f), FirmEvent::founded, own_funds * state.persons_per_agent, origin);
+            ++row;
         }
     block_founders_.clear();
 }

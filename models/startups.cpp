@@ -201,21 +201,26 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     };
     // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
     // in the parallel pass (cash and team do not change for them before hiring).
-    std::vector<std::int32_t> wanted(t.size(), -1);  // -1: not worked out there
-    std::vector<std::uint8_t> outcome(t.size(), 0);
+    // Firm rows are never removed, so after some years most are start-ups that ended: the step
+    // walks only the live ones (in row order, which the serial loop below keeps).
+    std::vector<std::uint32_t> live;
+    for (std::uint32_t r = 0; r < t.size(); ++r)
+        if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup) && status[r] == static_cast<std::uint8_t>(FirmStatus::alive))
+            live.push_back(r);
+    std::vector<std::int32_t> wanted(live.size(), -1);  // by position in `live`; -1: not worked out there
+    std::vector<std::uint8_t> outcome(live.size(), 0);
 
     engine::for_each_block(
-        t.size(),
-        [&, ids, kind, status, city, field, team, team_skill, founder_present, birth, raised, cash, progress,
+        live.size(),
+        [&, ids, city, field, team, team_skill, founder_present, birth, raised, cash, progress,
          breakthroughs](std::size_t begin, std::size_t end, std::size_t) {
-            for (std::size_t r = begin; r < end; ++r) {
-                if (kind[r] != static_cast<std::uint8_t>(FirmKind::startup) ||
-                    status[r] != static_cast<std::uint8_t>(FirmStatus::alive) || birth[r] == step)
-                    continue;
+            for (std::size_t j = begin; j < end; ++j) {
+                const std::size_t r = live[j];
+                if (birth[r] == step) continue;
                 const std::size_t cf = city[r] * fields + field[r];
                 const std::int32_t n = team[r];
                 if (n <= 0) {
-                    outcome[r] = fail;
+                    outcome[j] = fail;
                     continue;
                 }
                 const double quality = static_cast<double>(team_skill[r]) / (skill_fixed_point * n);
@@ -253,9 +258,9 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                 } else if (cash[r] < seek_years * burn) {
                     out |= seek;
                 }
-                outcome[r] = out;
+                outcome[j] = out;
                 if ((out & ~breakthrough) == 0 && cash[r] >= 0.0)
-                    wanted[r] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
+                    wanted[j] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
             }
         },
         1024);
@@ -264,11 +269,9 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     auto rounds = t.column(firms.rounds);
     auto payout = t.column(firms.founder_payout);
     const auto represents = std::as_const(t).column(firms.represents);
-    for (std::uint32_t r = 0; r < t.size(); ++r) {
-        const std::uint8_t out = outcome[r];
-        if (out == 0 && (kind[r] != static_cast<std::uint8_t>(FirmKind::startup) ||
-                         status[r] != static_cast<std::uint8_t>(FirmStatus::alive)))
-            continue;
+    for (std::size_t j = 0; j < live.size(); ++j) {
+        const std::uint32_t r = live[j];
+        const std::uint8_t out = outcome[j];
         const std::size_t cf = city[r] * fields + field[r];
         if (out & breakthrough) {
             ++eco.breakthroughs[cf];
@@ -291,7 +294,7 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             continue;
         }
         if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive)) continue;
-        std::int32_t more = wanted[r];
+        std::int32_t more = wanted[j];
         if ((out & seek) || more < 0) {  // a round may have added cash, or the firm is new
             const std::int32_t n = team[r];
             const double quality = n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
