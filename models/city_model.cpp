@@ -139,7 +139,10 @@ CityModel::CityModel(const Scenario& scenario)
             const std::uint32_t* next = founding_->next_candidate_steps();
             const std::uint32_t step = ctx.streams.step;
             Founding* founding = founding_.get();
-            take_census(state_, hiring_pool_, [next, step, founding](std::size_t i, std::size_t block, EmployerKind kind) {
+            const std::size_t rows = state_.talent.table.size();
+            take_census(state_, hiring_pool_, [next, step, founding, rows](std::size_t i, std::size_t block, EmployerKind kind) {
+                constexpr std::size_t ahead = 32;
+                if (i + ahead < rows && next[i + ahead] <= step) founding->prefetch(i + ahead);
                 if (next[i] <= step) founding->visit(i, block, kind);
             });
             founding_->finish_step(state_, ctx.streams);
