@@ -27,6 +27,22 @@ std::vector<T> per_city(const Scenario& scenario, Get get) {
     return values;
 }
 
+std::vector<double> per_field(const Scenario& scenario, double FieldParams::*member) {
+    std::vector<double> values;
+    for (const auto& f : scenario.fields) values.push_back(f.value.*member);
+    return values;
+}
+
+std::vector<std::vector<scenario::Named<IncumbentParams>>> incumbents_by_city(const Scenario& scenario) {
+    return per_city<std::vector<scenario::Named<IncumbentParams>>>(scenario, [](const CityParams& c) { return c.incumbents; });
+}
+
+PolicyRates policy_rates(const Scenario& scenario) {
+    const auto& m = scenario.mechanisms;
+    return {m.savings.saving_rate, m.startups.office_rent_ratio, m.startups.office_m2_per_person,
+            m.migration.income_weight, m.migration.housing_cost_share};
+}
+
 }  // namespace
 
 std::vector<std::int64_t> starting_talent_counts(const Scenario& scenario) {
@@ -53,11 +69,7 @@ CityModel::CityModel(const Scenario& scenario)
       streams_{static_cast<std::uint64_t>(scenario.simulation.seed), static_cast<std::uint32_t>(scenario.simulation.run), 0},
       labour_market_(scenario.mechanisms.labour_market,
                      per_city<LabourCityParams>(scenario, [](const CityParams& c) { return c.labour; }),
-                     [&] {
-                         std::vector<double> premium;
-                         for (const auto& f : scenario.fields) premium.push_back(f.value.wage_premium);
-                         return premium;
-                     }()),
+                     per_field(scenario, &FieldParams::wage_premium)),
       migration_(scenario.mechanisms.migration, per_city<double>(scenario, [](const CityParams& c) { return c.amenity; }),
                  scenario.cities.size(), scenario.fields.size()),
       savings_(scenario.mechanisms.savings),
@@ -88,17 +100,14 @@ CityModel::CityModel(const Scenario& scenario)
     sum_skills(state_);
 
     setup_ecosystem(scenario);
-    policies_ = std::make_unique<Policies>(scenario.policies, scenario.mechanisms.savings.saving_rate,
-                                           scenario.mechanisms.startups.office_rent_ratio,
-                                           scenario.mechanisms.startups.office_m2_per_person,
-                                           scenario.mechanisms.migration.income_weight,
-                                           scenario.mechanisms.migration.housing_cost_share, state_);
+    policies_ = std::make_unique<Policies>(scenario.policies, policy_rates(scenario), state_);
     const bool with_policies = !policies_->empty();
 
     migration_params_ = scenario.mechanisms.migration;
     schedule_ = scenario.schedule;
     if (!schedule_.empty()) {
         scenario_yaml_ = scenario::to_yaml(scenario_schema(), scenario);
+        scheduled_keys_values_ = scenario_values(schedule_, scenario_yaml_);
         given_amenity_ = per_city<double>(scenario, [](const CityParams& c) { return c.amenity; });
         starting_amenity_ = state_.amenity;
         scheduler_.add_phase("schedule", [this](const engine::StepContext& ctx) { apply_schedule(ctx.step); });
@@ -178,13 +187,10 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     const auto& m = scenario.mechanisms;
     eco.resize(state_.cities(), state_.fields());
     eco.failure_tolerance = per_city<double>(scenario, [](const CityParams& c) { return c.failure_tolerance; });
-    for (std::size_t f = 0; f < scenario.fields.size(); ++f)
-        eco.research_relatedness[f] = scenario.fields[f].value.research_relatedness;
+    eco.research_relatedness = per_field(scenario, &FieldParams::research_relatedness);
 
-    std::vector<std::vector<scenario::Named<IncumbentParams>>> incumbents;
     bool any_incumbent = false, any_university = false;
     for (const auto& c : scenario.cities) {
-        incumbents.push_back(c.value.incumbents);
         any_incumbent = any_incumbent || !c.value.incumbents.empty();
         any_university = any_university || !c.value.universities.graduates_per_year.empty() ||
                          !c.value.universities.staff.empty() || c.value.universities.basic_research_share > 0;
@@ -194,13 +200,12 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     universities_ = std::make_unique<Universities>(
         m.universities, per_city<UniversityCityParams>(scenario, [](const CityParams& c) { return c.universities; }),
         scenario.talent.skill_dispersion, state_);
-    incumbents_ = std::make_unique<Incumbents>(m.incumbents, incumbents, state_);
+    incumbents_ = std::make_unique<Incumbents>(m.incumbents, incumbents_by_city(scenario), state_);
     venture_capital_ = std::make_unique<VentureCapital>(
         m.venture_capital, per_city<VentureCapitalCityParams>(scenario, [](const CityParams& c) { return c.venture_capital; }),
         state_);
-    std::vector<double> propensity;
-    for (const auto& f : scenario.fields) propensity.push_back(f.value.founding_propensity);
-    founding_ = std::make_unique<Founding>(m.founding, propensity, m.migration.enabled);
+    founding_ = std::make_unique<Founding>(m.founding, per_field(scenario, &FieldParams::founding_propensity),
+                                           m.migration.enabled);
     startups_ = std::make_unique<Startups>(m.startups);
     if (!eco.enabled) return;
 
@@ -213,7 +218,8 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
 }
 
 void CityModel::apply_schedule(std::int64_t step) {
-    auto changes = overrides_at(schedule_, scenario_yaml_, step);
+    if (!schedule_changes_at(schedule_, step)) return;
+    auto changes = overrides_at(schedule_, scheduled_keys_values_, step);
     if (changes == changes_in_force_) return;
     auto loaded = scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", changes);
     loaded.throw_if_errors();  // checked when the scenario was loaded (scenario.cpp)
@@ -223,10 +229,8 @@ void CityModel::apply_schedule(std::int64_t step) {
 
 void CityModel::retune(const Scenario& scenario) {
     const auto& m = scenario.mechanisms;
-    std::vector<double> premium;
-    for (const auto& f : scenario.fields) premium.push_back(f.value.wage_premium);
     labour_market_ = LabourMarket(m.labour_market, per_city<LabourCityParams>(scenario, [](const CityParams& c) { return c.labour; }),
-                                  premium);
+                                  per_field(scenario, &FieldParams::wage_premium));
     housing_->retune(m.housing, per_city<HousingCityParams>(scenario, [](const CityParams& c) { return c.housing; }));
     // Amenities move by what the schedule adds to the scenario's, from where migration started
     // (its calibrated values, if it calibrated).
@@ -244,20 +248,16 @@ void CityModel::retune(const Scenario& scenario) {
     demography_ = Demography(m.demography, scenario.talent.skill_dispersion);
     auto& eco = state_.ecosystem;
     eco.failure_tolerance = per_city<double>(scenario, [](const CityParams& c) { return c.failure_tolerance; });
-    for (std::size_t f = 0; f < scenario.fields.size(); ++f)
-        eco.research_relatedness[f] = scenario.fields[f].value.research_relatedness;
-    std::vector<double> propensity;
-    for (const auto& f : scenario.fields) propensity.push_back(f.value.founding_propensity);
-    founding_->retune(m.founding, propensity);
+    eco.research_relatedness = per_field(scenario, &FieldParams::research_relatedness);
+    founding_->retune(m.founding, per_field(scenario, &FieldParams::founding_propensity));
     startups_->retune(m.startups);
-    std::vector<std::vector<scenario::Named<IncumbentParams>>> incumbents;
-    for (const auto& c : scenario.cities) incumbents.push_back(c.value.incumbents);
-    incumbents_->retune(m.incumbents, incumbents);
+    incumbents_->retune(m.incumbents, incumbents_by_city(scenario));
     universities_->retune(m.universities, per_city<UniversityCityParams>(scenario, [](const CityParams& c) { return c.universities; }),
                           state_);
     venture_capital_->retune(m.venture_capital,
                              per_city<VentureCapitalCityParams>(scenario, [](const CityParams& c) { return c.venture_capital; }),
                              state_);
+    policies_->retune(policy_rates(scenario));
 }
 
 void CityModel::step() {

@@ -63,6 +63,7 @@ private:
     void retune(const Scenario& scenario);
     std::string scenario_yaml_;                  // the scenario as given, for scheduled changes
     std::vector<ScheduledChange> schedule_;
+    std::vector<double> scheduled_keys_values_;  // the scenario's value at each change's key
     std::vector<std::string> changes_in_force_;  // as overrides
     std::vector<double> given_amenity_;          // per city, the scenario's
     std::vector<double> starting_amenity_;       // per city, as migration used them at the start (calibrated or given)

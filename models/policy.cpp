@@ -102,14 +102,9 @@ const std::vector<std::string>& instrument_keys(PolicyInstrument instrument) {
     return keys[static_cast<std::size_t>(instrument)];
 }
 
-Policies::Policies(const std::vector<scenario::Named<PolicyParams>>& policies, double saving_rate,
-                   double office_rent_ratio, double office_m2_per_person, double income_weight,
-                   double housing_cost_share, CityState& state)
-    : saving_rate_(saving_rate),
-      office_rent_ratio_(office_rent_ratio),
-      office_m2_per_person_(office_m2_per_person),
-      income_weight_(income_weight),
-      housing_cost_share_(housing_cost_share) {
+Policies::Policies(const std::vector<scenario::Named<PolicyParams>>& policies, const PolicyRates& rates,
+                   CityState& state)
+    : rates_(rates) {
     state.policy.resize(state.cities());
     for (const auto& named : policies) {
         Active a;
@@ -133,12 +128,10 @@ double Policies::step_budget(const Active& policy, double years_per_step) const 
                                              : std::numeric_limits<double>::infinity();
 }
 
-void Policies::record(CityState& state, const Active& policy, double cost, double payout_share) const {
-    state.policy.charge(policy.city, policy.instrument, cost, payout_share);
-}
-
 namespace {
 double payout_share_of(double demand, double budget) { return demand > budget ? budget / demand : 1.0; }
+// Two policies that each pay a share of the same rent pay 1 - (1 - a)(1 - b) of it together.
+void add_share(double& combined, double share) { combined = 1.0 - (1.0 - combined) * (1.0 - share); }
 }  // namespace
 
 void Policies::begin_step(CityState& state, std::int64_t step, double years_per_step) {
@@ -174,23 +167,26 @@ void Policies::begin_step(CityState& state, std::int64_t step, double years_per_
                 rule.arrival_gain.assign(fields, 0.0);
                 rule.stay_gain.assign(fields, 0.0);
                 rule.policy = k;
+                const double housing_gain =
+                    p.instrument == PolicyInstrument::talent_housing_subsidy
+                        ? rates_.income_weight * rates_.housing_cost_share * -std::log(1.0 - expected * relief_share(p, state))
+                        : 0.0;
                 for (std::size_t f = 0; f < fields; ++f) {
                     if (!p.field_eligible[f]) continue;
                     if (p.instrument == PolicyInstrument::talent_housing_subsidy) {
-                        const double gain = income_weight_ * housing_cost_share_ * -std::log(1.0 - expected * relief_share(p, state));
-                        rule.arrival_gain[f] = gain;
-                        rule.stay_gain[f] = gain;
+                        rule.arrival_gain[f] = housing_gain;
+                        rule.stay_gain[f] = housing_gain;
                     } else {
                         const double wage = state.wage[state.city_field(c, f)];
                         rule.arrival_gain[f] =
-                            wage > 0 ? income_weight_ * std::log1p(expected * p.params.bonus / (p.params.bonus_spread_years * wage)) : 0.0;
+                            wage > 0 ? rates_.income_weight * std::log1p(expected * p.params.bonus / (p.params.bonus_spread_years * wage)) : 0.0;
                     }
                 }
                 levers.talent.push_back(std::move(rule));
                 break;
             }
             case PolicyInstrument::startup_rent_subsidy:
-                levers.startup_rent_expected[c] = 1.0 - (1.0 - levers.startup_rent_expected[c]) * (1.0 - expected * p.params.rent_share);
+                add_share(levers.startup_rent_expected[c], expected * p.params.rent_share);
                 break;
             case PolicyInstrument::founder_grant:
                 levers.founder_grant[c] += p.params.grant;
@@ -203,12 +199,11 @@ void Policies::begin_step(CityState& state, std::int64_t step, double years_per_
                 const double share = payout_share_of(demand, budget);
                 levers.added_floor_space[c] += share * space;
                 state.housing_stock[c] += share * space;
-                record(state, p, share * demand, share);
+                state.policy.charge(p.city, p.instrument, share * demand, share);
                 break;
             }
             case PolicyInstrument::incumbent_land:
-                levers.incumbent_rent_share[c] =
-                    1.0 - (1.0 - levers.incumbent_rent_share[c]) * (1.0 - expected * p.params.rent_share);
+                add_share(levers.incumbent_rent_share[c], expected * p.params.rent_share);
                 break;
             case PolicyInstrument::vc_tax_incentive:
                 levers.vc_return_rebate[c] += p.params.return_rebate_share;
@@ -265,7 +260,7 @@ void Policies::pay_talent(CityState& state, std::int64_t step, double years_per_
         else
             rule.bonus = share * p.params.bonus;
         p.expected_payout_share = share;
-        record(state, p, share * persons * full, share);
+        state.policy.charge(p.city, p.instrument, share * persons * full, share);
     }
 
     // The payments: a subsidised person saves part of what is relieved; a bonus is saved whole.
@@ -273,7 +268,7 @@ void Policies::pay_talent(CityState& state, std::int64_t step, double years_per_
     std::vector<double> housing_saving(n_rules, 0.0);
     for (std::size_t r = 0; r < n_rules; ++r)
         housing_saving[r] = rules[r].instrument == PolicyInstrument::talent_housing_subsidy
-                                ? saving_rate_ * years_per_step * rules[r].relief_share * state.annual_housing_cost(rules[r].city)
+                                ? rates_.saving_rate * years_per_step * rules[r].relief_share * state.annual_housing_cost(rules[r].city)
                                 : 0.0;
     engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
         for (std::size_t i = begin; i < end; ++i)
@@ -307,16 +302,16 @@ void Policies::price_startup_rent(CityState& state, double years_per_step) {
     for (std::size_t r = 0; r < t.size(); ++r) {
         if (kind[r] != static_cast<std::uint8_t>(FirmKind::startup) || status[r] != static_cast<std::uint8_t>(FirmStatus::alive))
             continue;
-        rent_bill[city[r]] += represents[r] * team[r] * office_m2_per_person_ * 12.0 * office_rent_ratio_ *
+        rent_bill[city[r]] += represents[r] * team[r] * rates_.office_m2_per_person * 12.0 * rates_.office_rent_ratio *
                               state.rent[city[r]] * years_per_step;
     }
     for (auto& p : policies_) {
         if (p.instrument != PolicyInstrument::startup_rent_subsidy || !in_force(p, step_)) continue;
         const double demand = rent_bill[p.city] * p.params.rent_share;
         const double share = payout_share_of(demand, step_budget(p, years_per_step));
-        levers.startup_rent_share[p.city] = 1.0 - (1.0 - levers.startup_rent_share[p.city]) * (1.0 - share * p.params.rent_share);
+        add_share(levers.startup_rent_share[p.city], share * p.params.rent_share);
         p.expected_payout_share = share;
-        record(state, p, share * demand, share);
+        state.policy.charge(p.city, p.instrument, share * demand, share);
     }
 }
 
@@ -329,12 +324,12 @@ void Policies::end_step(CityState& state, double years_per_step) {
             for (std::size_t f = 0; f < state.fields(); ++f)
                 employed += state.ecosystem.employment[state.city_field(c, f) * employer_kinds +
                                                        employer_axis_index(EmployerKind::incumbent)];
-            const double demand = p.params.rent_share * 12.0 * office_rent_ratio_ * state.rent[c] *
+            const double demand = p.params.rent_share * 12.0 * rates_.office_rent_ratio * state.rent[c] *
                                   p.params.floor_space_per_employee * static_cast<double>(employed) *
                                   state.persons_per_agent * years_per_step;
             const double share = payout_share_of(demand, step_budget(p, years_per_step));
             p.expected_payout_share = share;
-            record(state, p, share * demand, share);
+            state.policy.charge(p.city, p.instrument, share * demand, share);
         } else if (p.instrument == PolicyInstrument::founder_grant || p.instrument == PolicyInstrument::vc_tax_incentive) {
             // Paid where the firms are founded and the funds are paid (founding.cpp, venture_capital.cpp);
             // founders and funds expect the share the ledger shows.

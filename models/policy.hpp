@@ -82,11 +82,22 @@ const scenario::Record<PolicyParams>& policy_schema();
 const std::vector<std::string>& instrument_keys(PolicyInstrument instrument);
 PolicyInstrument instrument_of(const std::string& name);
 
+// The parameters of other mechanisms through which the instruments act (savings, start-ups' office
+// rent, the migration utility).
+struct PolicyRates {
+    double saving_rate = 0.0;
+    double office_rent_ratio = 0.0;
+    double office_m2_per_person = 0.0;
+    double income_weight = 0.0;
+    double housing_cost_share = 0.0;
+};
+
 class Policies {
 public:
-    Policies(const std::vector<scenario::Named<PolicyParams>>& policies, double saving_rate, double office_rent_ratio,
-             double office_m2_per_person, double income_weight, double housing_cost_share, CityState& state);
+    Policies(const std::vector<scenario::Named<PolicyParams>>& policies, const PolicyRates& rates, CityState& state);
     bool empty() const { return policies_.empty(); }
+    // Those parameters changed mid-run (schedule.hpp).
+    void retune(const PolicyRates& rates) { rates_ = rates; }
 
     // Start of a step: clears the step's ledger, sets what each instrument in force offers this step
     // (from the payout shares of the step before), adds the step's public housing.
@@ -114,10 +125,9 @@ private:
     double step_budget(const Active& policy, double years_per_step) const;
     // sigma of a housing subsidy at this step's rent, before the cap.
     double relief_share(const Active& policy, const CityState& state) const;
-    void record(CityState& state, const Active& policy, double cost, double payout_share) const;
 
     std::vector<Active> policies_;
-    double saving_rate_, office_rent_ratio_, office_m2_per_person_, income_weight_, housing_cost_share_;
+    PolicyRates rates_;
     std::int64_t step_ = 0;
 };
 

@@ -370,12 +370,13 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         if (change.start_step > s.simulation.steps)
             loaded.error(base + ".start_step", "the change starts after the run ends (simulation.steps = " +
                                                    std::to_string(s.simulation.steps) + ")");
-        if (std::isnan(number_at(loaded.resolved_yaml, change.key))) {
+        const double value = number_at(loaded.resolved_yaml, change.key);
+        if (std::isnan(value)) {
             loaded.error(base + ".key", "the scenario has no number at '" + change.key + "' (a city or name misspelt?)");
             continue;
         }
         const auto trial = sc::load_string(scenario_schema(), loaded.resolved_yaml, "schedule",
-                                           overrides_at({change}, loaded.resolved_yaml, change.start_step));
+                                           overrides_at({change}, {value}, change.start_step));
         for (const auto& d : trial.diagnostics) loaded.error(base, "the changed value is not valid: " + d.message);
     }
 

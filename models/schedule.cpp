@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -84,16 +85,20 @@ std::string why_not_schedulable(const std::string& key, const std::vector<sc::Ke
     return "";
 }
 
-double number_at(const std::string& yaml, const std::string& key) {
+namespace {
+
+// (Node::reset rebinds; assigning a Node would overwrite the node it refers to, in the shared tree.)
+double number_in(const YAML::Node& root, const std::string& key) {
     try {
-        YAML::Node node = YAML::Load(yaml);
+        YAML::Node node;
+        node.reset(root);
         for (const auto& part : split(key)) {
             if (node.IsSequence()) {
                 const std::size_t i = std::stoul(part);
                 if (i >= node.size()) return std::nan("");
-                node = node[i];
+                node.reset(node[i]);
             } else if (node.IsMap() && node[part]) {
-                node = node[part];
+                node.reset(node[part]);
             } else {
                 return std::nan("");
             }
@@ -104,13 +109,37 @@ double number_at(const std::string& yaml, const std::string& key) {
     }
 }
 
-std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes, const std::string& yaml,
-                                      std::int64_t step) {
+}  // namespace
+
+double number_at(const std::string& yaml, const std::string& key) {
+    try {
+        return number_in(YAML::Load(yaml), key);
+    } catch (const std::exception&) {
+        return std::nan("");
+    }
+}
+
+std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const std::string& yaml) {
+    std::vector<double> values;
+    if (changes.empty()) return values;
+    const YAML::Node root = YAML::Load(yaml);
+    for (const auto& c : changes) values.push_back(number_in(root, c.key));
+    return values;
+}
+
+bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64_t step) {
+    return std::any_of(changes.begin(), changes.end(),
+                       [&](const ScheduledChange& c) { return c.start_step == step || c.end_step == step; });
+}
+
+std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes,
+                                      const std::vector<double>& scenario_value, std::int64_t step) {
     std::map<std::string, double> current;  // the key's value after the changes so far
     std::vector<std::string> overrides;
-    for (const auto& c : changes) {
+    for (std::size_t k = 0; k < changes.size(); ++k) {
+        const auto& c = changes[k];
         if (step < c.start_step || (c.end_step != 0 && step >= c.end_step)) continue;
-        if (!current.count(c.key)) current[c.key] = number_at(yaml, c.key);
+        if (!current.count(c.key)) current[c.key] = scenario_value[k];
         current[c.key] = c.multiply > 0 ? current[c.key] * c.multiply : c.value;
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.17g", current[c.key]);

@@ -37,8 +37,15 @@ std::string why_not_schedulable(const std::string& key, const std::vector<scenar
 // The scenario's number at `key` in `yaml` (the scenario as YAML), or NaN if there is none.
 double number_at(const std::string& yaml, const std::string& key);
 
-// The --set style overrides ("key=value") of the changes in force at `step`, on the scenario `yaml`.
-std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes, const std::string& yaml,
-                                      std::int64_t step);
+// The scenario's value at each change's key (read once: the YAML is parsed once for all of them).
+std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const std::string& yaml);
+
+// Whether a change starts or ends at `step`, so that the parameters in force differ from the step before.
+bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64_t step);
+
+// The --set style overrides ("key=value") of the changes in force at `step`; scenario_value[k] is
+// the scenario's value at changes[k].key.
+std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes,
+                                      const std::vector<double>& scenario_value, std::int64_t step);
 
 }  // namespace citysim::models

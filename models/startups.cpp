@@ -199,14 +199,14 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
         return std::max(0, desired - n);
     };
-    // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
-    // in the parallel pass (cash and team do not change for them before hiring).
     // Firm rows are never removed, so after some years most are start-ups that ended: the step
     // walks only the live ones (in row order, which the serial loop below keeps).
     std::vector<std::uint32_t> live;
     for (std::uint32_t r = 0; r < t.size(); ++r)
         if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup) && status[r] == static_cast<std::uint8_t>(FirmStatus::alive))
             live.push_back(r);
+    // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
+    // in the parallel pass (cash and team do not change for them before hiring).
     std::vector<std::int32_t> wanted(live.size(), -1);  // by position in `live`; -1: not worked out there
     std::vector<std::uint8_t> outcome(live.size(), 0);
 

@@ -60,6 +60,26 @@ schedule:
     CHECK(births_after > 0);
 }
 
+TEST_CASE("schedule: the scenario's values and the overrides in force, for several keys at once", "[schedule]") {
+    const auto scenario = testing::load(testing::ecosystem_yaml());
+    const auto yaml = scenario::to_yaml(models::scenario_schema(), scenario);
+    const std::vector<models::ScheduledChange> changes = {
+        {"cities.a.housing.rent", 2, 5, 0.0, 1.5},
+        {"cities.b.housing.rent", 3, 0, 40.0, 0.0},
+        {"cities.a.housing.rent", 4, 6, 0.0, 2.0},
+    };
+    const auto values = models::scenario_values(changes, yaml);
+    CHECK(values == std::vector<double>{70.0, 50.0, 70.0});
+    CHECK(models::overrides_at(changes, values, 1).empty());
+    CHECK(models::overrides_at(changes, values, 3) ==
+          std::vector<std::string>{"cities.a.housing.rent=105", "cities.b.housing.rent=40"});
+    // Changes of one key compose in the order written: 70 x 1.5 x 2.
+    CHECK(models::overrides_at(changes, values, 4) ==
+          std::vector<std::string>{"cities.a.housing.rent=105", "cities.b.housing.rent=40", "cities.a.housing.rent=210"});
+    CHECK(models::schedule_changes_at(changes, 5));
+    CHECK_FALSE(models::schedule_changes_at(changes, 7));
+}
+
 TEST_CASE("schedule: keys that cannot change during a run are refused with the reason", "[schedule][scenario]") {
     const auto base = testing::ecosystem_yaml();
     CHECK_THAT(errors_of(base + "schedule:\n  - {key: talent.agents, value: 5, start_step: 2}\n"),
