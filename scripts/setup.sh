@@ -13,7 +13,7 @@ packages=(
   # reading and checking output
   hdf5-tools netcdf-bin
   # analysis (run with /usr/bin/python3)
-  python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-matplotlib python3-pandas python3-scipy
+  python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-matplotlib python3-pandas python3-scipy python3-yaml
 )
 
 missing=()
