@@ -238,9 +238,9 @@ int compare(const std::string& base_file, const std::string& policy_file) {
         // A budget cap that binds is part of the answer: the policy paid less than it promised.
         if (in_policy.count("policy_payout_share")) {
             const auto instruments = policy.labels("instrument");
-            const std::size_t width = instruments.size();
-            std::vector<std::size_t> binding(cities.size() * width, 0);
-            std::vector<double> lowest(cities.size() * width, 1.0);
+            const std::size_t instrument_count = instruments.size();
+            std::vector<std::size_t> binding(cities.size() * instrument_count, 0);
+            std::vector<double> lowest(cities.size() * instrument_count, 1.0);
             for (std::size_t t = 0; t < policy.times().size(); ++t) {
                 const auto share = policy.read_record("policy_payout_share", t);
                 for (std::size_t k = 0; k < share.size() && k < binding.size(); ++k)
@@ -248,7 +248,7 @@ int compare(const std::string& base_file, const std::string& policy_file) {
             }
             for (std::size_t k = 0; k < binding.size(); ++k)
                 if (binding[k] > 0)
-                    std::cout << "budget cap bound: " << cities[k / width] << " " << instruments[k % width] << " in "
+                    std::cout << "budget cap bound: " << cities[k / instrument_count] << " " << instruments[k % instrument_count] << " in "
                               << binding[k] << " of " << policy.times().size() - 1 << " steps (lowest payout share "
                               << signed_number(lowest[k], 2).substr(1) << ")\n";
         }

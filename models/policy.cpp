@@ -137,7 +137,7 @@ void add_share(double& combined, double share) { combined = 1.0 - (1.0 - combine
 void Policies::begin_step(CityState& state, std::int64_t step, double years_per_step) {
     step_ = step;
     auto& levers = state.policy;
-    const std::size_t cities = state.cities(), fields = state.fields();
+    const std::size_t fields = state.fields();
     levers.talent.clear();
     for (auto* v : {&levers.startup_rent_share, &levers.founder_grant, &levers.founder_grant_expected,
                     &levers.startup_rent_expected, &levers.incumbent_rent_share, &levers.vc_return_rebate})
@@ -302,7 +302,7 @@ void Policies::price_startup_rent(CityState& state, double years_per_step) {
     for (std::size_t r = 0; r < t.size(); ++r) {
         if (kind[r] != static_cast<std::uint8_t>(FirmKind::startup) || status[r] != static_cast<std::uint8_t>(FirmStatus::alive))
             continue;
-        rent_bill[city[r]] += represents[r] * team[r] * rates_.office_m2_per_person * 12.0 * rates_.office_rent_ratio *
+        rent_bill[city[r]] += represents[r] * static_cast<float>(team[r]) * rates_.office_m2_per_person * 12.0 * rates_.office_rent_ratio *
                               state.rent[city[r]] * years_per_step;
     }
     for (auto& p : policies_) {
