@@ -27,9 +27,15 @@ struct ColumnHandle {
     std::size_t index = static_cast<std::size_t>(-1);
 };
 
+// How append grows the columns when they are full. by_quarter keeps memory per agent near the
+// columns' size where entries keep replacing exits (people); doubling copies each row about once,
+// not about four times, and suits an append-only table (a ledger of firms) whose growth would
+// otherwise pay for dozens of reallocations.
+enum class Growth { by_quarter, doubling };
+
 class AgentTable {
 public:
-    explicit AgentTable(std::string kind) : kind_(std::move(kind)) {}
+    explicit AgentTable(std::string kind, Growth growth = Growth::by_quarter) : kind_(std::move(kind)), growth_(growth) {}
 
     const std::string& kind() const { return kind_; }
     std::size_t size() const { return ids_.size(); }
@@ -64,9 +70,10 @@ public:
     // of the first.
     std::size_t append(std::size_t count) {
         const std::size_t first = ids_.size();
-        // Grow by a quarter rather than the vector's doubling: memory per agent stays near the
-        // columns' size when entries keep replacing exits.
-        if (first + count > ids_.capacity()) reserve(std::max(first + count, ids_.capacity() + ids_.capacity() / 4));
+        if (first + count > ids_.capacity()) {
+            const std::size_t grown = growth_ == Growth::doubling ? 2 * ids_.capacity() : ids_.capacity() + ids_.capacity() / 4;
+            reserve(std::max(first + count, grown));
+        }
         ids_.resize(first + count);
         for (std::size_t i = 0; i < count; ++i) ids_[first + i] = next_id_++;
         for (auto& c : columns_) c->resize(first + count);
@@ -155,6 +162,7 @@ private:
     }
 
     std::string kind_;
+    Growth growth_;
     std::vector<AgentId> ids_;
     std::vector<std::unique_ptr<ColumnBase>> columns_;
     AgentId next_id_ = 0;

@@ -87,7 +87,11 @@ void populate(TalentAgents& agents, const std::vector<std::int64_t>& counts, std
               const engine::StreamKey& key, double skill_dispersion) {
     const std::int64_t total = std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
     auto& table = agents.table;
-    table.reserve(static_cast<std::size_t>(total));
+    // An eighth more than the starting population: a population that hovers near its starting size
+    // (entrants and graduates replacing those who leave) would otherwise copy every column the
+    // first time it passes it (at 1 M agents that copy, and the page faults of the new columns, took
+    // 0.13 s of a 3.5 s run). Capacity costs address space, not memory, until it is used.
+    table.reserve(static_cast<std::size_t>(total + total / 8));
     const std::size_t first = table.append(static_cast<std::size_t>(total));
     auto city = table.column(agents.city);
     auto field = table.column(agents.field);

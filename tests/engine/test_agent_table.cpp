@@ -52,3 +52,26 @@ TEST_CASE("agent table: removing everything and nothing", "[agents]") {
     table.remove_flagged(std::vector<std::uint8_t>(500, 1));
     CHECK(table.size() == 0);
 }
+
+TEST_CASE("agent table: growth policy sets how often appends reallocate", "[agents]") {
+    auto reallocations = [](Growth growth) {
+        AgentTable table("test", growth);
+        const auto value = table.add_column<std::uint32_t>("value");
+        int changes = 0;
+        std::size_t bytes = table.allocated_bytes();
+        for (std::uint32_t i = 0; i < 100000; ++i) {
+            const std::size_t row = table.append(1);
+            table.column(value)[row] = i;
+            if (table.allocated_bytes() != bytes) ++changes;
+            bytes = table.allocated_bytes();
+        }
+        for (std::uint32_t i = 0; i < 100000; i += 997) CHECK(table.column(value)[i] == i);
+        CHECK(table.ids()[99999] == 99999);
+        return changes;
+    };
+    const int doubling = reallocations(Growth::doubling);
+    const int by_quarter = reallocations(Growth::by_quarter);
+    CHECK(doubling <= 18);    // 1, 2, 4, ... 131072
+    CHECK(by_quarter >= 40);  // grows by max(1, capacity / 4) from 1
+    CHECK(by_quarter > 2 * doubling);
+}
