@@ -143,16 +143,9 @@ CityModel::CityModel(const Scenario& scenario)
     // are created right after it, before anyone hires.
     scheduler_.add_phase("census_and_founding", [this](const engine::StepContext& ctx) {
         if (founding_->begin_step(state_, ctx.streams, ctx.years_per_step)) {
-            // Only agents with a candidate event this step (about 0.4% of them) go further than a
-            // compare on a local pointer.
-            const std::uint32_t* next = founding_->next_candidate_steps();
-            const std::uint32_t step = ctx.streams.step;
             Founding* founding = founding_.get();
-            const std::size_t rows = state_.talent.table.size();
-            take_census(state_, hiring_pool_, [next, step, founding, rows](std::size_t i, std::size_t block, EmployerKind kind) {
-                constexpr std::size_t ahead = 32;
-                if (i + ahead < rows && next[i + ahead] <= step) founding->prefetch(i + ahead);
-                if (next[i] <= step) founding->visit(i, block, kind);
+            take_census(state_, hiring_pool_, [founding](std::size_t begin, std::size_t end, std::size_t block) {
+                founding->visit_block(begin, end, block);
             });
             founding_->finish_step(state_, ctx.streams);
         } else {

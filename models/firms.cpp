@@ -10,7 +10,7 @@
 namespace citysim::models {
 
 FirmAgents::FirmAgents()
-    : table("firm"),
+    : table("firm", engine::Growth::doubling),
       kind(table.add_column<std::uint8_t>("kind")),
       status(table.add_column<std::uint8_t>("status")),
       city(table.add_column<CityIndex>("city")),
@@ -62,8 +62,26 @@ void Ecosystem::reset_flows() {
     events.clear();
 }
 
+void AliveFirms::refresh(const FirmAgents& firms) {
+    const auto status = firms.table.column(firms.status);
+    const auto known = static_cast<std::uint32_t>(ended.size() - 1), count = static_cast<std::uint32_t>(status.size());
+    constexpr auto alive = static_cast<std::uint8_t>(FirmStatus::alive);
+    std::size_t kept = 0;
+    for (const std::uint32_t r : rows) {
+        if (status[r] == alive) rows[kept++] = r;
+        else ended[r] = 1;
+    }
+    rows.resize(kept);
+    ended.resize(count + 1);
+    for (std::uint32_t r = known; r < count; ++r) {
+        ended[r] = status[r] != alive;
+        if (status[r] == alive) rows.push_back(r);
+    }
+    ended[count] = 0;
+}
+
 void take_census(CityState& state, HiringPool& pool) {
-    take_census(state, pool, [](std::size_t, std::size_t, EmployerKind) {});
+    take_census(state, pool, [](std::size_t, std::size_t, std::size_t) {});
 }
 
 void TeamLeavers::apply(FirmAgents& firms) const {

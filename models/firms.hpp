@@ -135,9 +135,22 @@ struct EventLog {
     }
 };
 
+// The firms alive, kept across steps: firm rows are never removed, so after some years most rows are
+// firms that ended, and the loops over firms (the census, start-ups) walk only these. refresh()
+// brings it up to date with the firm table: it drops the rows that have ended since and adds the
+// rows appended since, so it costs the firms alive plus the new ones, not every row.
+struct AliveFirms {
+    std::vector<std::uint32_t> rows;  // ascending
+    // Per firm row, whether it has ended, with one more entry (0) that agents without an employer
+    // read (their employer is no_firm, clamped to the row count), so a loop needs no branch for them.
+    std::vector<std::uint8_t> ended{0};
+    void refresh(const FirmAgents& firms);
+};
+
 struct Ecosystem {
     bool enabled = false;  // any of founding, incumbents, universities on
     FirmAgents firms;
+    AliveFirms alive;
     InvestmentLedger investments;
     Funds funds;
     EventLog events;

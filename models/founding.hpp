@@ -87,10 +87,12 @@ public:
         field_propensity_ = std::move(field_propensity);
     }
     // A step's founding, in three parts so that the draws ride on the census's pass over the talent
-    // (models/census.hpp): begin_step (false: founding is off), visit for every agent due a
-    // candidate event (in parallel over blocks), then finish_step, which creates the start-ups in
-    // block and row order and moves founders who found elsewhere.
+    // (models/census.hpp): begin_step (false: founding is off), visit_block for every block of
+    // talent (in parallel), which visits the agents due a candidate event in row order, then
+    // finish_step, which creates the start-ups in block and row order and moves founders who found
+    // elsewhere.
     bool begin_step(CityState& state, const engine::StreamKey& streams, double years_per_step);
+    void visit_block(std::size_t begin, std::size_t end, std::size_t block);
     void visit(std::size_t i, std::size_t block, EmployerKind employer) {
         auto& s = scan_;
         const auto step = s.streams.step;
@@ -118,15 +120,7 @@ public:
         const auto d = static_cast<std::size_t>(std::upper_bound(cumulative, cumulative + cities_, target) - cumulative);
         block_founders_[block].push_back({static_cast<std::uint32_t>(i), static_cast<CityIndex>(std::min(d, cities_ - 1))});
     }
-    // Asks for the columns visit() reads that the census does not stream (the agent's id and
-    // skill), a few rows ahead of the census: without it, visit() waits on two cache misses.
-    void prefetch(std::size_t i) const {
-        __builtin_prefetch(scan_.ids.data() + i);
-        __builtin_prefetch(scan_.skill.data() + i);
-    }
     void finish_step(CityState& state, const engine::StreamKey& streams);
-    // Each agent's next candidate step, for a cheap test before visit() (valid after begin_step).
-    const std::uint32_t* next_candidate_steps() const { return scan_.next.data(); }
 
     // The founding rate (1/year) of one agent, and the location choice probabilities, from the
     // tables of the last prepare(); for tests and docs.
@@ -162,7 +156,7 @@ private:
         std::span<const CityIndex> city;
         std::span<const FieldIndex> field;
         std::span<const float> skill, savings;
-        std::span<const std::uint8_t> failures;
+        std::span<const std::uint8_t> failures, employer_kind;
         std::span<std::uint32_t> next;
     } scan_;
     struct Founder {

@@ -94,16 +94,6 @@ void Startups::update_tightness(const CityState& state) const {
     for (std::size_t cf = 0; cf < tightness_.size(); ++cf) tightness_[cf] = tightness_premium(state, cf);
 }
 
-double Startups::burn_per_year(const CityState& state, std::size_t city, std::size_t field, std::int32_t team,
-                               bool founder_present, double quality) const {
-    const double paid = std::max(0, team - (founder_present ? 1 : 0));
-    const std::size_t cf = state.city_field(city, field);
-    const double tightness = cf < tightness_.size() ? tightness_[cf] : tightness_premium(state, cf);
-    return params_.salary_share * tightness * paid * state.wage[cf] * quality +
-           team * params_.office_m2_per_person * 12.0 * params_.office_rent_ratio * state.rent[city] *
-               (1.0 - (city < state.policy.startup_rent_share.size() ? state.policy.startup_rent_share[city] : 0.0));
-}
-
 namespace {
 enum Outcome : std::uint8_t { seek = 1, fail = 2, acquire = 4, list = 8, breakthrough = 16 };
 }
@@ -199,26 +189,54 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
         return std::max(0, desired - n);
     };
-    // Firm rows are never removed, so after some years most are start-ups that ended: the step
-    // walks only the live ones (in row order, which the serial loop below keeps).
-    std::vector<std::uint32_t> live;
-    for (std::uint32_t r = 0; r < t.size(); ++r)
-        if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup) && status[r] == static_cast<std::uint8_t>(FirmStatus::alive))
-            live.push_back(r);
+    // The live start-ups in row order, which the serial loop below keeps.
+    eco.alive.refresh(firms);
+    auto& live = scratch_.live;
+    live.clear();
+    for (const std::uint32_t r : eco.alive.rows)
+        if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup)) live.push_back(r);
     // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
     // in the parallel pass (cash and team do not change for them before hiring).
-    std::vector<std::int32_t> wanted(live.size(), -1);  // by position in `live`; -1: not worked out there
-    std::vector<std::uint8_t> outcome(live.size(), 0);
+    auto& wanted = scratch_.wanted;  // by position in `live`; -1: not worked out there
+    auto& outcome = scratch_.outcome;
+    auto& request = scratch_.request;  // where wanted[j] >= 0
+    wanted.assign(live.size(), -1);
+    outcome.assign(live.size(), 0);
+    request.resize(live.size());
+    constexpr std::size_t prefetch_ahead = 8;
 
     engine::for_each_block(
         live.size(),
         [&, ids, city, field, team, team_skill, founder_present, birth, raised, cash, progress,
          breakthroughs](std::size_t begin, std::size_t end, std::size_t) {
             for (std::size_t j = begin; j < end; ++j) {
+                // Live rows are scattered over the firm table: fetch a later firm's columns while
+                // this one is worked out.
+                if (j + prefetch_ahead < end) {
+                    const std::size_t next = live[j + prefetch_ahead];
+                    __builtin_prefetch(&ids[next]);
+                    __builtin_prefetch(&city[next]);
+                    __builtin_prefetch(&field[next]);
+                    __builtin_prefetch(&team[next]);
+                    __builtin_prefetch(&team_skill[next]);
+                    __builtin_prefetch(&founder_present[next]);
+                    __builtin_prefetch(&birth[next]);
+                    __builtin_prefetch(&raised[next]);
+                    __builtin_prefetch(&cash[next], 1);
+                    __builtin_prefetch(&progress[next], 1);
+                    __builtin_prefetch(&breakthroughs[next], 1);
+                }
                 const std::size_t r = live[j];
-                if (birth[r] == step) continue;
                 const std::size_t cf = city[r] * fields + field[r];
                 const std::int32_t n = team[r];
+                if (birth[r] == step) {  // founded this step: it only hires (if its cash is not negative)
+                    if (cash[r] >= 0.0) {
+                        const double quality = n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
+                        wanted[j] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
+                        request[j] = {static_cast<std::uint32_t>(r), cf, wanted[j], ids[r]};
+                    }
+                    continue;
+                }
                 if (n <= 0) {
                     outcome[j] = fail;
                     continue;
@@ -259,19 +277,28 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                     out |= seek;
                 }
                 outcome[j] = out;
-                if ((out & ~breakthrough) == 0 && cash[r] >= 0.0)
+                if ((out & ~breakthrough) == 0 && cash[r] >= 0.0) {
                     wanted[j] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
+                    request[j] = {static_cast<std::uint32_t>(r), cf, wanted[j], ids[r]};
+                }
             }
         },
         1024);
 
-    std::vector<HiringPool::HireRequest> hires;
+    auto& hires = scratch_.hires;
+    hires.clear();
     auto rounds = t.column(firms.rounds);
     auto payout = t.column(firms.founder_payout);
     const auto represents = std::as_const(t).column(firms.represents);
     for (std::size_t j = 0; j < live.size(); ++j) {
-        const std::uint32_t r = live[j];
         const std::uint8_t out = outcome[j];
+        // Most start-ups only hire, with what the parallel pass worked out; this loop then reads
+        // nothing of the firm table.
+        if (wanted[j] >= 0 && out == 0) {
+            if (wanted[j] > 0) hires.push_back(request[j]);
+            continue;
+        }
+        const std::uint32_t r = live[j];
         const std::size_t cf = city[r] * fields + field[r];
         if (out & breakthrough) {
             ++eco.breakthroughs[cf];

@@ -40,6 +40,8 @@
 #include "models/city_state.hpp"
 #include "models/venture_capital.hpp"
 
+#include <algorithm>
+
 namespace citysim::models {
 
 struct StartupParams {
@@ -88,8 +90,16 @@ public:
     const StartupParams& params() const { return params_; }
 
     // Burn per firm and year (CNY) of a team of `team` with mean skill `quality` in (city, field).
+    // (Here, so that step() calls it inline: three times per start-up and step.)
     double burn_per_year(const CityState& state, std::size_t city, std::size_t field, std::int32_t team,
-                         bool founder_present, double quality) const;
+                         bool founder_present, double quality) const {
+        const double paid = std::max(0, team - (founder_present ? 1 : 0));
+        const std::size_t cf = state.city_field(city, field);
+        const double tightness = cf < tightness_.size() ? tightness_[cf] : tightness_premium(state, cf);
+        return params_.salary_share * tightness * paid * state.wage[cf] * quality +
+               team * params_.office_m2_per_person * 12.0 * params_.office_rent_ratio * state.rent[city] *
+                   (1.0 - (city < state.policy.startup_rent_share.size() ? state.policy.startup_rent_share[city] : 0.0));
+    }
     // k[c,f] above.
     double tightness_premium(const CityState& state, std::size_t city_field) const;
 
@@ -98,6 +108,15 @@ private:
                   double investor_proceeds, std::uint32_t step) const;
     StartupParams params_;
     mutable std::vector<double> tightness_;  // k[c,f] of the step (set at the start of step())
+    // The step's working lists, kept between steps so that they are not allocated (and their pages
+    // faulted in) anew every step: the live start-ups, what each wants to hire, its outcome.
+    struct Scratch {
+        std::vector<std::uint32_t> live;
+        std::vector<std::int32_t> wanted;
+        std::vector<std::uint8_t> outcome;
+        std::vector<HiringPool::HireRequest> request, hires;
+    };
+    mutable Scratch scratch_;
 };
 
 }  // namespace citysim::models

@@ -378,3 +378,35 @@ TEST_CASE("firms: the ecosystem is bit-identical with 1 and 4 threads", "[ecosys
     CHECK(same_bits(one.talent_employer, four.talent_employer));
     CHECK(same_bits(one.talent_kind, four.talent_kind));
 }
+
+TEST_CASE("firms: the list of firms alive follows ends and appends without rescanning ended rows", "[ecosystem][firms]") {
+    models::FirmAgents firms;
+    models::AliveFirms alive;
+    auto& table = firms.table;
+    auto set_status = [&](std::size_t row, models::FirmStatus s) { table.column(firms.status)[row] = static_cast<std::uint8_t>(s); };
+    auto expect_matches_table = [&] {
+        std::vector<std::uint32_t> rows;
+        for (std::uint32_t r = 0; r < table.size(); ++r)
+            if (table.column(firms.status)[r] == static_cast<std::uint8_t>(models::FirmStatus::alive)) rows.push_back(r);
+        CHECK(alive.rows == rows);
+        REQUIRE(alive.ended.size() == table.size() + 1);
+        for (std::uint32_t r = 0; r < table.size(); ++r) CHECK(alive.ended[r] == (table.column(firms.status)[r] != 0));
+        CHECK(alive.ended.back() == 0);  // read by agents without an employer
+    };
+    alive.refresh(firms);
+    expect_matches_table();
+    table.append(6);
+    set_status(4, models::FirmStatus::failed);  // ends in the step it was founded
+    alive.refresh(firms);
+    expect_matches_table();
+    CHECK(alive.rows == std::vector<std::uint32_t>{0, 1, 2, 3, 5});
+    set_status(1, models::FirmStatus::acquired);
+    set_status(5, models::FirmStatus::listed);
+    table.append(3);
+    set_status(7, models::FirmStatus::failed);
+    alive.refresh(firms);
+    expect_matches_table();
+    CHECK(alive.rows == std::vector<std::uint32_t>{0, 2, 3, 6, 8});
+    alive.refresh(firms);  // nothing changed
+    expect_matches_table();
+}
