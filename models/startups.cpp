@@ -189,6 +189,9 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
         return std::max(0, desired - n);
     };
+    auto mean_skill = [&](std::size_t r, std::int32_t n) {
+        return n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
+    };
     // The live start-ups in row order, which the serial loop below keeps.
     eco.alive.refresh(firms);
     auto& live = scratch_.live;
@@ -197,12 +200,10 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
         if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup)) live.push_back(r);
     // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
     // in the parallel pass (cash and team do not change for them before hiring).
-    auto& wanted = scratch_.wanted;  // by position in `live`; -1: not worked out there
     auto& outcome = scratch_.outcome;
-    auto& request = scratch_.request;  // where wanted[j] >= 0
-    wanted.assign(live.size(), -1);
+    auto& request = scratch_.request;  // by position in `live`; wanted -1: not worked out there
     outcome.assign(live.size(), 0);
-    request.resize(live.size());
+    request.assign(live.size(), HiringPool::HireRequest{0, 0, -1, 0});
     constexpr std::size_t prefetch_ahead = 8;
 
     engine::for_each_block(
@@ -229,19 +230,19 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                 const std::size_t r = live[j];
                 const std::size_t cf = city[r] * fields + field[r];
                 const std::int32_t n = team[r];
+                auto work_out_request = [&](double quality) {
+                    request[j] = {static_cast<std::uint32_t>(r), cf,
+                                  hires_wanted(r, n, cash[r], founder_present[r] != 0, quality), ids[r]};
+                };
                 if (birth[r] == step) {  // founded this step: it only hires (if its cash is not negative)
-                    if (cash[r] >= 0.0) {
-                        const double quality = n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
-                        wanted[j] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
-                        request[j] = {static_cast<std::uint32_t>(r), cf, wanted[j], ids[r]};
-                    }
+                    if (cash[r] >= 0.0) work_out_request(mean_skill(r, n));
                     continue;
                 }
                 if (n <= 0) {
                     outcome[j] = fail;
                     continue;
                 }
-                const double quality = static_cast<double>(team_skill[r]) / (skill_fixed_point * n);
+                const double quality = mean_skill(r, n);
                 const double burn = burn_per_year(state, city[r], field[r], n, founder_present[r] != 0, quality);
                 cash[r] -= burn * years_per_step;
                 const auto w = engine::random_words(streams, ids[r], streams::startup_fate);
@@ -277,10 +278,7 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                     out |= seek;
                 }
                 outcome[j] = out;
-                if ((out & ~breakthrough) == 0 && cash[r] >= 0.0) {
-                    wanted[j] = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
-                    request[j] = {static_cast<std::uint32_t>(r), cf, wanted[j], ids[r]};
-                }
+                if ((out & ~breakthrough) == 0 && cash[r] >= 0.0) work_out_request(quality);
             }
         },
         1024);
@@ -294,8 +292,8 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
         const std::uint8_t out = outcome[j];
         // Most start-ups only hire, with what the parallel pass worked out; this loop then reads
         // nothing of the firm table.
-        if (wanted[j] >= 0 && out == 0) {
-            if (wanted[j] > 0) hires.push_back(request[j]);
+        if (request[j].wanted >= 0 && out == 0) {
+            if (request[j].wanted > 0) hires.push_back(request[j]);
             continue;
         }
         const std::uint32_t r = live[j];
@@ -321,12 +319,9 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             continue;
         }
         if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive)) continue;
-        std::int32_t more = wanted[j];
-        if ((out & seek) || more < 0) {  // a round may have added cash, or the firm is new
-            const std::int32_t n = team[r];
-            const double quality = n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
-            more = hires_wanted(r, n, cash[r], founder_present[r] != 0, quality);
-        }
+        std::int32_t more = request[j].wanted;
+        if ((out & seek) || more < 0)  // a round may have added cash, or the firm is new
+            more = hires_wanted(r, team[r], cash[r], founder_present[r] != 0, mean_skill(r, team[r]));
         if (more > 0) hires.push_back({r, cf, more, ids[r]});
     }
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);

@@ -109,10 +109,9 @@ private:
     StartupParams params_;
     mutable std::vector<double> tightness_;  // k[c,f] of the step (set at the start of step())
     // The step's working lists, kept between steps so that they are not allocated (and their pages
-    // faulted in) anew every step: the live start-ups, what each wants to hire, its outcome.
+    // faulted in) anew every step: the live start-ups, their outcomes, what each wants to hire.
     struct Scratch {
         std::vector<std::uint32_t> live;
-        std::vector<std::int32_t> wanted;
         std::vector<std::uint8_t> outcome;
         std::vector<HiringPool::HireRequest> request, hires;
     };
