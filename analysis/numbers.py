@@ -4,7 +4,7 @@
 - |x| >= 999.5, or x a whole number: rounded to a whole number with thousands separators ("17,796");
 - otherwise three significant digits ("0.229", "12.3", "156"), in scientific notation only below 0.001.
 
-tests/analysis/test_numbers.py checks that this and `citysim compare --format json` agree.
+tests/analysis/test_effects.py checks that this and `citysim compare --format json` agree.
 """
 import math
 

@@ -21,8 +21,8 @@ class Progress:
         text = f"{self.what}: {min(self.done, self.total)}/{self.total} {label} ({elapsed:.0f} s)"
         if self.terminal:
             self.stream.write("\r" + text[:110].ljust(110))
-        else:
-            self.stream.write(text + "\n")
+        elif self.total <= 20 or self.done == self.total or self.done % -(-self.total // 10) == 0:
+            self.stream.write(text + "\n")  # a log gets every step of a short job, else one line in ten
         self.stream.flush()
 
     def finish(self):

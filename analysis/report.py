@@ -191,13 +191,11 @@ def _effect_section(baseline, path, allow_incomplete, citysim, progress):
     def cells(row):
         return [cell["text"] + (f" {cell['interval_text']}" if cell["interval_text"] else "") for cell in row["cells"]]
 
-    rows = []
-    for row in table["rows"]:
-        rows.append(dict(key=row["quantity"], label=_row_label(row), rule=False,
-                         over=window if row["aggregation"] == "sum" else str(table["at"]), cells=cells(row)))
-    for index, row in enumerate(table["money"]):
-        rows.append(dict(key=row["quantity"], label=_row_label(row), rule=index == 0,
-                         over=window if row["aggregation"] == "per year" else str(table["at"]), cells=cells(row)))
+    sections = [(f"at {unit} {table['at']}:", [row for row in table["rows"] if row["aggregation"] == "at"]),
+                (f"summed over {steps} {window}:", [row for row in table["rows"] if row["aggregation"] == "sum"]),
+                (f"fiscal cost over {steps} {window}:", table["money"])]
+    sections = [dict(title=title, rows=[dict(key=row["quantity"], label=row["label"], cells=cells(row)) for row in rows])
+                for title, rows in sections if rows]
     paying = table["paying_cities"]
     years = [dict(year=year["year"], steps=f"{year['first']}-{year['last']}",
                   cells=[cell["text"] for cell in year["cities"] if cell["city"] in paying])
@@ -218,13 +216,8 @@ def _effect_section(baseline, path, allow_incomplete, citysim, progress):
                      + (f": mean over {pairs} pairs with its 90% interval." if pairs > 1 else "."))
     return dict(policy=table["policy"], baseline=table["baseline"], paired=table["paired"], pairs=pairs,
                 window=f"{steps} {window}", step_unit=unit, at=table["at"], steps=steps,
-                columns=table["cities"] + ["all cities"], rows=rows, years=years, paying=paying, caps=caps,
+                columns=table["cities"] + ["all cities"], sections=sections, years=years, paying=paying, caps=caps,
                 warnings=table["warnings"], definition=table["interval"]["definition"], figure=figure)
-
-
-def _row_label(row):
-    unit = row["unit"]
-    return row["quantity"] + (f" ({unit})" if unit and unit != "1" else "")
 
 
 def write_report(path, out_html, title=None, allow_incomplete=False, baseline=None, citysim=None, quiet=False):

@@ -1,6 +1,8 @@
 // The verbs of the command line. Each returns the process exit code (see exit_codes).
 #pragma once
 
+#include "engine/scenario/schema.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -67,6 +69,10 @@ int schema(const std::string& format);
 int inspect(const InspectOptions& options);
 int compare(const CompareOptions& options);
 int export_run(const ExportOptions& options);
+
+// `citysim schema` as text: one block per key (its path, then type, unit, default and range, then the
+// description), wrapped to `width` columns.
+std::string render_schema_text(const std::vector<scenario::KeyRow>& rows, std::size_t width);
 
 // The per-city table printed after a run and by inspect, read back from an output file.
 std::string summary_table(const std::string& file);

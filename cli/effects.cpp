@@ -247,8 +247,9 @@ EffectTable compute_effects(const RunSet& baseline, const RunSet& policy, const 
         if (const auto found = policy_by_key.find(key); found != policy_by_key.end()) pairs.emplace_back(b, found->second);
     if (pairs.empty()) {
         if (!options.unpaired)
-            throw CompareError("no run of the policy has the (seed, run) of a run of the baseline, so no two runs "
-                               "share their random numbers: baseline " + join_keys(base_keys) + ", policy " +
+            throw CompareError("no run of the policy has the seed and run number of a run of the baseline, so no two "
+                               "runs share their random numbers: (seed, run) of the baseline " + join_keys(base_keys) +
+                                   ", of the policy " +
                                    join_keys(policy_keys) +
                                    ". Run both with the same seed (a policy scenario that `extends` the baseline "
                                    "keeps its seed), or pass --unpaired to compare them anyway (the differences "
@@ -467,13 +468,19 @@ std::string half_width_text(const EffectRow& row, const EffectCell& cell) {
 }
 
 std::string render_effects(const EffectTable& t, std::size_t width, bool relative) {
-    std::string out = fmt::format("policy:   {}\nbaseline: {}\n", t.policy, t.baseline);
+    std::string out = wrap(fmt::format("policy:   {}", t.policy), width, 10) + "\n" +
+                      wrap(fmt::format("baseline: {}", t.baseline), width, 10) + "\n";
     if (t.paired)
-        out += fmt::format("{} pair{} of runs on common random numbers (same seed and run): the differences are the "
-                           "policy's effect\n",
-                           t.pairs, t.pairs == 1 ? "" : "s");
-    out += fmt::format("Policy minus baseline{}{}\n\n", relative ? ", relative to the baseline" : "",
-                       t.pairs > 1 ? fmt::format(": mean over {} pairs, ± half its 90% interval below it", t.pairs) : "");
+        out += wrap(fmt::format("{} pair{} of runs on common random numbers (same seed and run): differences are the "
+                                "policy's effect",
+                                t.pairs, t.pairs == 1 ? "" : "s"),
+                    width) +
+               "\n";
+    out += wrap(fmt::format("Policy minus baseline{}{}", relative ? ", relative to the baseline" : "",
+                            t.pairs > 1 ? fmt::format(": mean over {} pairs, ± half its 90% interval below it", t.pairs)
+                                        : ""),
+                width) +
+           "\n\n";
     TextTable table;
     table.header = {"quantity (unit)"};
     for (const auto& city : t.cities) table.header.push_back(city);

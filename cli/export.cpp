@@ -4,8 +4,9 @@
 // field, employer, instrument, origin, destination, ...), empty where the variable lacks that axis,
 // then value. Static variables leave time empty. Values are written exactly (the shortest text that
 // reads back to the same double; integers as integers; NaN as an empty cell), so the table holds
-// the file's data and pandas reads it with `pd.read_csv(path)`; pivoting it back gives the arrays
-// of the HDF5 file (tests/e2e/test_export.py checks every variable of a run).
+// the file's data: pandas reads it with `pd.read_csv(path, float_precision="round_trip")` (its
+// default parser can be off in the last digit), and pivoting it back gives the arrays of the HDF5
+// file bit for bit (tests/e2e/test_export.py checks every variable of a run).
 #include "cli/commands.hpp"
 #include "cli/runs.hpp"
 #include "cli/table.hpp"

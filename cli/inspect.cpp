@@ -15,6 +15,7 @@
 #include <iostream>
 #include <limits>
 #include <set>
+#include <sstream>
 
 namespace citysim::cli {
 
@@ -204,6 +205,18 @@ std::string text_or(const std::map<std::string, std::string>& map, const std::st
     return found == map.end() ? fallback : found->second;
 }
 
+// Lines of "label:   value" text, each wrapped to the terminal under its value.
+std::string fit_lines(const std::string& text) {
+    std::string out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        out += wrap(text.substr(start, end - start), output_width(), 15) + "\n";
+        start = end + 1;
+    }
+    return out;
+}
+
 // "8 replicates", "1 point".
 std::string counted(const std::map<std::string, double>& map, const std::string& key, const std::string& noun) {
     const auto found = map.find(key);
@@ -263,22 +276,23 @@ int inspect_run(const fs::path& file, Format format) {
     const auto numeric = reader.global_numeric_attributes();
     const auto provenance = reader.provenance_attributes();
     const auto& times = set.times();
-    std::cout << "file:          " << file.string() << "\n"
+    std::ostringstream meta;
+    meta << "file:          " << file.string() << "\n"
               << "status:        " << text_or(attributes, "status") << "\n"
               << "citysim:       " << text_or(attributes, "citysim_version") << " (commit "
               << text_or(attributes, "git_commit") << ")\n"
               << "scenario:      " << text_or(provenance, "scenario_file") << "\n";
     if (const auto description = text_or(attributes, "description", ""); !description.empty())
-        std::cout << wrap("description:   " + description.substr(0, description.find('\n')), output_width(), 15)
-                  << "\n";
-    std::cout << "seed, run:     " << identifier(numeric, "seed") << ", " << identifier(numeric, "run") << "\n"
+        meta << "description:   " << description.substr(0, description.find('\n')) << "\n";
+    meta << "seed, run:     " << identifier(numeric, "seed") << ", " << identifier(numeric, "run") << "\n"
               << "records:       " << times.size() << " (" << text_or(attributes, "step_unit") << " " << times.front()
               << " to " << times.back() << ")\n"
               << "cities:        " << set.labels("city").size() << ", fields: " << set.labels("field").size()
               << ", persons per agent: " << format_number(set.persons_per_agent()) << "\n"
               << "command line:  " << text_or(provenance, "command_line") << "\n"
               << "threads:       " << text_or(provenance, "threads") << ", started " << text_or(provenance, "started")
-              << ", finished " << text_or(provenance, "finished") << "\n\n"
+              << ", finished " << text_or(provenance, "finished") << "\n";
+    std::cout << fit_lines(meta.str()) << "\n"
               << summary_table(file.string());
     return exit_codes::ok;
 }
@@ -336,14 +350,14 @@ int inspect_sweep(const fs::path& path, Format format) {
     const std::string unit = text_or(attributes, "step_unit", "step");
     std::string arm_text;
     for (const auto& arm : arms) arm_text += (arm_text.empty() ? "" : ", ") + arm;
-    std::cout << "sweep:         " << file.string() << "\n"
+    std::ostringstream meta;
+    meta << "sweep:         " << file.string() << "\n"
               << "status:        " << text_or(attributes, "status") << "\n"
               << "citysim:       " << text_or(attributes, "citysim_version") << " (commit "
               << text_or(attributes, "git_commit") << ")\n";
     if (const auto description = text_or(attributes, "description", ""); !description.empty())
-        std::cout << wrap("description:   " + description.substr(0, description.find('\n')), output_width(), 15)
-                  << "\n";
-    std::cout << "design:        " << text_or(attributes, "design") << ", " << counted(numeric, "points", "point")
+        meta << "description:   " << description.substr(0, description.find('\n')) << "\n";
+    meta << "design:        " << text_or(attributes, "design") << ", " << counted(numeric, "points", "point")
               << " x " << counted(numeric, "replicates", "replicate") << " x " << arms.size()
               << (arms.size() == 1 ? " arm" : " arms") << " = " << counted(numeric, "runs", "run") << " (seed "
               << identifier(numeric, "seed") << ")\n"
@@ -352,20 +366,28 @@ int inspect_sweep(const fs::path& path, Format format) {
               << (times.empty() ? 0 : times.front()) << " to " << (times.empty() ? 0 : times.back()) << "; keep: "
               << text_or(attributes, "keep") << ")\n";
     for (const auto& p : parameters)
-        std::cout << "varied:        " << p.key << " from " << format_number(p.low) << " to " << format_number(p.high)
+        meta << "varied:        " << p.key << " from " << format_number(p.low) << " to " << format_number(p.high)
                   << " (" << p.values << " values)\n";
-    std::cout << "command line:  " << text_or(reader.provenance_attributes(), "command_line") << "\n";
+    meta << "command line:  " << text_or(reader.provenance_attributes(), "command_line") << "\n";
+    std::cout << fit_lines(meta.str());
     for (const auto& [arm, summary] : per_arm) {
-        std::cout << "\nArm " << arm << ": " << summary.runs << " runs; mean over the runs"
-                  << (summary.runs > 1 ? ", ± half its 90% interval" : "") << ", " << unit << " " << times.front()
-                  << " to " << times.back() << (summary.flows_summed ? " (flows summed over the run)" : "") << ":\n"
+        std::cout << "\n"
+                  << wrap("Arm " + arm + ": " + std::to_string(summary.runs) + " runs; mean over the runs" +
+                              (summary.runs > 1 ? ", ± half its 90% interval below it" : "") + ", " + unit + " " +
+                              std::to_string(times.front()) + " to " + std::to_string(times.back()) +
+                              (summary.flows_summed ? " (flows summed over the run)" : "") + ":",
+                          output_width())
+                  << "\n"
                   << render_summary(summary, output_width());
         if (const auto warning = sweep::interval_warning(summary.runs, "runs"); !warning.empty() && summary.runs > 1)
-            std::cout << "warning: " << warning << "\n";
+            std::cout << wrap("warning: " + warning, output_width(), 2) << "\n";
     }
     if (!per_arm.empty() && !per_arm.front().second.flows_summed)
-        std::cout << "\nThe runs kept only their first and last records (keep: final), so flows over the run are not "
-                     "shown.\n";
+        std::cout << "\n"
+                  << wrap("The runs kept only their first and last records (keep: final), so flows over the run are "
+                          "not shown.",
+                          output_width())
+                  << "\n";
     std::cout << "\n" << wrap(sweep::interval_definition() + ".", output_width()) << "\n";
     return exit_codes::ok;
 }
@@ -412,11 +434,13 @@ int inspect_incomplete(const fs::path& file) {
     const output::Reader reader(file);
     const auto attributes = reader.global_attributes();
     const auto times = reader.times();
-    std::cout << "file:          " << file.string() << "\n"
+    std::ostringstream meta;
+    meta << "file:          " << file.string() << "\n"
               << "status:        " << text_or(attributes, "status") << "\n"
               << "records:       " << times.size() << " (" << text_or(attributes, "step_unit") << " "
               << (times.empty() ? 0 : times.front()) << " to " << (times.empty() ? 0 : times.back()) << ")\n"
               << "command line:  " << text_or(reader.provenance_attributes(), "command_line") << "\n";
+    std::cout << fit_lines(meta.str());
     std::cerr << "citysim: warning: " << file.string()
               << " is not a complete run: its data stop early, so no summary is shown\n";
     return exit_codes::ok;

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     citysim::sweep::MpiSession mpi(argc, argv);
     CLI::App app{"citysim: founders, talent, capital and housing moving between cities.\n"
                  "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario, 130 interrupted."};
+    app.name("citysim");
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("citysim ") + citysim::version + " (" + citysim::git_commit + ")");
 

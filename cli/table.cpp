@@ -132,6 +132,10 @@ std::string render(const TextTable& table, std::size_t width) {
         if (b > 0) out += "\n";
         const auto [first, last] = blocks[b];
         auto line = [&](const std::vector<std::string>& row) {
+            bool blank = true;  // a row with nothing in this block (an interval row of cells without one)
+            for (std::size_t k = 0; k < labels; ++k) blank = blank && cell(row, k).empty();
+            for (std::size_t k = first; k < last; ++k) blank = blank && cell(row, k).empty();
+            if (blank && &row != &table.header) return;
             std::string text;
             for (std::size_t k = 0; k < labels; ++k) text += (k ? "  " : "") + pad_right(cell(row, k), widths[k]);
             for (std::size_t k = first; k < last; ++k) text += "  " + pad_left(cell(row, k), widths[k]);

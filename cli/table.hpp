@@ -2,7 +2,7 @@
 // wrap to the terminal's width, and the same tables as CSV or JSON for programs.
 //
 // Every figure a command prints goes through format_number, and the Python report formats its own
-// numbers by the same rule (analysis/numbers.py; tests/analysis/test_numbers.py checks both agree):
+// numbers by the same rule (analysis/numbers.py; tests/analysis/test_effects.py checks both agree):
 //   - NaN or infinite: "n/a";
 //   - |x| >= 999.5, or x a whole number: rounded to a whole number with thousands separators
 //     ("17,796", "3,344,431,414", "12");

@@ -57,7 +57,7 @@ with temp_dir() as tmp:
             check(np.allclose(line.get_ydata(), expected.sel(city=city).values),
                   f"{parameter}, {city}: y {line.get_ydata()} = mean final talent {expected.sel(city=city).values}")
         bands = axes.collections
-        check(len(bands) == 2, f"{parameter}: a 95% band per city ({len(bands)})")
+        check(len(bands) == 2, f"{parameter}: a 90% interval per city ({len(bands)})")
         for city, band in zip(lines, bands):
             y = band.get_paths()[0].vertices[:, 1]
             check(y.min() < lines[city].get_ydata().min() and y.max() > lines[city].get_ydata().max(),
