@@ -224,8 +224,10 @@ def policy_difference(sweep_ds, var):
     final_step = int(sweep_ds["time"].values[-1])
     values = per_city(sweep_ds, var)
     ax.set_ylabel(f"difference ({values.attrs.get('units', '1')})")
+    pairs = int(differences["pairs"].min())
+    few = f"\nonly {pairs} pairs: the interval rests on few values" if pairs < interval.MINIMUM_COUNT else ""
     ax.set_title(f"{_label(values, var)} at step {final_step}\n"
-                 f"paired difference from arm {arms[0]!r}: mean and its 90% interval", fontsize="medium")
+                 f"paired difference from arm {arms[0]!r}: mean and its 90% interval{few}", fontsize="medium")
     ax.legend(fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     return figure

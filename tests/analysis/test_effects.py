@@ -72,6 +72,9 @@ with temp_dir() as tmp:
             check(printed.get((labels[row["quantity"]], column)) == cell["text"],
                   f"CLI table and JSON agree on {row['quantity']}, {column}: {printed.get((labels[row['quantity']], column))}")
     check(compared > 200, f"every cell compared ({compared})")
+    check(all(c["difference"]["low90"] is None and c["interval_text"] == "" for r in table["rows"] for c in r["cells"]),
+          "one pair: no interval (not [x, x])")
+    check("±" not in text and "90% interval" not in text, "and the table shows none")
 
     # The same numbers from the files with xarray: flows summed over the run, stocks at the end, in persons.
     base, policy = compare.open_paired(base_path, policy_path)
