@@ -189,7 +189,7 @@ def _effect_section(baseline, path, allow_incomplete, citysim, progress):
     window = f"{table['from']}-{table['to']}"
 
     def cells(row):
-        return [cell["text"] + (f" {cell['interval_text']}" if cell["interval_text"] else "") for cell in row["cells"]]
+        return [dict(text=cell["text"], interval=cell["interval_text"]) for cell in row["cells"]]
 
     sections = [(f"at {unit} {table['at']}:", [row for row in table["rows"] if row["aggregation"] == "at"]),
                 (f"summed over {steps} {window}:", [row for row in table["rows"] if row["aggregation"] == "sum"]),

@@ -30,7 +30,8 @@ def report_cells(path):
     header = [html.unescape(cell) for cell in re.findall(r"<th>([^<]*)</th>", table.split("</tr>", 1)[0])][1:]
     cells = {}
     for quantity, row in re.findall(r'<tr data-quantity="([^"]+)">(.*?)</tr>', table):
-        values = [html.unescape(cell) for cell in re.findall(r'<td class="number">([^<]*)</td>', row)]
+        values = [html.unescape(re.sub(r"<[^>]+>", "", cell.replace("<br>", " ")))
+                  for cell in re.findall(r'<td class="number">(.*?)</td>', row)]
         cells.update({(quantity, column): value for column, value in zip(header, values)})
     return cells, text
 
