@@ -121,8 +121,10 @@ RunSet RunSet::open(const fs::path& source, const std::optional<std::string>& ar
                 const auto found = std::find(arm_names.begin(), arm_names.end(), *arm);
                 if (found != arm_names.end()) {
                     arm_index = static_cast<std::size_t>(found - arm_names.begin());
-                } else if (!arm->empty() && std::all_of(arm->begin(), arm->end(), ::isdigit) &&
-                           std::stoul(*arm) < arm_names.size()) {
+                } else if (const bool digits = !arm->empty() && arm->size() < 10 &&
+                                               std::all_of(arm->begin(), arm->end(),
+                                                           [](char c) { return c >= '0' && c <= '9'; });
+                           digits && std::stoul(*arm) < arm_names.size()) {
                     arm_index = std::stoul(*arm);
                 } else {
                     std::string names;

@@ -47,8 +47,14 @@ def cli_cells(text, cities):
 
 
 with temp_dir() as tmp:
+    # The policy: Shenzhen's rent up by half and a housing subsidy whose budget cap binds.
     base_path = run_file(tmp, "base", "china-2025.yaml", *CHINA_SMALL)
-    policy_path = run_file(tmp, "policy", "china-2025.yaml", *CHINA_SMALL, "--set", RENT_UP)
+    policy_yaml = os.path.join(tmp, "policy.yaml")
+    with open(policy_yaml, "w") as out:
+        out.write(f"extends: {os.path.join(SOURCE, 'scenarios', 'china-2025.yaml')}\npolicies:\n"
+                  "  homes: {instrument: talent_housing_subsidy, city: shenzhen, rent_share: 0.3, budget_per_year: 2.0e7}\n")
+    policy_path = os.path.join(tmp, "policy.h5")
+    citysim("run", policy_yaml, "-o", policy_path, "-q", *CHINA_SMALL, "--set", RENT_UP)
 
     # The CLI's table, as JSON and as text (wide enough for one block), and the report's.
     table = effect_table(base_path, policy_path)
@@ -99,32 +105,16 @@ with temp_dir() as tmp:
             check(numbers.number(got, signed=True) == cell["text"], f"number formats agree: {got} -> {cell['text']}")
     check(nonzero > 0, "the pair has breakthroughs that differ, so the check is not vacuous")
 
-    # A policy whose budget cap binds: the report has the cost rows and the cap line, as the CLI.
-    capped_yaml = os.path.join(tmp, "capped.yaml")
-    with open(capped_yaml, "w") as out:
-        out.write(f"extends: {os.path.join(SOURCE, 'scenarios', 'china-2025.yaml')}\npolicies:\n"
-                  "  homes: {instrument: talent_housing_subsidy, city: shenzhen, rent_share: 0.3, budget_per_year: 2.0e7}\n")
-    capped = os.path.join(tmp, "capped.h5")
-    citysim("run", capped_yaml, "-o", capped, "-q", *CHINA_SMALL)
-    capped_table = effect_table(base_path, capped)
-    cap = capped_table["budget_caps"]
-    check(len(cap) == 1 and cap[0]["city"] == "shenzhen" and cap[0]["lowest_payout_share"] < 1,
-          f"the cap binds: {cap}")
-    cap_line = citysim("compare", base_path, capped).stdout
-    capped_html = os.path.join(tmp, "capped.html")
-    result = subprocess.run([sys.executable, "-m", "analysis", "report", capped, "--baseline", base_path,
-                             "-o", capped_html, "-q"], capture_output=True, text=True, cwd=SOURCE)
-    shown, document = report_cells(capped_html)
+    # The budget cap binds: the report has the cost rows, the cost year by year and the cap line, as the CLI.
+    cap = table["budget_caps"]
+    check(len(cap) == 1 and cap[0]["city"] == "shenzhen" and cap[0]["lowest_payout_share"] < 1, f"the cap binds: {cap}")
     steps = f"in {int(cap[0]['mean_steps'])} of {cap[0]['steps']} steps (lowest payout share {cap[0]['lowest_payout_share']:.2f})"
-    check(f"budget cap bound: shenzhen talent_housing_subsidy {steps}" in cap_line
+    check(f"budget cap bound: shenzhen talent_housing_subsidy {steps}" in text
           and f"Budget cap bound: shenzhen talent_housing_subsidy {steps}" in document,
           f"the cap line in the CLI and the report: {steps}")
-    for key in ("fiscal_cost", "fiscal_cost_per_year", "cost_per_extra_talent", "cost_per_extra_founder"):
-        row = next(r for r in capped_table["rows"] + capped_table["money"] if r["quantity"] == key)
-        check(shown.get((key, "shenzhen")) == row["cells"][2]["text"] and row["cells"][2]["city"] == "shenzhen",
-              f"report and CLI agree on {key}: {shown.get((key, 'shenzhen'))} vs {row['cells'][2]['text']}")
+    check(shown.get(("fiscal_cost", "shenzhen")) not in (None, "+0"), "the policy paid something")
     years = document.split('<table id="cost-by-year">', 1)[1].split("</table>", 1)[0]
-    check(len(capped_table["cost_by_year"]) == 2 and years.count("<tr>") == 3, "the cost year by year, in the report too")
+    check(len(table["cost_by_year"]) == 2 and years.count("<tr>") == 3, "the cost year by year, in the report too")
 
     # Replicate sweeps: the C++ 90% interval over pairs is the Python one (analysis/interval.py).
     base_sweep = china_replicates(tmp, "base-sweep")
