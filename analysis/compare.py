@@ -114,7 +114,7 @@ def is_flow(da):
     (cli/effects.cpp, describe_quantity)."""
     if "during the step" not in str(da.attrs.get("long_name", "")):
         return False
-    return load.is_agent_count(da) or load.is_firm_count(da) or da.attrs.get("units") in ("CNY", "persons", "firms", "m2")
+    return load.is_count(da) or da.attrs.get("units") in ("CNY", "persons", "firms", "m2")
 
 
 def _city_totals(ds, var):

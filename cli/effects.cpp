@@ -114,12 +114,15 @@ Quantity describe_quantity(const output::VariableSpec& spec, double persons_per_
         q.why_not = "not a per-city time series";
         return q;
     }
+    // What a count counts, from its description: agents (persons = value x persons_per_agent), firms,
+    // or firm agents (citysim 0.1's files: firms = value x persons_per_agent).
     const bool agents = starts_with(spec.description, "agents");
-    const bool firms = starts_with(spec.description, "firm agents");
+    const bool firm_agents = starts_with(spec.description, "firm agents");
+    const bool firms = starts_with(spec.description, "firms");
     static const std::set<std::string> extensive_units = {"CNY", "persons", "firms", "m2"};
-    q.additive = agents || firms || extensive_units.count(spec.units) > 0;
-    q.scale = agents || firms ? persons_per_agent : 1.0;
-    q.unit = agents ? "persons" : firms ? "firms" : spec.units;
+    q.additive = agents || firm_agents || firms || extensive_units.count(spec.units) > 0;
+    q.scale = agents || firm_agents ? persons_per_agent : 1.0;
+    q.unit = agents ? "persons" : firm_agents || firms ? "firms" : spec.units;
     const bool flow = spec.long_name.find("during the step") != std::string::npos;
     if (flow && !q.additive) {
         q.why_not = "a rate during each step, which neither adds up over steps nor is a state at one step";

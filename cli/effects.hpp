@@ -6,9 +6,9 @@
 //   - a flow (its long_name says "during the step": arrivals, births, breakthroughs, fiscal cost)
 //     is summed over the window's steps (--from/--to; default: every step after the starting state);
 //   - a stock (talent, start-ups, rent, ...) is taken at one step (--at; default the window's end);
-//   - agents are counted in persons and firm agents in firms (x persons_per_agent), summed over
-//     fields and any other axis (instruments, employers); other quantities (wages, rents) are
-//     averaged over fields with talent weights.
+//   - agents are counted in persons (x persons_per_agent), start-ups in firms, summed over fields
+//     and any other axis (instruments, employers); other quantities (wages, rents) are averaged
+//     over fields with talent weights.
 // Per pair of runs (same seed and run number: common random numbers) the policy's value minus the
 // baseline's, then over the pairs their mean and 90% interval (engine/sweep/statistics.hpp).
 // With policies it adds the fiscal cost a year, the cost per extra talent and per extra founder

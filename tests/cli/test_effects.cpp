@@ -46,6 +46,8 @@ TEST_CASE("effects: every variable the model records is a flow, a stock or left 
     CHECK(describe("talent").unit == "persons");
     CHECK(describe("talent").scale == 12.0);
     CHECK(describe("startups").unit == "firms");
+    CHECK(describe("startups").scale == 1.0);  // start-ups are counted in firms, not firm agents
+    CHECK(describe("births").additive);
     CHECK(describe("fiscal_cost").additive);
     CHECK(describe("fiscal_cost").scale == 1.0);
     for (const auto& v : models::output_variables()) {
