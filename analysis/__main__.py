@@ -124,7 +124,7 @@ def main(argv=None):
         scenarios = args.scenario or ["scenarios/china-2025.yaml"]
         if args.out and len(scenarios) > 1:
             parser.error("--out names the sweep directory of one scenario; leave it out with several")
-        answers, figures = [], []
+        answers, figures, written = [], [], []
         try:
             for i, scenario in enumerate(scenarios):
                 results = run_why(args.citysim, args.a, args.b, outcomes=outcomes, scenario=scenario,
@@ -137,6 +137,7 @@ def main(argv=None):
                           if stem else None)
                 if figure:
                     waterfall(results[0], figure)
+                    written.append(figure)
                 figures.append(os.path.relpath(figure, os.path.dirname(args.output) or ".")
                                if figure and args.output else figure)
         except (ValueError, OSError, subprocess.CalledProcessError) as error:
@@ -148,7 +149,7 @@ def main(argv=None):
                    + (f" --steps {args.steps}" if args.steps else "")
                    + (f" -o {args.output}" if args.output else ""))
         text = why_markdown(answers, command, figures)
-        figure = ", ".join(f for f in figures if f)
+        figure = ", ".join(written)
         if args.output:
             with open(args.output, "w") as f:
                 f.write(text)
