@@ -40,7 +40,7 @@ const sc::Record<IncumbentParams>& incumbent_schema() {
         using P = IncumbentParams;
         sc::Record<P> r("A large incumbent firm based in the city");
         r.named_reals("employees", &P::employees, "field", "persons",
-                      "talent it employs in the city at the start, per field", sc::Range::non_negative());
+                      "talent it employs in the city at the start, per field", sc::Range::closed(0, 1e8));
         r.real("wage_premium", &P::wage_premium, "1", "multiplier on the market wage it pays", 1.2,
                sc::Range::closed(0.1, 10));
         r.real("growth_rate", &P::growth_rate, "1/year", "growth of its employment through projects", 0.03,

@@ -22,6 +22,9 @@
 
 namespace citysim::models {
 
+// The most changes a schedule may hold: each one can make every run reload its parameters.
+inline constexpr std::size_t max_scheduled_changes = 10'000;
+
 struct ScheduledChange {
     std::string key;
     std::int64_t start_step = 0;
@@ -43,8 +46,9 @@ std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes,
 // Whether a change starts or ends at `step`, so that the parameters in force differ from the step before.
 bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64_t step);
 
-// The --set style overrides ("key=value") of the changes in force at `step`; scenario_value[k] is
-// the scenario's value at changes[k].key.
+// The --set style overrides ("key=value") of the changes in force at `step`, one per key (its
+// value after every change of it in force, in the order written), keys in order of their first
+// change; scenario_value[k] is the scenario's value at changes[k].key.
 std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes,
                                       const std::vector<double>& scenario_value, std::int64_t step);
 
