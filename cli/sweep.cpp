@@ -473,12 +473,13 @@ int sweep_command(const SweepOptions& options) {
             return refuse(exit_codes::usage, "'" + input.string() + "' is an input of the sweep and the sweep would write "
                                              "over it in " + out.string() + "; choose another -o");
     }
-    if (const auto refusal = memory_refusal_bytes(prepared.run_bytes, jobs))
-        return refuse(exit_codes::failure, *refusal + "; nothing was run");
-
+    // Rank 0 decides and writes; the others learn the outcome from the manifest after the barrier.
     int setup_status = exit_codes::ok;
     if (speaker) {
-        if (fs::exists(out) && !fs::is_directory(out)) {
+        if (const auto refusal = memory_refusal_bytes(prepared.run_bytes, jobs)) {
+            std::cerr << "citysim: " << *refusal << "; nothing was run\n";
+            setup_status = exit_codes::failure;
+        } else if (fs::exists(out) && !fs::is_directory(out)) {
             std::cerr << "citysim: " << sc::printable(out.string())
                       << " exists and is not a folder; give -o a folder for the sweep\n";
             setup_status = exit_codes::usage;

@@ -152,8 +152,10 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
             while (d + 1 < p.size() && u >= p[d]) u -= p[d++];
             std::uint32_t target_row = r;
             if (d != home) {
+                // (A copy: clang 14 cannot capture a structured binding.)
+                const auto incumbent = index;
                 const auto there = std::find_if(establishments_.begin(), establishments_.end(), [&](const auto& other) {
-                    return other.incumbent == index && field[other.row] == f && city[other.row] == d;
+                    return other.incumbent == incumbent && field[other.row] == f && city[other.row] == d;
                 });
                 target_row = there != establishments_.end()
                                  ? there->row

@@ -18,7 +18,6 @@ jobs="$(nproc)"
 # Any report ends the process with an error; leaks are reported at exit.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-export LSAN_OPTIONS="suppressions=$root/tests/hostile/lsan.supp:print_suppressions=0"
 
 build() {
   if [ ! -f "$tree/CMakeCache.txt" ]; then

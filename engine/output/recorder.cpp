@@ -17,11 +17,13 @@
 #include "engine/scenario/input.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -653,6 +655,9 @@ struct Recorder::Impl {
     void set_status(std::string_view status);
     void close_file();
     void claim_temporary_path();
+    void open_unnamed();
+    void name_file();
+    void forget_unnamed();
     void write_closing_attributes(std::string_view status, const std::map<std::string, std::string>& provenance,
                                   bool stamp_finished);
     void publish();
@@ -680,6 +685,10 @@ struct Recorder::Impl {
     bool closed = false;
     // After a failed write the datasets may disagree in length; no further data is written.
     bool write_failed = false;
+    // While the file is being created it has a hidden name: `<path>.incomplete` appears only once
+    // the file is consistent, so that a process killed while creating it leaves nothing half-made
+    // under that name. (HDF5 cannot create a file through an O_TMPFILE descriptor's /proc link.)
+    std::filesystem::path creation_path;
 };
 
 Recorder::Impl::Impl(FileSpec file_spec)
@@ -718,15 +727,16 @@ Recorder::Impl::Impl(FileSpec file_spec)
     try {
         create_file();
     } catch (...) {
-        // Remove only a file this recorder created: a failed H5Fcreate may mean the file belongs
-        // to another process that holds its lock.
-        const bool created = file.valid();
+        // Remove only a file this recorder created and named: a failed H5Fcreate may mean the
+        // file belongs to another process that holds its lock.
+        const bool named = file.valid() && creation_path.empty();
         tables.clear();
         variables.clear();
         axis_datasets.clear();
         time_dataset.reset();
         file.reset();
-        if (created) {
+        forget_unnamed();
+        if (named) {
             std::error_code ignored;
             std::filesystem::remove(temporary_path, ignored);
         }
@@ -743,10 +753,10 @@ void Recorder::Impl::create_file() {
     calls.require(H5Pset_obj_track_times(creation.get(), false), "disabling time tracking");
     Handle access = file_access_properties(calls);
     claim_temporary_path();
-    // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a symbolic link and never truncates
-    // a file that is there, so a link planted at the temporary name cannot redirect the output.
-    file = calls.handle(H5Fcreate(temporary_path.c_str(), H5F_ACC_EXCL, creation.get(), access.get()),
-                        H5Fclose, "creating the file");
+    open_unnamed();
+    // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a link nor truncates a file.
+    file = calls.handle(H5Fcreate(creation_path.c_str(), H5F_ACC_EXCL, creation.get(), access.get()), H5Fclose,
+                        "creating the file");
 
     if (!spec.global_attributes.contains(kConventionsAttribute)) {
         write_text_attribute(file.get(), kConventionsAttribute, kConventions, calls);
@@ -774,6 +784,45 @@ void Recorder::Impl::create_file() {
     // moment, and a process killed at any point leaves a file that opens and reads up to its last
     // flush (see recorder.hpp).
     calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
+    name_file();
+}
+
+// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
+// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
+// exist (killed while creating their file) are removed first.
+void Recorder::Impl::open_unnamed() {
+    const std::filesystem::path folder =
+        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
+    const std::string prefix = "." + temporary_path.filename().string() + ".creating-";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const long pid = std::atol(name.c_str() + prefix.size());
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(entry.path().c_str());
+    }
+    static std::atomic<unsigned> counter{0};
+    creation_path = folder / (prefix + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+}
+
+// Gives the consistent file its name `<path>.incomplete`, never replacing anything there:
+// renameat2(RENAME_NOREPLACE) (or link(), where the file system lacks it) fails if the name exists,
+// and does not follow a link there.
+void Recorder::Impl::name_file() {
+    int result = ::renameat2(AT_FDCWD, creation_path.c_str(), AT_FDCWD, temporary_path.c_str(), RENAME_NOREPLACE);
+    if (result != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP)) {
+        result = ::link(creation_path.c_str(), temporary_path.c_str());
+        if (result == 0) ::unlink(creation_path.c_str());
+    }
+    if (result != 0)
+        throw std::runtime_error("cannot create '" + temporary_path.string() + "': " + scenario::error_text(errno));
+    creation_path.clear();
+}
+
+// Called when creation failed: the file under its hidden name is removed.
+void Recorder::Impl::forget_unnamed() {
+    if (!creation_path.empty()) ::unlink(creation_path.c_str());
+    creation_path.clear();
 }
 
 void Recorder::Impl::claim_temporary_path() {

@@ -22,9 +22,13 @@
 // becomes "incomplete: <reason>", and the file keeps its temporary name so it is never mistaken for
 // a complete one.
 //
-// Files are never lost or redirected: `<path>.incomplete` is created with O_CREAT | O_EXCL (HDF5's
-// H5F_ACC_EXCL), so a symbolic link planted there is not followed and nothing there is truncated;
-// an existing temporary file is removed first (the link itself, never its target) only with
+// Files are never lost or redirected: the file is created under a hidden name in the target
+// folder (`.<name>.incomplete.creating-<pid>-<n>`, with O_CREAT | O_EXCL) and renamed to
+// `<path>.incomplete` (renameat2 RENAME_NOREPLACE) once its objects exist and it is consistent:
+// so a symbolic link planted at that name is never followed, nothing there is truncated, and a
+// process killed while creating the file leaves nothing half-made under that name (its hidden
+// file is removed by the next recorder of the same path). An existing
+// temporary file is removed first (the link itself, never its target) only with
 // FileSpec::replace_existing; finish() renames into place without replacing an existing `<path>`
 // (renameat2 RENAME_NOREPLACE) unless replace_existing says so. Failures (a full disk, a read-only
 // folder) are std::runtime_error with a one-line reason (the operating system's, where a system call

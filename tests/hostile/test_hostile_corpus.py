@@ -455,6 +455,31 @@ def extreme_values(tmp):
          tmp, 3, where=r"--set:1:\d+:", says="graduates_per_year")
 
 
+def output_paths_and_messages(tmp):
+    """Issue 16: every library scenario writes where -o or the current folder says, and a file that
+    is not an output gets one line, not an HDF5 error stack."""
+    import yaml  # Debian's python3-yaml
+    global CASES
+    for name in sorted(os.listdir(SCENARIOS)):
+        if not name.endswith(".yaml"):
+            continue
+        with open(os.path.join(SCENARIOS, name)) as f:
+            path = ((yaml.safe_load(f) or {}).get("output") or {}).get("path")
+        CASES += 1
+        check(path is None or ("/" not in path and not path.startswith(".")),
+              f"{name}: output.path {path!r} is not a plain file name in the current folder")
+    case("the price surge writes to the current folder",
+         ["run", os.path.join(SCENARIOS, "shenzhen-price-surge.yaml"), "--steps", "13", "-q",
+          "--set", "talent.agents=2000"], tmp, 0)
+    check(os.path.isfile(os.path.join(tmp, "shenzhen-price-surge.h5")), "shenzhen-price-surge.h5 in the current folder")
+    notes = write(tmp, "notes.txt", "not an HDF5 file\n")
+    for target, reason in ((notes, "not an HDF5 file"), (tmp, "folder")):
+        code, _, err, _ = run(["inspect", target], tmp)
+        CASES += 1
+        check(code not in (0, None) and code > 0 and reason in err and err.count("\n") <= 2 and "HDF5-DIAG" not in err,
+              f"inspect {target}: exit {code}, one line naming the problem: {err[-800:]}")
+
+
 def fuzz_findings(tmp):
     """Every input the fuzzer ever crashed on (tests/hostile/fuzz-crashes/) loads or is refused."""
     folder = os.path.join(SOURCE, "tests", "hostile", "fuzz-crashes")
@@ -492,7 +517,7 @@ def thread_safe_calls():
 
 
 for group in (hangs_and_memory, crashes, files_lost, what_a_file_reveals, exit_codes, sweeps_that_resume,
-              interrupted_combine, extreme_values, fuzz_findings):
+              interrupted_combine, extreme_values, output_paths_and_messages, fuzz_findings):
     with tempfile.TemporaryDirectory(prefix=f"citysim-hostile-{group.__name__}-") as tmp:
         group(tmp)
 thread_safe_calls()
