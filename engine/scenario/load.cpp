@@ -3,9 +3,6 @@
 #include "engine/scenario/input.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 #include <system_error>
 
@@ -37,6 +34,7 @@ public:
     YAML::Mark start_mark;
     bool has_root = false;
     DocNode root;
+    std::vector<YAML::Mark> quoted;  // where each quoted scalar starts
 
     void OnDocumentStart(const YAML::Mark& mark) override { start_mark = mark; }
     void OnDocumentEnd() override {}
@@ -56,8 +54,6 @@ public:
         count(target.size, mark);
         finish(DocNode(target.node), 0, target.size);
     }
-    std::vector<YAML::Mark> quoted;  // where each quoted scalar starts
-
     void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   const std::string& value) override {
         if (tag == "!") quoted.push_back(mark);

@@ -154,8 +154,8 @@ def hangs_and_memory(tmp):
 
     # Schedules: linear in their entries; at most 10,000.
     def schedule(n):
-        lines = [f"  - {{key: cities.harbour.housing.rent, start_step: {1 + i % 10}, end_step: {11 + i % 10}, "
-                 f"multiply: 1.001}}" for i in range(n)]
+        lines = [f"  - {{key: cities.harbour.housing.demand_shifter, start_step: {1 + i % 10}, end_step: {11 + i % 10}, "
+                 f"multiply: {1.001 if i % 2 else 0.999}}}" for i in range(n)]
         return "extends: base.yaml\nschedule:\n" + "\n".join(lines) + "\n"
     write(tmp, "schedule-3000.yaml", schedule(3000))
     case("3,000 schedule entries validate quickly", ["validate", "schedule-3000.yaml"], tmp, 0)

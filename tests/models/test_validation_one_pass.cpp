@@ -68,22 +68,22 @@ TEST_CASE("validation: a schedule is checked change by change, without reloading
     REQUIRE(text.find(no_schedule) != std::string::npos);
     std::string entries;
     for (int i = 0; i < 2000; ++i)
-        entries += "  - {key: cities.harbour.housing.rent, start_step: " + std::to_string(1 + i % 50) +
-                   ", multiply: " + (i == 1500 ? "100000" : "1.01") + "}\n";
+        entries += "  - {key: cities.harbour.housing.demand_shifter, start_step: " + std::to_string(1 + i % 50) +
+                   ", end_step: " + std::to_string(2 + i % 50) + ", multiply: " + (i == 1500 ? "100000" : "1.01") + "}\n";
     text.replace(text.find(no_schedule), no_schedule.size(), "schedule:\n" + entries);
     try {
         models::load_scenario_text(text, "long-schedule.yaml");
-        FAIL("a change to 7e6 CNY/m2/month was accepted");
+        FAIL("a demand shifter of 1e5 was accepted");
     } catch (const sc::ScenarioError& e) {
         REQUIRE(e.diagnostics().size() == 1);
         CHECK(e.diagnostics()[0].key_path == "schedule.1500");
-        CHECK_THAT(e.diagnostics()[0].message, Contains("the changed value is not valid: expected a number in (0, 1e+05]"));
+        CHECK_THAT(e.diagnostics()[0].message, Contains("the changed value is not valid: expected a number in [0.1, 10]"));
     }
     // More than the limit is refused as a whole.
     std::string many = loaded.resolved_yaml;
     std::string lines;
     for (std::size_t i = 0; i <= models::max_scheduled_changes; ++i)
-        lines += "  - {key: cities.harbour.housing.rent, start_step: 1, multiply: 1}\n";
+        lines += "  - {key: cities.harbour.housing.demand_shifter, start_step: 1, multiply: 1}\n";
     many.replace(many.find(no_schedule), no_schedule.size(), "schedule:\n" + lines);
     CHECK_THROWS_WITH(models::load_scenario_text(many, "many.yaml"), Contains("at most 10000"));
 }
