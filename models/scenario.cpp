@@ -377,6 +377,12 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     } else if (!s.schedule.empty()) {
         const auto rows = sc::describe(scenario_schema());
         const auto values = scenario_values(s.schedule, loaded.resolved_yaml);
+        const auto value_problem = [](const std::string& key, double value) {
+            char text[64];
+            std::snprintf(text, sizeof text, "%.17g", value);
+            return sc::check_value(scenario_schema(), key, text);
+        };
+        std::vector<char> valid_alone(s.schedule.size(), 0);
         for (std::size_t i = 0; i < s.schedule.size(); ++i) {
             const auto& change = s.schedule[i];
             const std::string base = "schedule." + std::to_string(i);
@@ -389,10 +395,9 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
                                  "the scenario has no number at '" + change.key + "' (a city or name misspelt?)");
                 } else if (!in_error({base + ".value", base + ".multiply"})) {
                     const double changed = change.multiply > 0 ? values[i] * change.multiply : change.value;
-                    char text[64];
-                    std::snprintf(text, sizeof text, "%.17g", changed);
-                    const auto problem = sc::check_value(scenario_schema(), change.key, text);
+                    const auto problem = value_problem(change.key, changed);
                     if (!problem.empty()) loaded.error(base, "the changed value is not valid: " + problem);
+                    valid_alone[i] = problem.empty();
                 }
             }
             const bool has_value = source.has(base + ".value"), has_multiply = source.has(base + ".multiply");
@@ -407,6 +412,19 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
             if (steps_readable && !in_error({"simulation.steps"}) && change.start_step > s.simulation.steps)
                 loaded.error(base + ".start_step", "the change starts after the run ends (simulation.steps = " +
                                                        std::to_string(s.simulation.steps) + ")");
+        }
+        // Changes of one key in force together compose; the value they give must be valid too (a
+        // run would otherwise stop at that step). Only where each change is valid alone.
+        if (std::all_of(valid_alone.begin(), valid_alone.end(), [](char ok) { return ok; }) &&
+            !in_error({"schedule"})) {
+            for (const auto& p : composed_problems(s.schedule, values, value_problem)) {
+                char text[64];
+                std::snprintf(text, sizeof text, "%.6g", p.value);
+                loaded.error("schedule." + std::to_string(p.change),
+                             "with the earlier changes of " + s.schedule[p.change].key + " in force at step " +
+                                 std::to_string(p.step) + ", its value is " + text + ": " + p.message +
+                                 " (changes of one key compose in the order written)");
+            }
         }
     }
 

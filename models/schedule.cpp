@@ -166,4 +166,41 @@ std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& change
     return overrides;
 }
 
+std::vector<ComposedProblem> composed_problems(const std::vector<ScheduledChange>& changes,
+                                               const std::vector<double>& scenario_value,
+                                               const std::function<std::string(const std::string& key, double value)>& invalid) {
+    std::map<std::string, std::vector<std::size_t>> by_key;  // key -> its changes, in the order written
+    for (std::size_t k = 0; k < changes.size(); ++k) by_key[changes[k].key].push_back(k);
+    std::vector<ComposedProblem> problems;
+    for (const auto& [key, mine] : by_key) {
+        if (mine.size() < 2) continue;
+        std::vector<std::int64_t> steps;
+        for (const auto k : mine) {
+            steps.push_back(changes[k].start_step);
+            if (changes[k].end_step != 0) steps.push_back(changes[k].end_step);
+        }
+        std::sort(steps.begin(), steps.end());
+        steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+        for (const auto step : steps) {
+            double value = scenario_value[mine.front()];
+            std::size_t in_force = 0, last = 0;
+            for (const auto k : mine) {
+                const auto& c = changes[k];
+                if (step < c.start_step || (c.end_step != 0 && step >= c.end_step)) continue;
+                value = c.multiply > 0 ? value * c.multiply : c.value;
+                ++in_force;
+                last = k;
+            }
+            if (in_force < 2) continue;
+            auto message = invalid(key, value);
+            if (!message.empty()) {
+                problems.push_back({last, step, value, std::move(message)});
+                break;
+            }
+        }
+    }
+    std::sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) { return a.change < b.change; });
+    return problems;
+}
+
 }  // namespace citysim::models

@@ -18,6 +18,7 @@
 
 #include "engine/scenario/schema.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,20 @@ bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64
 // change; scenario_value[k] is the scenario's value at changes[k].key.
 std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes,
                                       const std::vector<double>& scenario_value, std::int64_t step);
+
+// Where changes of one key overlap they compose, so the value in force can leave the key's range
+// though each change alone stays inside it. For each key, the first step at which two or more of
+// its changes are in force together and the value they give fails `invalid` (a message, or ""):
+// that step, the value, the message, and the change written last among those in force. Exact: the
+// same fold as overrides_at. Cost: per key, its changes times its boundaries.
+struct ComposedProblem {
+    std::size_t change = 0;
+    std::int64_t step = 0;
+    double value = 0.0;
+    std::string message;
+};
+std::vector<ComposedProblem> composed_problems(const std::vector<ScheduledChange>& changes,
+                                               const std::vector<double>& scenario_value,
+                                               const std::function<std::string(const std::string& key, double value)>& invalid);
 
 }  // namespace citysim::models

@@ -71,6 +71,10 @@ fuzz() {
   fi
 }
 
+# The CPU time this step took (user and system, of the script and everything it ran), for
+# docs/reliability.md's figures.
+trap 'echo "sanitize.sh ${1:-all}: CPU time (user, system) of the step:"; times | tail -1' EXIT
+
 case "${1:-all}" in
   build) build ;;
   unit) unit ;;

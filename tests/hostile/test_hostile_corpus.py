@@ -167,6 +167,14 @@ def hangs_and_memory(tmp):
     write(tmp, "schedule-100000.yaml", schedule(100000))
     case("100,000 schedule entries are refused", ["run", "schedule-100000.yaml", "-o", "never.h5"], tmp, 3,
          where=r"schedule-100000\.yaml", says="error")
+    # Each change valid alone, but two in force together leave the key's range: refused before the
+    # run, not at the step where they meet.
+    write(tmp, "schedule-composed.yaml", "extends: base.yaml\nschedule:\n"
+          "  - {key: cities.harbour.housing.demand_shifter, start_step: 2, multiply: 4}\n"
+          "  - {key: cities.harbour.housing.demand_shifter, start_step: 5, multiply: 4}\n")
+    case("overlapping schedule changes that compose out of range",
+         ["run", "schedule-composed.yaml", "-o", "composed.h5"], tmp, 3,
+         where=r"schedule-composed\.yaml:4:\d+: error: schedule\.1", says="in force at step 5, its value is 16")
 
     # Sweeps of millions of runs are refused with their count before anything is planned.
     big = {
@@ -522,7 +530,9 @@ for group in (hangs_and_memory, crashes, files_lost, what_a_file_reveals, exit_c
         group(tmp)
 thread_safe_calls()
 
-print(f"{CASES} cases; the slowest took {SLOWEST[0]:.2f} s ({SLOWEST[1][:120]})")
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{CASES} cases; the slowest took {SLOWEST[0]:.2f} s ({SLOWEST[1][:120]}); "
+      f"CPU time of the commands run: {children.ru_utime:.1f} s user, {children.ru_stime:.1f} s system")
 if FAILURES:
     print(f"{len(FAILURES)} check(s) failed", file=sys.stderr)
     sys.exit(1)

@@ -88,6 +88,47 @@ TEST_CASE("validation: a schedule is checked change by change, without reloading
     CHECK_THROWS_WITH(models::load_scenario_text(many, "many.yaml"), Contains("at most 10000"));
 }
 
+TEST_CASE("validation: changes of one key that overlap are checked as they compose", "[scenario][schedule][validation]") {
+    const auto base = std::filesystem::path(CITYSIM_SOURCE_DIR) / "scenarios" / "teaching-two-cities.yaml";
+    const auto text = sc::load_file(models::scenario_schema(), base).resolved_yaml;
+    const auto with = [&](const std::string& entries) {
+        std::string t = text;
+        t.replace(t.find("schedule:\n  []\n"), 15, "schedule:\n" + entries);
+        return t;
+    };
+    // Each factor of 4 is valid alone (demand_shifter is at most 10); together from step 5 they give 16.
+    const std::string overlapping = "  - {key: cities.harbour.housing.demand_shifter, start_step: 2, end_step: 9, multiply: 4}\n"
+                                    "  - {key: cities.lakeside.housing.demand_shifter, start_step: 2, multiply: 2}\n"
+                                    "  - {key: cities.harbour.housing.demand_shifter, start_step: 5, multiply: 4}\n";
+    try {
+        models::load_scenario_text(with(overlapping), "overlap.yaml");
+        FAIL("a demand shifter of 16 was accepted");
+    } catch (const sc::ScenarioError& e) {
+        REQUIRE(e.diagnostics().size() == 1);
+        CHECK(e.diagnostics()[0].key_path == "schedule.2");
+        CHECK_THAT(e.diagnostics()[0].message, Contains("in force at step 5, its value is 16") && Contains("[0.1, 10]"));
+    }
+    // The same factors one after the other, or a value written after them, are fine.
+    CHECK_NOTHROW(models::load_scenario_text(
+        with("  - {key: cities.harbour.housing.demand_shifter, start_step: 2, end_step: 5, multiply: 4}\n"
+             "  - {key: cities.harbour.housing.demand_shifter, start_step: 5, multiply: 4}\n"),
+        "sequential.yaml"));
+    CHECK_NOTHROW(models::load_scenario_text(
+        with("  - {key: cities.harbour.housing.demand_shifter, start_step: 2, multiply: 4}\n"
+             "  - {key: cities.harbour.housing.demand_shifter, start_step: 3, multiply: 4}\n"
+             "  - {key: cities.harbour.housing.demand_shifter, start_step: 3, value: 2}\n"),
+        "reset.yaml"));
+    // Composed as the run composes them: the value in force is what the scenario then holds.
+    const std::vector<models::ScheduledChange> changes = {{"k", 2, 9, 0.0, 4.0}, {"k", 5, 0, 0.0, 4.0}};
+    const auto problems = models::composed_problems(changes, {1.0, 1.0}, [](const std::string&, double v) {
+        return v > 10 ? std::string("too big") : std::string();
+    });
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].step == 5);
+    CHECK(problems[0].value == 16.0);
+    CHECK(models::overrides_at(changes, {1.0, 1.0}, 5) == std::vector<std::string>{"k=16"});
+}
+
 TEST_CASE("sweep checks: duplicate keys, seed keys and sizes are refused before anything runs", "[sweep]") {
     namespace sw = citysim::sweep;
     const auto sweep_file = std::filesystem::path(CITYSIM_SOURCE_DIR) / "scenarios" / "sweeps" / "check.yaml";
