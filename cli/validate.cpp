@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 #include "cli/file_kind.hpp"
 #include "cli/sweep_check.hpp"
+#include "cli/table.hpp"
 #include "engine/scenario/input.hpp"
 #include "engine/scenario/schema.hpp"
 #include "models/scenario.hpp"
@@ -75,7 +76,7 @@ int schema(const std::string& format) {
             "the scenario's folder (or below it), in citysim's scenario library, or in a folder given with "
             "--allow-path.");
     else
-        std::cout << scenario::render_text(rows);
+        std::cout << render_schema_text(rows, output_width());
     return exit_codes::ok;
 }
 
