@@ -310,6 +310,15 @@ def files_lost(tmp):
     write(tmp, "in-the-way", "a file where a folder should be\n")
     case("a file in the way of the output folder", ["run", "base.yaml", *SHORT, "-o", "in-the-way/out.h5"], tmp, 2,
          says="'in-the-way'")
+    # export writes its CSV under the same rules: not over the run it reads, not through a link.
+    run_file = os.path.join(tmp, "trap.h5")
+    case("export -o the run it reads", ["export", "trap.h5", "-o", "trap.h5", "--force"], tmp, 2,
+         says="the run file it reads itself", unchanged=[run_file])
+    os.symlink(target, os.path.join(tmp, "linked.csv"))
+    case("export -o a link", ["export", "trap.h5", "-o", "linked.csv"], tmp, 2, says="give --force", unchanged=[target])
+    case("export -o a link, --force", ["export", "trap.h5", "-o", "linked.csv", "--force"], tmp, 0, unchanged=[target])
+    check(os.path.isfile(os.path.join(tmp, "linked.csv")) and not os.path.islink(os.path.join(tmp, "linked.csv")),
+          "export wrote its own file, not through the link")
 
 
 def what_a_file_reveals(tmp):
