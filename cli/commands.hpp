@@ -12,10 +12,14 @@ namespace citysim::cli {
 
 namespace exit_codes {
 inline constexpr int ok = 0;
-inline constexpr int failure = 1;       // the run failed (I/O, HDF5, an internal error)
-inline constexpr int usage = 2;         // the command line is wrong
-inline constexpr int invalid_scenario = 3;
-inline constexpr int interrupted = 130;  // SIGINT or SIGTERM; the output keeps its .incomplete name
+// The run failed: I/O (a full disk, a read-only folder), HDF5, a population the machine cannot hold.
+inline constexpr int failure = 1;
+// The command line is wrong: an unknown option, an output that exists (without --force), that is a
+// folder or one of the run's own inputs, a sweep file given to `run` (or a scenario to `sweep`).
+inline constexpr int usage = 2;
+inline constexpr int invalid_scenario = 3;  // an invalid scenario or sweep file
+// SIGINT, SIGTERM, SIGHUP or SIGQUIT; the output keeps its .incomplete name, marked with the reason.
+inline constexpr int interrupted = 130;
 }  // namespace exit_codes
 
 struct RunOptions {
@@ -27,6 +31,7 @@ struct RunOptions {
     std::vector<std::string> overrides;  // key.path=value
     bool quiet = false;
     bool profile = false;
+    bool force = false;  // replace an existing output
     std::string command_line;
 };
 

@@ -2,6 +2,7 @@
 
 #include "citysim/version.hpp"
 #include "cli/progress.hpp"
+#include "cli/signals.hpp"
 #include "engine/output/recorder.hpp"
 #include "engine/parallel.hpp"
 #include "models/recording.hpp"
@@ -19,10 +20,13 @@ namespace citysim::cli {
 
 namespace {
 
+// gmtime_r: runs of a sweep start on several threads at once, and std::gmtime's result is shared.
 std::string utc_now() {
     const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return buf;
 }
 
@@ -80,6 +84,7 @@ RunOutcome execute_run(const RunRequest& request) {
                                  {"scenario_original", request.scenario_text}};
         spec.flush_every_steps = static_cast<int>(scenario.output.flush_every);
         spec.deflate_level = static_cast<int>(scenario.output.deflate_level);
+        spec.replace_existing = request.replace_existing;
         recorder.emplace(spec);
 
         models::StateRecorder state_recorder(*recorder, scenario.output.record);
@@ -89,7 +94,7 @@ RunOutcome execute_run(const RunRequest& request) {
         const std::int64_t steps = scenario.simulation.steps;
         for (std::int64_t s = 0; s < steps; ++s) {
             if (const int signal = request.stop_signal ? request.stop_signal() : 0) {
-                outcome.stop_reason = "interrupted by signal " + std::to_string(signal) + " after step " +
+                outcome.stop_reason = "interrupted by " + signal_name(signal) + " after step " +
                                       std::to_string(model.steps_done()) + " of " + std::to_string(steps);
                 state_recorder.write_firms(state);
                 recorder->abort(outcome.stop_reason);

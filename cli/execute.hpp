@@ -21,6 +21,7 @@ struct RunRequest {
     std::string output_path;
     std::string command_line;
     bool final_record_only = false;  // write the starting state and the last step only
+    bool replace_existing = false;   // the output (and a partial one) may be replaced
     std::map<std::string, std::string> extra_attributes;   // root attributes, e.g. a sweep's arm
     std::map<std::string, double> extra_numeric_attributes;
     std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it

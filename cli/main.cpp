@@ -1,20 +1,34 @@
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/suggest.hpp"
+#include "cli/terminal.hpp"
 
 #include "citysim/version.hpp"
 
 #include "engine/sweep/dispatch.hpp"
 
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 
 #include <iostream>
 
 int main(int argc, char** argv) {
     namespace cli = citysim::cli;
+    // Control characters from input files never reach the terminal raw (cli/terminal.hpp).
+    const cli::TerminalTextGuard terminal_text;
+    // HDF5's own clean-up at exit closes files that are still open; after a close that failed (a
+    // full disk) its state for that file is broken and the clean-up crashes (HDF5 1.10.8). citysim
+    // closes every file it opens itself, so the clean-up is not needed. Before any other HDF5 call.
+    H5dont_atexit();
+    // HDF5 failures become one-line messages (engine/output/recorder.cpp), not printed stacks.
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    std::vector<std::string> allowed_paths;
+    const std::string allow_path_help =
+        "a folder that extends: and base: may read besides the scenario's own (repeatable)";
     // Under mpirun, MPI starts here (for `sweep`); otherwise this does nothing.
     citysim::sweep::MpiSession mpi(argc, argv);
     CLI::App app{"citysim: founders, talent, capital and housing moving between cities.\n"
-                 "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario, 130 interrupted."};
+                 "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario or sweep, 130 interrupted."};
     app.name("citysim");
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("citysim ") + citysim::version + " (" + citysim::git_commit + ")");
@@ -24,9 +38,9 @@ int main(int argc, char** argv) {
     run->add_option("scenario", run_options.scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
     run->add_option("-o,--output", run_options.output, "output HDF5 file (default: the scenario's output.path)");
     run->add_option("--seed", run_options.seed, "seed of every random stream (overrides simulation.seed)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::integer_in(0, 9007199254740991));
     run->add_option("--steps", run_options.steps, "steps to simulate (overrides simulation.steps)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::integer_in(0, 100000));
     run->add_option("--threads", run_options.threads, "worker threads, 0 = all cores; never changes the results")
         ->check(CLI::Range(0, 4096));
     // One value per --set, so that a --set before the scenario does not swallow it.
@@ -36,6 +50,8 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary table");
     run->add_flag("--profile", run_options.profile, "print the time spent in each phase");
+    run->add_flag("--force", run_options.force, "replace the output file (and a partial one) if it exists");
+    run->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
 
     std::vector<std::string> validate_files, validate_overrides;
     auto* validate = app.add_subcommand("validate", "Check scenario files and report every error");
@@ -44,6 +60,7 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    validate->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
 
     std::string schema_format = "text";
     auto* schema = app.add_subcommand("schema", "List every scenario key with type, unit, default, range");
@@ -57,6 +74,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 4096));
     sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
     sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
+    sweep->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
 
     cli::CompareOptions compare_options;
     auto* compare = app.add_subcommand(
@@ -115,6 +133,7 @@ int main(int argc, char** argv) {
         return code == 0 ? cli::exit_codes::ok : cli::exit_codes::usage;
     }
 
+    cli::allow_paths(allowed_paths);
     for (int i = 0; i < argc; ++i) run_options.command_line += (i ? " " : "") + std::string(argv[i]);
     sweep_options.command_line = run_options.command_line;
     if (*run) return cli::run(run_options);

@@ -10,8 +10,13 @@
 #include <algorithm>
 #include "cli/commands.hpp"
 #include "cli/execute.hpp"
+#include "cli/file_kind.hpp"
+#include "cli/memory.hpp"
 #include "cli/signals.hpp"
+#include "cli/sweep_check.hpp"
+#include "engine/output/output_path.hpp"
 #include "engine/output/recorder.hpp"
+#include "engine/scenario/input.hpp"
 #include "engine/sweep/dispatch.hpp"
 #include "engine/sweep/plan.hpp"
 #include "engine/sweep/statistics.hpp"
@@ -166,8 +171,10 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
         if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
 }
 
-void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                    const std::string& command_line) {
+// The combine stops at the next run it would copy when a stop signal arrives: the file keeps its
+// .incomplete name, and the same command finishes it later. Returns false when stopped.
+bool write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
+                    const std::string& command_line, const std::string& manifest, const StopSignals& stop) {
     const fs::path runs_dir = out / "runs";
     output::Reader first((runs_dir / run_file_name(0)).string());
     std::vector<output::VariableSpec> inner;
@@ -212,10 +219,15 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
                                       {"arms", static_cast<double>(plan.arm_names.size())}};
     describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
-    spec.provenance_texts = {{"sweep_resolved", read_text_file((out / "sweep.yaml").string())}};
+    spec.provenance_texts = {{"sweep_resolved", manifest}};
+    spec.replace_existing = true;  // a .incomplete left by a combine that was stopped
 
     output::Recorder recorder(spec);
     for (const auto& run : plan.runs) {
+        if (const int signal = stop.received()) {
+            recorder.abort("interrupted by " + signal_name(signal) + " while combining the runs");
+            return false;
+        }
         output::Reader reader((runs_dir / run_file_name(run.index)).string());
         recorder.begin_record(static_cast<std::int64_t>(run.index));
         const std::vector<std::int64_t> ids = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
@@ -250,11 +262,12 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
         recorder.end_record();
     }
     recorder.finish();
+    return true;
 }
 
 // Per point and arm: statistics of the final record across replicates, and paired differences.
-void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                   const std::string& command_line) {
+bool write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
+                   const std::string& command_line, const StopSignals& stop) {
     const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
     const fs::path runs_dir = out / "runs";
     output::Reader first((runs_dir / run_file_name(0)).string());
@@ -299,9 +312,14 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
                                       {"arms", static_cast<double>(arms)}};
     describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
+    spec.replace_existing = true;
 
     output::Recorder recorder(spec);
     for (std::size_t p = 0; p < plan.points(); ++p) {
+        if (const int signal = stop.received()) {
+            recorder.abort("interrupted by " + signal_name(signal) + " while summarising the runs");
+            return false;
+        }
         recorder.begin_record(static_cast<std::int64_t>(p));
         for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
             const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
@@ -338,54 +356,101 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
         recorder.end_record();
     }
     recorder.finish();
+    return true;
 }
 
 }  // namespace
 
-int sweep_command(const SweepOptions& options) {
-    const int rank = sweep::process_rank();
-    const bool speaker = rank == 0;  // only rank 0 prints and writes shared files
-    const fs::path sweep_file = options.sweep_file;
-
-    sc::Loaded<sweep::SweepSpec> loaded;
+int prepare_sweep(const fs::path& sweep_file, bool speaker, PreparedSweep& out) {
+    const auto report = [&](const sc::ScenarioError& e) {
+        if (!speaker) return;
+        std::cerr << e.what() << "\n"
+                  << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s") << "; nothing was run.\n";
+    };
+    auto& loaded = out.loaded;
     try {
-        loaded = sc::load_file(sweep::sweep_schema(), sweep_file);
+        loaded = sc::load_file(sweep::sweep_schema(), sweep_file, {}, "sweep file");
         sweep::check_sweep(loaded, sweep_file);
-        if (!loaded.source.has_errors_under("base"))
+        // The runs and the base are checked only for a sweep of a size that may run at all.
+        if (!loaded.source.has_errors_under("base") && loaded.diagnostics.empty())
             check_overrides_against_base(loaded, sweep_file.parent_path() / loaded.value.base);
         std::stable_sort(loaded.diagnostics.begin(), loaded.diagnostics.end(), [](const auto& a, const auto& b) {
             return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
         });
         loaded.throw_if_errors();
     } catch (const sc::ScenarioError& e) {
-        if (speaker)
-            std::cerr << e.what() << "\n" << e.diagnostics().size() << " error"
-                      << (e.diagnostics().size() == 1 ? "" : "s") << "; nothing was run.\n";
+        if (kind_of_file(sweep_file) == FileKind::scenario) {
+            if (speaker)
+                std::cerr << "citysim: " << sc::printable(sweep_file.string())
+                          << " is a scenario, not a sweep file; run it with\n  citysim run "
+                          << sc::printable(sweep_file.string()) << "\n";
+            return exit_codes::usage;
+        }
+        report(e);
         return exit_codes::invalid_scenario;
     }
     const auto& spec = loaded.value;
-
-    sweep::Plan plan;
     try {
-        plan = sweep::make_plan(spec, sweep_file);
+        out.plan = sweep::make_plan(spec, sweep_file);
     } catch (const std::invalid_argument& e) {
-        if (speaker) std::cerr << sweep_file.string() << ": error: design: " << e.what() << "\n";
+        if (speaker) std::cerr << sc::printable(sweep_file.string()) << ": error: design: " << e.what() << "\n";
         return exit_codes::invalid_scenario;
     }
-
-    // Every run's scenario must be valid before anything runs, so a sweep never fails half-way on input.
-    const std::string base_text = read_text_file(plan.base_scenario.string());
-    for (const auto& run : plan.runs) {
+    // Every run's scenario must be valid before anything runs, so a sweep never fails half-way on
+    // input. Replicates differ only in simulation.run, so one replicate of each point and arm is
+    // checked.
+    try {
+        const auto base = models::load_scenario(out.plan.base_scenario);
+        out.base_text = base.source_text;
+        out.inputs = {sweep_file};
+        out.inputs.insert(out.inputs.end(), base.files.begin(), base.files.end());
+        out.run_bytes = run_memory_bytes(base.value);
+        // The sweep's identity: the resolved sweep (without the spelling of its base's path) and the
+        // resolved base scenario, every file it extends included. A later command on the same folder
+        // resumes only if both are the same, whatever path it names them by.
+        sweep::SweepSpec identity_spec = spec;
+        identity_spec.base = "(the base scenario below)";
+        out.manifest = "# citysim sweep: " + std::to_string(out.plan.runs.size()) +
+                       " runs. The resolved sweep, then its resolved base scenario: a later `citysim sweep` into\n"
+                       "# this folder resumes these runs only if its sweep resolves to exactly this text.\n" +
+                       sc::to_yaml(sweep::sweep_schema(), identity_spec) + "---\n" + base.resolved_yaml;
+    } catch (const sc::ScenarioError& e) {
+        if (speaker) std::cerr << sc::printable(sweep_file.string()) << ": error: base: the base scenario is not valid:\n";
+        report(e);
+        return exit_codes::invalid_scenario;
+    }
+    for (const auto& run : out.plan.runs) {
+        if (run.replicate != 0) continue;
         try {
-            models::load_scenario(plan.base_scenario, run.overrides);
+            const auto scenario = models::load_scenario(out.plan.base_scenario, run.overrides);
+            out.run_bytes = std::max(out.run_bytes, run_memory_bytes(scenario.value));
         } catch (const sc::ScenarioError& e) {
             if (speaker)
-                std::cerr << sweep_file.string() << ": error: run " << run.index << " (point " << run.point
-                          << ") is not a valid scenario:\n"
+                std::cerr << sc::printable(sweep_file.string()) << ": error: run " << run.index << " (point " << run.point
+                          << ", arm " << out.plan.arm_names[run.arm] << ") is not a valid scenario:\n"
                           << e.what() << "\n";
             return exit_codes::invalid_scenario;
         }
     }
+    return exit_codes::ok;
+}
+
+int sweep_command(const SweepOptions& options) {
+    const int rank = sweep::process_rank();
+    const bool speaker = rank == 0;  // only rank 0 prints and writes shared files
+    const fs::path sweep_file = options.sweep_file;
+    const fs::path out = options.output;
+    const auto refuse = [&](int code, const std::string& message) {
+        if (speaker) std::cerr << "citysim: " << sc::printable(message) << "\n";
+        return code;
+    };
+    if (out.empty()) return refuse(exit_codes::usage, "-o: the output folder is empty; name a folder for the sweep");
+
+    PreparedSweep prepared;
+    if (const int status = prepare_sweep(sweep_file, speaker, prepared); status != exit_codes::ok) return status;
+    const auto& spec = prepared.loaded.value;
+    const auto& plan = prepared.plan;
+    const std::string& base_text = prepared.base_text;
 
     const int threads = options.threads;
     const int available = available_cores();
@@ -397,28 +462,50 @@ int sweep_command(const SweepOptions& options) {
         return exit_codes::usage;
     }
 
-    const fs::path out = options.output;
+    // The sweep owns OUT: sweep.yaml, sweep.h5, summary.h5 and runs/. None of them may be an input.
     const fs::path runs_dir = out / "runs";
-    const std::string resolved = "# citysim sweep " + sweep_file.string() + ": " + std::to_string(plan.runs.size()) +
-                                 " runs\n" + loaded.resolved_yaml + "\n# base scenario (" +
-                                 plan.base_scenario.string() + "):\n# " + std::to_string(std::hash<std::string>{}(base_text)) + "\n";
+    const fs::path manifest = out / "sweep.yaml";
+    for (const auto& input : prepared.inputs) {
+        const bool is_output = output::same_file(input, manifest) || output::same_file(input, out / "sweep.h5") ||
+                               output::same_file(input, out / "summary.h5") ||
+                               (fs::exists(runs_dir) && output::same_file(input.parent_path(), runs_dir));
+        if (is_output)
+            return refuse(exit_codes::usage, "'" + input.string() + "' is an input of the sweep and the sweep would write "
+                                             "over it in " + out.string() + "; choose another -o");
+    }
+    // Rank 0 decides and writes; the others learn the outcome from the manifest after the barrier.
     int setup_status = exit_codes::ok;
     if (speaker) {
-        fs::create_directories(runs_dir);
-        const fs::path manifest = out / "sweep.yaml";
-        if (fs::exists(manifest)) {
-            if (read_text_file(manifest.string()) != resolved) {
-                std::cerr << "citysim: " << out.string()
-                          << " holds the runs of a different sweep (its sweep.yaml differs); choose another -o or "
-                             "delete it\n";
+        if (const auto refusal = memory_refusal_bytes(prepared.run_bytes, jobs)) {
+            std::cerr << "citysim: " << *refusal << "; nothing was run\n";
+            setup_status = exit_codes::failure;
+        } else if (fs::exists(out) && !fs::is_directory(out)) {
+            std::cerr << "citysim: " << sc::printable(out.string())
+                      << " exists and is not a folder; give -o a folder for the sweep\n";
+            setup_status = exit_codes::usage;
+        } else if (const auto problem = output::create_folders(runs_dir)) {
+            std::cerr << "citysim: " << sc::printable(problem->message) << "\n";
+            setup_status = problem->kind == output::OutputProblem::Kind::usage ? exit_codes::usage : exit_codes::failure;
+        } else if (fs::exists(manifest)) {
+            std::string recorded;
+            try {
+                recorded = sc::read_input_file(manifest, "sweep's record");
+            } catch (const sc::ScenarioError& e) {
+                recorded = "(unreadable: " + e.diagnostics().front().message + ")";
+            }
+            if (recorded != prepared.manifest) {
+                std::cerr << "citysim: " << sc::printable(out.string())
+                          << " holds the runs of a different sweep (its sweep.yaml differs from this sweep resolved "
+                             "with its base scenario); choose another -o or delete it\n";
                 setup_status = exit_codes::usage;
             }
-        } else {
-            std::ofstream(manifest) << resolved;
+        } else if (const auto write_problem = output::write_file_atomically(manifest, prepared.manifest, false)) {
+            std::cerr << "citysim: " << sc::printable(write_problem->message) << "; nothing was run\n";
+            setup_status = exit_codes::failure;
         }
     }
     sweep::barrier();
-    if (!speaker && !fs::exists(out / "sweep.yaml")) setup_status = exit_codes::usage;
+    if (!speaker && !fs::exists(manifest)) setup_status = exit_codes::usage;
     if (setup_status != exit_codes::ok) return setup_status;
 
     std::vector<std::size_t> pending;
@@ -462,6 +549,8 @@ int sweep_command(const SweepOptions& options) {
             request.output_path = (runs_dir / run_file_name(index)).string();
             request.command_line = options.command_line + "  # run " + std::to_string(index);
             request.final_record_only = spec.keep == "final";
+            // Only a run's own .incomplete, left by a killed sweep, can be there: the sweep owns runs/.
+            request.replace_existing = true;
             request.extra_attributes = {{"sweep_arm", plan.arm_names[run.arm]}};
             request.extra_numeric_attributes = {{"sweep_run", static_cast<double>(index)},
                                                 {"sweep_point", static_cast<double>(run.point)},
@@ -476,7 +565,7 @@ int sweep_command(const SweepOptions& options) {
         std::size_t done = 0;
         for (const auto& run : plan.runs) done += fs::exists(runs_dir / run_file_name(run.index)) ? 1 : 0;
         if (speaker)
-            std::cerr << "\ncitysim: sweep stopped: " << e.what() << "\n"
+            std::cerr << "\ncitysim: sweep stopped: " << sc::printable(e.what()) << "\n"
                       << done << " of " << plan.runs.size()
                       << " runs are complete; run the same command again to do the rest\n";
         return stop.received() ? exit_codes::interrupted : exit_codes::failure;
@@ -484,17 +573,26 @@ int sweep_command(const SweepOptions& options) {
 
     if (!speaker) return exit_codes::ok;
     try {
-        write_combined(plan, spec, out, options.command_line);
-        write_summary(plan, spec, out, options.command_line);
+        // A file already there is complete (it has its final name) and belongs to this sweep.
+        const bool combined = fs::exists(out / "sweep.h5") ||
+                              write_combined(plan, spec, out, options.command_line, prepared.manifest, stop);
+        const bool summarised = combined && (fs::exists(out / "summary.h5") ||
+                                             write_summary(plan, spec, out, options.command_line, stop));
+        if (!summarised) {
+            std::cerr << "citysim: interrupted by " << signal_name(stop.received())
+                      << " while combining the runs; all " << plan.runs.size()
+                      << " runs are complete: run the same command again to combine them\n";
+            return exit_codes::interrupted;
+        }
     } catch (const std::exception& e) {
-        std::cerr << "citysim: combining the runs failed: " << e.what() << "\n";
+        std::cerr << "citysim: combining the runs failed: " << sc::printable(e.what()) << "\n";
         return exit_codes::failure;
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() << " run now, in "
               << format_seconds(elapsed) << ")\n"
-              << "runs:    " << (out / "sweep.h5").string() << "\n"
-              << "summary: " << (out / "summary.h5").string() << "\n";
+              << "runs:    " << sc::printable((out / "sweep.h5").string()) << "\n"
+              << "summary: " << sc::printable((out / "summary.h5").string()) << "\n";
     return exit_codes::ok;
 }
 

@@ -104,8 +104,16 @@ CityModel::CityModel(const Scenario& scenario)
     migration_params_ = scenario.mechanisms.migration;
     schedule_ = scenario.schedule;
     if (!schedule_.empty()) {
-        scenario_yaml_ = scenario::to_yaml(scenario_schema(), scenario);
+        // Without the schedule: each reload at a boundary then costs the same however long it is.
+        Scenario without_schedule = scenario;
+        without_schedule.schedule.clear();
+        scenario_yaml_ = scenario::to_yaml(scenario_schema(), without_schedule);
         scheduled_keys_values_ = scenario_values(schedule_, scenario_yaml_);
+        for (const auto& change : schedule_) {
+            schedule_boundaries_.push_back(change.start_step);
+            if (change.end_step != 0) schedule_boundaries_.push_back(change.end_step);
+        }
+        std::sort(schedule_boundaries_.begin(), schedule_boundaries_.end());
         given_amenity_ = per_city<double>(scenario, [](const CityParams& c) { return c.amenity; });
         starting_amenity_ = state_.amenity;
         scheduler_.add_phase("schedule", [this](const engine::StepContext& ctx) { apply_schedule(ctx.step); });
@@ -212,7 +220,7 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
 }
 
 void CityModel::apply_schedule(std::int64_t step) {
-    if (!schedule_changes_at(schedule_, step)) return;
+    if (!std::binary_search(schedule_boundaries_.begin(), schedule_boundaries_.end(), step)) return;
     auto changes = overrides_at(schedule_, scheduled_keys_values_, step);
     if (changes == changes_in_force_) return;
     auto loaded = scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", changes);

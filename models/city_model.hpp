@@ -62,10 +62,11 @@ private:
     // Scheduled changes (schedule.hpp): the parameters in force at this step.
     void apply_schedule(std::int64_t step);
     void retune(const Scenario& scenario);
-    std::string scenario_yaml_;                  // the scenario as given, for scheduled changes
+    std::string scenario_yaml_;                  // the scenario as given, without its schedule
     std::vector<ScheduledChange> schedule_;
     std::vector<double> scheduled_keys_values_;  // the scenario's value at each change's key
     std::vector<std::string> changes_in_force_;  // as overrides
+    std::vector<std::int64_t> schedule_boundaries_;  // steps where a change starts or ends, sorted
     std::vector<double> given_amenity_;          // per city, the scenario's
     std::vector<double> starting_amenity_;       // per city, as migration used them at the start (calibrated or given)
     engine::CityNetwork network_;

@@ -40,7 +40,7 @@ const sc::Record<IncumbentParams>& incumbent_schema() {
         using P = IncumbentParams;
         sc::Record<P> r("A large incumbent firm based in the city");
         r.named_reals("employees", &P::employees, "field", "persons",
-                      "talent it employs in the city at the start, per field", sc::Range::non_negative());
+                      "talent it employs in the city at the start, per field", sc::Range::closed(0, 1e8));
         r.real("wage_premium", &P::wage_premium, "1", "multiplier on the market wage it pays", 1.2,
                sc::Range::closed(0.1, 10));
         r.real("growth_rate", &P::growth_rate, "1/year", "growth of its employment through projects", 0.03,
@@ -152,8 +152,10 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
             while (d + 1 < p.size() && u >= p[d]) u -= p[d++];
             std::uint32_t target_row = r;
             if (d != home) {
+                // (A copy: clang 14 cannot capture a structured binding.)
+                const auto incumbent = index;
                 const auto there = std::find_if(establishments_.begin(), establishments_.end(), [&](const auto& other) {
-                    return other.incumbent == index && field[other.row] == f && city[other.row] == d;
+                    return other.incumbent == incumbent && field[other.row] == f && city[other.row] == d;
                 });
                 target_row = there != establishments_.end()
                                  ? there->row

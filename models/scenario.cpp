@@ -6,6 +6,7 @@
 #include "models/recording.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <cmath>
 #include <cstdio>
 #include <tuple>
@@ -43,7 +44,7 @@ const sc::Record<CityParams>& city_schema() {
         sc::Record<CityParams> r("A city");
         r.real("residents", &CityParams::residents, "persons",
                "resident population at the start, everyone included (docs/model.md, Households)", std::nullopt,
-               sc::Range::positive());
+               sc::Range::above(0).and_at_most(1e9));
         r.real("amenity", &CityParams::amenity, "utility",
                "value of living here beyond income and housing (climate, culture, tolerance), in the migration utility",
                0.0, sc::Range::closed(-100, 100));
@@ -68,7 +69,7 @@ const sc::Record<LinkParams>& link_schema() {
         r.text("from", &LinkParams::from, "a city", std::nullopt);
         r.text("to", &LinkParams::to, "another city", std::nullopt);
         r.real("hours", &LinkParams::hours, "hours", "fastest scheduled travel time", std::nullopt,
-               sc::Range::above(0));
+               sc::Range::above(0).and_at_most(1000));
         return r;
     }();
     return schema;
@@ -173,33 +174,43 @@ std::vector<std::string> field_names(const Scenario& scenario) {
     return names;
 }
 
+// Every check below reads some keys and is skipped only when one of those keys is in error (it
+// then holds its default): so every error, cross-references included, is reported in one pass.
 void check_scenario(sc::Loaded<Scenario>& loaded) {
     const Scenario& s = loaded.value;
     const auto cities = city_names(s);
     const auto fields = field_names(s);
     const auto& source = loaded.source;
+    const auto in_error = [&source](std::initializer_list<std::string> paths) {
+        return std::any_of(paths.begin(), paths.end(), [&source](const std::string& p) { return source.has_errors_under(p); });
+    };
     constexpr double share_tolerance = 1e-6;
 
     if (cities.size() > max_cities) loaded.error("cities", "at most " + std::to_string(max_cities) + " cities");
     if (fields.size() > max_fields) loaded.error("fields", "at most " + std::to_string(max_fields) + " fields");
 
+    const auto unknown_field = [&](const std::string& name) {
+        return "'" + name + "' is not one of the fields declared under `fields`" + sc::did_you_mean(name, fields);
+    };
     for (const auto& c : s.cities) {
         const std::string base = "cities." + c.name;
-        // The field mix names exactly the scenario's fields and sums to 1.
+        // The field mix names exactly the scenario's fields and sums to 1. Names are checked even
+        // when a share is in error; the sum only when every share is readable.
         const std::string mix_path = base + ".talent.field_mix";
-        if (!source.has_errors_under(mix_path)) {
+        if (source.has(mix_path) && !source.has_error_at(mix_path)) {
             std::set<std::string> seen;
-            double total = 0.0;
             for (const auto& entry : c.value.talent.field_mix) {
                 seen.insert(entry.name);
-                total += entry.value;
                 if (std::find(fields.begin(), fields.end(), entry.name) == fields.end())
-                    loaded.error(mix_path + "." + entry.name,
-                                 "'" + entry.name + "' is not one of the fields declared under `fields`" +
-                                     sc::did_you_mean(entry.name, fields));
+                    loaded.error(mix_path + "." + entry.name, unknown_field(entry.name));
             }
-            for (const auto& f : fields)
-                if (!seen.count(f)) loaded.error(mix_path, "missing the share of field '" + f + "' (write 0 if none)");
+            if (!in_error({"fields"}))
+                for (const auto& f : fields)
+                    if (!seen.count(f)) loaded.error(mix_path, "missing the share of field '" + f + "' (write 0 if none)");
+        }
+        if (!source.has_errors_under(mix_path)) {
+            double total = 0.0;
+            for (const auto& entry : c.value.talent.field_mix) total += entry.value;
             if (std::abs(total - 1.0) > share_tolerance) {
                 char buf[160];
                 std::snprintf(buf, sizeof buf, "field shares sum to %.9g, expected 1", total);
@@ -209,13 +220,12 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         // Per-field maps of the ecosystem name declared fields; incumbents and university staff
         // employ no more talent than the city has in the field.
         std::map<std::string, double> employed;
+        bool employed_readable = true;
         auto check_field_map = [&](const std::string& path, const std::vector<sc::Named<double>>& entries) {
-            if (source.has_errors_under(path)) return;
+            if (source.has_errors_under(path)) employed_readable = false;
             for (const auto& entry : entries)
                 if (std::find(fields.begin(), fields.end(), entry.name) == fields.end())
-                    loaded.error(path + "." + entry.name, "'" + entry.name +
-                                                              "' is not one of the fields declared under `fields`" +
-                                                              sc::did_you_mean(entry.name, fields));
+                    loaded.error(path + "." + entry.name, unknown_field(entry.name));
         };
         check_field_map(base + ".universities.graduates_per_year", c.value.universities.graduates_per_year);
         check_field_map(base + ".universities.staff", c.value.universities.staff);
@@ -224,7 +234,8 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
             check_field_map(base + ".incumbents." + inc.name + ".employees", inc.value.employees);
             for (const auto& e : inc.value.employees) employed[e.name] += e.value;
         }
-        if (!source.has_errors_under(base))
+        const bool talent_readable = !in_error({"talent.persons", base + ".talent.share", mix_path});
+        if (employed_readable && talent_readable && !in_error({base + ".incumbents"}))
             for (const auto& [field, persons] : employed) {
                 double share = 0.0;
                 for (const auto& m : c.value.talent.field_mix)
@@ -243,7 +254,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         const auto& hh = s.mechanisms.households;
         const double talent_residents =
             s.talent.persons * c.value.talent.share * hh.residents_per_worker * (1.0 + hh.local_jobs_per_talent);
-        if (!source.has_errors_under(base) && !source.has_errors_under("mechanisms.households") &&
+        if (!in_error({"talent.persons", "mechanisms.households", base + ".talent.share", base + ".residents"}) &&
             talent_residents > c.value.residents * (1 + 1e-9)) {
             char buf[420];
             std::snprintf(buf, sizeof buf,
@@ -258,7 +269,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         const auto& h = c.value.housing;
         const double capacity = h.land_area_km2 * 1e6 * h.residential_land_share * h.max_floor_area_ratio;
         const double stock = c.value.residents * h.floor_space_per_person;
-        if (!source.has_errors_under(base) && stock > capacity) {
+        if (!in_error({base + ".residents", base + ".housing"}) && stock > capacity) {
             char buf[320];
             std::snprintf(buf, sizeof buf,
                           "the starting housing stock (residents x floor_space_per_person = %.4g m2) exceeds the land "
@@ -294,7 +305,8 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         auto index_of = [&](const std::string& name, const char* key) -> std::optional<std::size_t> {
             const auto it = std::find(cities.begin(), cities.end(), name);
             if (it != cities.end()) return static_cast<std::size_t>(it - cities.begin());
-            loaded.error(path + "." + key, "link to unknown city '" + name + "'" + sc::did_you_mean(name, cities));
+            if (!source.has_errors_under(path + "." + key))
+                loaded.error(path + "." + key, "link to unknown city '" + name + "'" + sc::did_you_mean(name, cities));
             return std::nullopt;
         };
         const auto from = index_of(link.from, "from");
@@ -323,67 +335,97 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     for (const auto& row : sc::describe(policy_schema())) policy_keys.push_back(row.path);
     for (const auto& p : s.policies) {
         const std::string base = "policies." + p.name;
-        if (source.has_errors_under(base)) continue;
-        if (std::find(cities.begin(), cities.end(), p.value.city) == cities.end())
+        if (source.has_error_at(base)) continue;  // the policy as a whole is in error (it holds defaults)
+        if (!in_error({base + ".city"}) && std::find(cities.begin(), cities.end(), p.value.city) == cities.end())
             loaded.error(base + ".city", "'" + p.value.city + "' is not one of the cities declared under `cities`" +
                                              sc::did_you_mean(p.value.city, cities));
         for (std::size_t k = 0; k < p.value.eligibility.fields.size(); ++k) {
             const auto& f = p.value.eligibility.fields[k];
             if (std::find(fields.begin(), fields.end(), f) == fields.end())
-                loaded.error(base + ".eligibility.fields." + std::to_string(k),
-                             "'" + f + "' is not one of the fields declared under `fields`" + sc::did_you_mean(f, fields));
+                loaded.error(base + ".eligibility.fields." + std::to_string(k), unknown_field(f));
         }
-        const auto instrument = instrument_of(p.value.instrument);
-        const auto& reads = instrument_keys(instrument);
-        for (const auto& key : policy_keys) {
-            const auto top = key.substr(0, key.find('.'));
-            if (top == "instrument" || top == "city" || top == "start_step" || top == "end_step") continue;
-            if (std::find(reads.begin(), reads.end(), top) != reads.end() || !source.has(base + "." + key)) continue;
-            std::string list;
-            for (const auto& r : reads) list += (list.empty() ? "" : ", ") + r;
-            loaded.error(base + "." + key, "`" + top + "` does not apply to a " + p.value.instrument + " (it reads " +
-                                               list + "); remove it");
+        if (!in_error({base + ".instrument"})) {
+            const auto instrument = instrument_of(p.value.instrument);
+            const auto& reads = instrument_keys(instrument);
+            for (const auto& key : policy_keys) {
+                const auto top = key.substr(0, key.find('.'));
+                if (top == "instrument" || top == "city" || top == "start_step" || top == "end_step") continue;
+                if (std::find(reads.begin(), reads.end(), top) != reads.end() || !source.has(base + "." + key)) continue;
+                std::string list;
+                for (const auto& r : reads) list += (list.empty() ? "" : ", ") + r;
+                loaded.error(base + "." + key, "`" + top + "` does not apply to a " + p.value.instrument +
+                                                   " (it reads " + list + "); remove it");
+            }
         }
-        if (p.value.end_step != 0 && p.value.end_step <= p.value.start_step)
+        const bool steps_readable = !in_error({base + ".start_step", base + ".end_step"});
+        if (steps_readable && p.value.end_step != 0 && p.value.end_step <= p.value.start_step)
             loaded.error(base + ".end_step", "end_step " + std::to_string(p.value.end_step) +
                                                  " is not after start_step " + std::to_string(p.value.start_step) +
                                                  " (use 0 for 'to the end of the run')");
-        if (p.value.start_step > s.simulation.steps)
+        if (steps_readable && !in_error({"simulation.steps"}) && p.value.start_step > s.simulation.steps)
             loaded.error(base + ".start_step", "the policy starts after the run ends (simulation.steps = " +
                                                    std::to_string(s.simulation.steps) + ")");
     }
 
     // Scheduled changes name numbers that may change during a run, with one of value and multiply,
-    // and the scenario they make still loads.
-    const auto rows = sc::describe(scenario_schema());
-    for (std::size_t i = 0; i < s.schedule.size(); ++i) {
-        const auto& change = s.schedule[i];
-        const std::string base = "schedule." + std::to_string(i);
-        if (source.has_errors_under(base)) continue;
-        const auto why = why_not_schedulable(change.key, rows);
-        if (!why.empty()) {
-            loaded.error(base + ".key", "'" + change.key + "' cannot be scheduled: " + why);
-            continue;
+    // and the value they set is one the key accepts. The scenario's values are read once and each
+    // changed value is checked against its key's schema alone, so the cost is linear in the number
+    // of changes (a whole scenario reloaded per change made 1,000 changes take minutes).
+    if (s.schedule.size() > max_scheduled_changes) {
+        loaded.error("schedule", "the schedule has " + std::to_string(s.schedule.size()) + " changes; at most " +
+                                     std::to_string(max_scheduled_changes) + " (join changes of one key that follow each other)");
+    } else if (!s.schedule.empty()) {
+        const auto rows = sc::describe(scenario_schema());
+        const auto values = scenario_values(s.schedule, loaded.resolved_yaml);
+        const auto value_problem = [](const std::string& key, double value) {
+            char text[64];
+            std::snprintf(text, sizeof text, "%.17g", value);
+            return sc::check_value(scenario_schema(), key, text);
+        };
+        std::vector<char> valid_alone(s.schedule.size(), 0);
+        for (std::size_t i = 0; i < s.schedule.size(); ++i) {
+            const auto& change = s.schedule[i];
+            const std::string base = "schedule." + std::to_string(i);
+            if (!in_error({base + ".key"})) {
+                const auto why = why_not_schedulable(change.key, rows);
+                if (!why.empty()) {
+                    loaded.error(base + ".key", "'" + change.key + "' cannot be scheduled: " + why);
+                } else if (std::isnan(values[i])) {
+                    loaded.error(base + ".key",
+                                 "the scenario has no number at '" + change.key + "' (a city or name misspelt?)");
+                } else if (!in_error({base + ".value", base + ".multiply"})) {
+                    const double changed = change.multiply > 0 ? values[i] * change.multiply : change.value;
+                    const auto problem = value_problem(change.key, changed);
+                    if (!problem.empty()) loaded.error(base, "the changed value is not valid: " + problem);
+                    valid_alone[i] = problem.empty();
+                }
+            }
+            const bool has_value = source.has(base + ".value"), has_multiply = source.has(base + ".multiply");
+            if (has_value == has_multiply)
+                loaded.error(base, has_value ? "give either value or multiply, not both"
+                                             : "give the value in force (value: ...) or a factor (multiply: ...)");
+            const bool steps_readable = !in_error({base + ".start_step", base + ".end_step"});
+            if (steps_readable && change.end_step != 0 && change.end_step <= change.start_step)
+                loaded.error(base + ".end_step", "end_step " + std::to_string(change.end_step) +
+                                                     " is not after start_step " + std::to_string(change.start_step) +
+                                                     " (use 0 for 'to the end of the run')");
+            if (steps_readable && !in_error({"simulation.steps"}) && change.start_step > s.simulation.steps)
+                loaded.error(base + ".start_step", "the change starts after the run ends (simulation.steps = " +
+                                                       std::to_string(s.simulation.steps) + ")");
         }
-        const bool has_value = source.has(base + ".value"), has_multiply = source.has(base + ".multiply");
-        if (has_value == has_multiply)
-            loaded.error(base, has_value ? "give either value or multiply, not both"
-                                         : "give the value in force (value: ...) or a factor (multiply: ...)");
-        if (change.end_step != 0 && change.end_step <= change.start_step)
-            loaded.error(base + ".end_step", "end_step " + std::to_string(change.end_step) +
-                                                 " is not after start_step " + std::to_string(change.start_step) +
-                                                 " (use 0 for 'to the end of the run')");
-        if (change.start_step > s.simulation.steps)
-            loaded.error(base + ".start_step", "the change starts after the run ends (simulation.steps = " +
-                                                   std::to_string(s.simulation.steps) + ")");
-        const double value = number_at(loaded.resolved_yaml, change.key);
-        if (std::isnan(value)) {
-            loaded.error(base + ".key", "the scenario has no number at '" + change.key + "' (a city or name misspelt?)");
-            continue;
+        // Changes of one key in force together compose; the value they give must be valid too (a
+        // run would otherwise stop at that step). Only where each change is valid alone.
+        if (std::all_of(valid_alone.begin(), valid_alone.end(), [](char ok) { return ok; }) &&
+            !in_error({"schedule"})) {
+            for (const auto& p : composed_problems(s.schedule, values, value_problem)) {
+                char text[64];
+                std::snprintf(text, sizeof text, "%.6g", p.value);
+                loaded.error("schedule." + std::to_string(p.change),
+                             "with the earlier changes of " + s.schedule[p.change].key + " in force at step " +
+                                 std::to_string(p.step) + ", its value is " + text + ": " + p.message +
+                                 " (changes of one key compose in the order written)");
+            }
         }
-        const auto trial = sc::load_string(scenario_schema(), loaded.resolved_yaml, "schedule",
-                                           overrides_at({change}, {value}, change.start_step));
-        for (const auto& d : trial.diagnostics) loaded.error(base, "the changed value is not valid: " + d.message);
     }
 
     const auto known = variable_names();

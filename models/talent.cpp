@@ -16,7 +16,8 @@ const sc::Record<TalentParams>& talent_schema() {
     static const auto schema = [] {
         sc::Record<TalentParams> r("Skilled workers who choose among cities");
         r.real("persons", &TalentParams::persons, "persons",
-               "skilled workers in all cities together at the start", std::nullopt, sc::Range::positive());
+               "skilled workers in all cities together at the start", std::nullopt,
+               sc::Range::above(0).and_at_most(1e9));
         r.integer("agents", &TalentParams::agents, "agents",
                   "agents that represent them; each stands for persons/agents people", std::nullopt,
                   sc::Range::closed(1, 2.0e9));

@@ -27,10 +27,10 @@ const sc::Record<UniversityCityParams>& university_city_schema() {
         r.integer("count", &P::count, "universities", "number of universities (reported; not used in equations)", 0,
                   sc::Range::closed(0, 10000));
         r.named_reals("graduates_per_year", &P::graduates_per_year, "field", "persons/year",
-                      "graduates per year who join the talent pool, per field", sc::Range::non_negative(),
+                      "graduates per year who join the talent pool, per field", sc::Range::closed(0, 1e7),
                       std::vector<sc::Named<double>>{});
         r.named_reals("staff", &P::staff, "field", "persons", "university staff (researchers, teachers), per field",
-                      sc::Range::non_negative(), std::vector<sc::Named<double>>{});
+                      sc::Range::closed(0, 1e8), std::vector<sc::Named<double>>{});
         r.real("basic_research_share", &P::basic_research_share, "1", "basic research as a share of the city's R&D",
                0.0, sc::Range::unit_interval());
         return r;

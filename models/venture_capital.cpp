@@ -17,11 +17,11 @@ const sc::Record<VentureCapitalParams>& venture_capital_schema() {
         r.real("deal_rate", &P::deal_rate, "1/year",
                "rate at which one fund at weight 1 funds a start-up with a full signal", 1.5, sc::Range::closed(0, 1000));
         r.real("seed_round", &P::seed_round, "CNY", "size of a start-up's first round, per firm", 2.0e6,
-               sc::Range::positive());
+               sc::Range::above(0).and_at_most(1e11));
         r.real("round_growth", &P::round_growth, "1", "each round is this many times the previous one", 3.0,
                sc::Range::closed(1, 100));
         r.real("largest_round", &P::largest_round, "CNY", "cap on a round's size, per firm (late-stage rounds)",
-               5.0e8, sc::Range::positive());
+               5.0e8, sc::Range::above(0).and_at_most(1e12));
         r.real("progress_per_round", &P::progress_per_round, "progress",
                "product progress investors expect per round already raised", 1.0, sc::Range::closed(0, 100));
         r.real("signal_width", &P::signal_width, "progress",
@@ -51,11 +51,11 @@ const sc::Record<VentureCapitalCityParams>& venture_capital_city_schema() {
         using P = VentureCapitalCityParams;
         sc::Record<P> r("Venture funds based in the city");
         r.real("capital", &P::capital, "CNY", "dry powder of the city's funds at the start", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e14));
         r.integer("funds", &P::funds, "funds", "number of funds based here (their capital is split evenly)", 0,
                   sc::Range::closed(0, 100000));
         r.real("raised_per_year", &P::raised_per_year, "CNY/year", "new capital the city's funds raise each year", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e14));
         return r;
     }();
     return schema;

@@ -14,7 +14,16 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include "engine/scenario/input.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -124,17 +133,39 @@ herr_t collect_error_description(unsigned /*depth*/, const H5E_error2_t* error, 
 
 // The current thread's HDF5 error stack, outermost call first. Must run before any other HDF5
 // call, because every API call clears the stack on entry.
-std::string hdf5_error_stack_text() {
+std::vector<std::string> hdf5_error_stack() {
     std::vector<std::string> descriptions;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error_description, &descriptions);
-    if (descriptions.empty()) return "no detail on the HDF5 error stack";
-    std::string text;
-    for (const auto& description : descriptions) {
-        if (!text.empty()) text += ": ";
-        text += description;
-    }
-    return text;
+    return descriptions;
 }
+
+// What went wrong, in one line, from an HDF5 error stack: the operating system's reason when a
+// system call failed (HDF5 records "errno = N" in its message), else what HDF5 says at the point
+// of failure, for the few failures a user can meet; the stack as a last resort.
+std::string hdf5_failure_reason(const std::vector<std::string>& stack) {
+    for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+        const std::size_t at = it->find("errno = ");
+        if (at == std::string::npos) continue;
+        const int number = std::atoi(it->c_str() + at + 8);
+        if (number > 0) return scenario::error_text(number);
+    }
+    const auto mentions = [&stack](std::string_view text) {
+        return std::any_of(stack.begin(), stack.end(),
+                           [text](const std::string& d) { return d.find(text) != std::string::npos; });
+    };
+    if (mentions("file signature not found")) return "it is not an HDF5 file";
+    if (mentions("file is already open for")) return "another program has it open for writing";
+    if (mentions("unable to lock file")) return "another program holds a lock on it (is it being written?)";
+    if (mentions("truncated file")) return "the file is truncated (cut off before its end)";
+    if (mentions("inflate() failed") || mentions("filter returned failure"))
+        return "its compressed data is damaged";
+    if (mentions("addr overflow")) return "it refers to data beyond its end (damaged or cut off)";
+    if (stack.empty()) return "no detail on the HDF5 error stack";
+    // The innermost description says what failed where; outer ones repeat "unable to ...".
+    return stack.back();
+}
+
+std::string hdf5_error_stack_text() { return hdf5_failure_reason(hdf5_error_stack()); }
 
 // Checks HDF5 return values and turns failures into std::runtime_error naming the file.
 class Hdf5Calls {
@@ -241,6 +272,16 @@ Handle group_creation_properties(const Hdf5Calls& calls) {
                   "setting attribute creation order");
     calls.require(H5Pset_obj_track_times(properties.get(), false), "disabling time tracking");
     return properties;
+}
+
+// The HDF5 1.10 file format: single-writer/multiple-reader writing (what keeps a killed run's file
+// readable) needs its version-3 superblock and its chunk indexes. netCDF-4 built on HDF5 1.10 (as
+// Debian's is), h5py and h5netcdf read it; netCDF built on HDF5 1.8 would not.
+Handle file_access_properties(const Hdf5Calls& calls) {
+    Handle access = make_property_list(H5P_FILE_ACCESS, calls);
+    calls.require(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST),
+                  "setting library version bounds");
+    return access;
 }
 
 // Shrinks a chunk, outermost axis first, until it holds at most kMaxChunkBytes. Outermost first
@@ -613,6 +654,13 @@ struct Recorder::Impl {
     void flush_file();
     void set_status(std::string_view status);
     void close_file();
+    void claim_temporary_path();
+    void open_unnamed();
+    void name_file();
+    void forget_unnamed();
+    void write_closing_attributes(std::string_view status, const std::map<std::string, std::string>& provenance,
+                                  bool stamp_finished);
+    void publish();
     void finish(const std::map<std::string, std::string>& final_provenance);
     void abort(std::string_view reason);
 
@@ -637,6 +685,10 @@ struct Recorder::Impl {
     bool closed = false;
     // After a failed write the datasets may disagree in length; no further data is written.
     bool write_failed = false;
+    // While the file is being created it has a hidden name: `<path>.incomplete` appears only once
+    // the file is consistent, so that a process killed while creating it leaves nothing half-made
+    // under that name. (HDF5 cannot create a file through an O_TMPFILE descriptor's /proc link.)
+    std::filesystem::path creation_path;
 };
 
 Recorder::Impl::Impl(FileSpec file_spec)
@@ -675,15 +727,16 @@ Recorder::Impl::Impl(FileSpec file_spec)
     try {
         create_file();
     } catch (...) {
-        // Remove only a file this recorder created: a failed H5Fcreate may mean the file belongs
-        // to another process that holds its lock.
-        const bool created = file.valid();
+        // Remove only a file this recorder created and named: a failed H5Fcreate may mean the
+        // file belongs to another process that holds its lock.
+        const bool named = file.valid() && creation_path.empty();
         tables.clear();
         variables.clear();
         axis_datasets.clear();
         time_dataset.reset();
         file.reset();
-        if (created) {
+        forget_unnamed();
+        if (named) {
             std::error_code ignored;
             std::filesystem::remove(temporary_path, ignored);
         }
@@ -698,14 +751,12 @@ void Recorder::Impl::create_file() {
     calls.require(H5Pset_attr_creation_order(creation.get(), kCreationOrderFlags),
                   "setting attribute creation order");
     calls.require(H5Pset_obj_track_times(creation.get(), false), "disabling time tracking");
-    Handle access = make_property_list(H5P_FILE_ACCESS, calls);
-    // netCDF-4 is the HDF5 1.8 format: objects in 1.10-only encodings (superblock v3, new chunk
-    // indexes) are unreadable to netCDF built on HDF5 1.8. Bounding both ends at 1.8 makes any
-    // such object an error here instead of a silently unreadable file.
-    calls.require(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V18, H5F_LIBVER_V18),
-                  "setting library version bounds");
-    file = calls.handle(H5Fcreate(temporary_path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get()),
-                        H5Fclose, "creating the file");
+    Handle access = file_access_properties(calls);
+    claim_temporary_path();
+    open_unnamed();
+    // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a link nor truncates a file.
+    file = calls.handle(H5Fcreate(creation_path.c_str(), H5F_ACC_EXCL, creation.get(), access.get()), H5Fclose,
+                        "creating the file");
 
     if (!spec.global_attributes.contains(kConventionsAttribute)) {
         write_text_attribute(file.get(), kConventionsAttribute, kConventions, calls);
@@ -728,6 +779,113 @@ void Recorder::Impl::create_file() {
     // data's object addresses (and so the dimension-scale references) identical across runs.
     create_provenance();
     flush_file();
+    // From here on only data is written (datasets extended and filled): single-writer/
+    // multiple-reader mode orders those writes so that the file on disk is consistent at every
+    // moment, and a process killed at any point leaves a file that opens and reads up to its last
+    // flush (see recorder.hpp).
+    calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
+    name_file();
+}
+
+// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
+// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
+// exist (killed while creating their file) are removed first.
+void Recorder::Impl::open_unnamed() {
+    const std::filesystem::path folder =
+        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
+    const std::string prefix = "." + temporary_path.filename().string() + ".creating-";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const long pid = std::atol(name.c_str() + prefix.size());
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(entry.path().c_str());
+    }
+    static std::atomic<unsigned> counter{0};
+    creation_path = folder / (prefix + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+}
+
+// Gives the consistent file its name `<path>.incomplete`, never replacing anything there:
+// renameat2(RENAME_NOREPLACE) (or link(), where the file system lacks it) fails if the name exists,
+// and does not follow a link there.
+void Recorder::Impl::name_file() {
+    int result = ::renameat2(AT_FDCWD, creation_path.c_str(), AT_FDCWD, temporary_path.c_str(), RENAME_NOREPLACE);
+    if (result != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP)) {
+        result = ::link(creation_path.c_str(), temporary_path.c_str());
+        if (result == 0) ::unlink(creation_path.c_str());
+    }
+    if (result != 0)
+        throw std::runtime_error("cannot create '" + temporary_path.string() + "': " + scenario::error_text(errno));
+    creation_path.clear();
+}
+
+// Called when creation failed: the file under its hidden name is removed.
+void Recorder::Impl::forget_unnamed() {
+    if (!creation_path.empty()) ::unlink(creation_path.c_str());
+    creation_path.clear();
+}
+
+void Recorder::Impl::claim_temporary_path() {
+    struct stat info {};
+    if (::lstat(temporary_path.c_str(), &info) == 0) {
+        if (S_ISDIR(info.st_mode))
+            throw std::runtime_error("cannot write '" + temporary_path.string() + "': it is a folder");
+        if (!spec.replace_existing)
+            throw std::runtime_error("cannot write '" + temporary_path.string() +
+                                     "': it exists (the partial output of an earlier run?); replace it only "
+                                     "when asked to");
+        // unlink() removes a symbolic link itself, never what it points to.
+        if (::unlink(temporary_path.c_str()) != 0 && errno != ENOENT)
+            throw std::runtime_error("cannot remove '" + temporary_path.string() +
+                                     "': " + scenario::error_text(errno));
+    }
+}
+
+// The last attributes (status, the end of the provenance) are written after single-writer mode
+// ends: the file is closed, so every dataset is complete on disk, then reopened for them alone.
+void Recorder::Impl::write_closing_attributes(std::string_view status,
+                                              const std::map<std::string, std::string>& provenance,
+                                              bool stamp_finished) {
+    Handle access = file_access_properties(calls);
+    Handle reopened = calls.handle(H5Fopen(temporary_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose,
+                                   "reopening the file to record its status");
+    if (!provenance.empty() || stamp_finished) {
+        Handle group = calls.handle(H5Gopen2(reopened.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
+                                    "opening the provenance group");
+        for (const auto& [name, value] : provenance) write_text_attribute(group.get(), name, value, calls);
+        if (stamp_finished) write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
+    }
+    write_text_attribute(reopened.get(), kStatusAttribute, status, calls);
+    if (reopened.close() < 0) calls.fail("closing the file");
+}
+
+// Renames the complete file to its final name. Without replace_existing the final name is never
+// replaced, even by a file that appeared while the run was going (renameat2 RENAME_NOREPLACE, or
+// link + unlink where the file system lacks it).
+void Recorder::Impl::publish() {
+    const std::string from = temporary_path.string();
+    const std::string to = spec.path.string();
+    const auto fail = [&](int error) {
+        if (error == EEXIST)
+            throw std::runtime_error("'" + to + "' appeared while the run was going and is kept; the complete "
+                                     "output is '" + from + "'");
+        throw std::runtime_error("cannot rename '" + from + "' to '" + to + "': " + scenario::error_text(error));
+    };
+    if (spec.replace_existing) {
+        // POSIX rename replaces an existing file atomically: readers see the old or the new run.
+        if (::rename(from.c_str(), to.c_str()) != 0) fail(errno);
+        return;
+    }
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) fail(errno);
+    if (::link(from.c_str(), to.c_str()) == 0) {
+        ::unlink(from.c_str());
+        return;
+    }
+    if (errno == EEXIST) fail(errno);
+    struct stat info {};
+    if (::lstat(to.c_str(), &info) == 0) fail(EEXIST);
+    if (::rename(from.c_str(), to.c_str()) != 0) fail(errno);
 }
 
 void Recorder::Impl::write_variable_attributes(hid_t dataset, const std::string& units,
@@ -1151,8 +1309,9 @@ void Recorder::Impl::write_buffered_records() {
     if (count == 0) return;
     if (write_failed) calls.fail("writing after an earlier failed write");
     try {
-        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
-                         buffered_times.data(), spec.record_axis);
+        // The variables first, then the record axis that counts their records, with a flush
+        // between: SWMR orders the writes of one dataset, not those of several, so this is what
+        // keeps the record axis on disk from counting a record that some variable lacks.
         for (auto& variable : variables) {
             if (!variable.is_time_series) continue;
             std::vector<hsize_t> block = variable.record_shape;
@@ -1165,6 +1324,9 @@ void Recorder::Impl::write_buffered_records() {
                                  H5T_NATIVE_DOUBLE, variable.float_buffer.data(), variable.spec.name);
             }
         }
+        flush_file();
+        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
+                         buffered_times.data(), spec.record_axis);
     } catch (...) {
         write_failed = true;
         throw;
@@ -1189,10 +1351,7 @@ void Recorder::Impl::write_buffered_rows(Table& table) {
     if (count == 0) return;
     if (write_failed) calls.fail("writing after an earlier failed write");
     try {
-        std::vector<std::int64_t> row_indices(count);
-        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
-        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
-                         row_indices.data(), table.spec.name);
+        // The columns first, then the row axis, with a flush between (as for records).
         for (std::size_t i = 0; i < table.columns.size(); ++i) {
             const Column& column = table.columns[i];
             const std::string& name = table.spec.columns[i].name;
@@ -1204,6 +1363,11 @@ void Recorder::Impl::write_buffered_rows(Table& table) {
                                  column.float_buffer.data(), name);
             }
         }
+        flush_file();
+        std::vector<std::int64_t> row_indices(count);
+        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
+        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                         row_indices.data(), table.spec.name);
     } catch (...) {
         write_failed = true;
         throw;
@@ -1267,18 +1431,9 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
 
     const SilencedHdf5ErrorPrinting silenced;
     write_buffers();
-    {
-        Handle group = calls.handle(H5Gopen2(file.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
-                                    "opening the provenance group");
-        for (const auto& [name, value] : final_provenance) {
-            write_text_attribute(group.get(), name, value, calls);
-        }
-        write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
-    }
-    set_status("complete");
     close_file();
-    // POSIX rename replaces an existing file atomically: readers see the old or the new run.
-    std::filesystem::rename(temporary_path, spec.path);
+    write_closing_attributes("complete", final_provenance, true);
+    publish();
 }
 
 void Recorder::Impl::abort(std::string_view reason) {
@@ -1295,10 +1450,13 @@ void Recorder::Impl::abort(std::string_view reason) {
         }
     };
     if (!write_failed) attempt([this] { write_buffers(); });
-    attempt([this, reason] {
-        set_status(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason));
-    });
     attempt([this] { close_file(); });
+    // The file says "incomplete" since it was created; the reason is added when the file can be
+    // reopened (not, say, on a full disk).
+    attempt([this, reason] {
+        write_closing_attributes(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason),
+                                 {}, false);
+    });
     if (first_error) std::rethrow_exception(first_error);
 }
 
@@ -1467,9 +1625,25 @@ std::vector<double> Reader::Impl::read_doubles(hid_t dataset, const std::string&
 }
 
 Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {
+    // Checked first: HDF5 would block on a FIFO and report a folder as a read error deep in its stack.
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) impl_->fail(scenario::error_text(errno));
+    if (S_ISDIR(info.st_mode))
+        impl_->fail("it is a folder, not an HDF5 file (a sweep's folder? its runs are in sweep.h5 and runs/)");
+    if (!S_ISREG(info.st_mode)) impl_->fail("it is not a regular file");
     const SilencedHdf5ErrorPrinting silenced;
-    impl_->file = impl_->calls.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-                                      "opening the file for reading");
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        const std::vector<std::string> stack = hdf5_error_stack();
+        const bool still_marked = std::any_of(stack.begin(), stack.end(), [](const std::string& d) {
+            return d.find("file is already open for") != std::string::npos;
+        });
+        if (!still_marked) impl_->fail("opening the file for reading failed: " + hdf5_failure_reason(stack));
+        // A writer killed in single-writer/multiple-reader mode leaves that mark in the superblock;
+        // such a file reads consistently in the reader's mode of that protocol.
+        file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    }
+    impl_->file = impl_->calls.handle(file, H5Fclose, "opening the file for reading");
 }
 
 Reader::~Reader() = default;
