@@ -65,6 +65,20 @@ int main(int argc, char** argv) {
     auto* inspect = app.add_subcommand("inspect", "Show an output file's metadata and per-city summary");
     inspect->add_option("file", inspect_file, "citysim HDF5 output")->required();
 
+    cli::ServeOptions serve_options;
+    auto* serve = app.add_subcommand("serve", "Serve the live classroom page: the model runs in the browser, one run per tab");
+    serve->add_option("scenarios", serve_options.scenarios,
+                      "scenario YAML files (default: scenarios/teaching-*.yaml and china-2025.yaml, from the repository root)")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--port", serve_options.port, "TCP port (default 8080; 0 picks a free one)")->check(CLI::Range(0, 65535));
+    serve->add_option("--host", serve_options.host, "address to listen on (default 127.0.0.1: this machine only)");
+    serve->add_option("--threads", serve_options.threads, "worker threads for all runs, 0 = all cores")
+        ->check(CLI::Range(0, 4096));
+    serve->add_option("--max-runs", serve_options.max_runs, "most runs open at once (default 64)")->check(CLI::Range(1, 10000));
+    serve->add_option("--idle-timeout", serve_options.idle_timeout,
+                      "seconds without a request after which a run is closed (default 120)")
+        ->check(CLI::Range(5, 86400));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -80,5 +94,6 @@ int main(int argc, char** argv) {
     if (*schema) return cli::schema(schema_format);
     if (*inspect) return cli::inspect(inspect_file);
     if (*compare) return cli::compare(compare_base, compare_policy);
+    if (*serve) return cli::serve(serve_options);
     return cli::exit_codes::usage;
 }

@@ -23,6 +23,7 @@ int run(const RunOptions& options) {
                   << "; nothing was run or written.\n";
         return exit_codes::invalid_scenario;
     }
+    for (const auto& note : loaded->notes) std::cerr << note.format("note") << "\n";
     const models::Scenario& scenario = loaded->value;
     const std::string output_path = options.output.value_or(scenario.output.path);
     engine::ThreadLimit thread_limit(options.threads.value_or(static_cast<int>(scenario.simulation.threads)));

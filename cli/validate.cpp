@@ -11,6 +11,7 @@ int validate(const std::vector<std::string>& files, const std::vector<std::strin
     for (const auto& file : files) {
         try {
             const auto loaded = models::load_scenario(file, overrides);
+            for (const auto& note : loaded.notes) std::cerr << note.format("note") << "\n";
             const auto& s = loaded.value;
             std::cout << file << ": ok (" << s.cities.size() << " cities, " << s.fields.size() << " fields, "
                       << s.talent.agents << " agents, " << s.simulation.steps << " " << s.simulation.step_unit

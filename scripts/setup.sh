@@ -8,6 +8,8 @@ packages=(
   cmake ninja-build g++ pkg-config git
   # C++ libraries
   libboost-graph-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2 libcli11-dev librandom123-dev
+  # the live classroom page (citysim serve): web server, charts, and the browser its test drives
+  libcpp-httplib-dev libjs-chart.js chromium chromium-driver python3-selenium
   # distributed sweeps
   openmpi-bin libopenmpi-dev
   # reading and checking output

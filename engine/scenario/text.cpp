@@ -14,13 +14,15 @@ namespace citysim::scenario {
 
 // ------------------------------------------------------------------ Diagnostic, ScenarioError
 
-std::string Diagnostic::format() const {
+std::string Diagnostic::format(std::string_view severity) const {
     std::string out = mark.file.empty() ? std::string("<input>") : mark.file;
     if (mark.line > 0) {
         out += ':' + std::to_string(mark.line);
         if (mark.column > 0) out += ':' + std::to_string(mark.column);
     }
-    out += ": error: ";
+    out += ": ";
+    out += severity;
+    out += ": ";
     if (!key_path.empty()) out += key_path + ": ";
     out += message;
     return out;
