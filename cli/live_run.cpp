@@ -157,7 +157,7 @@ std::string LiveRun::saved_scenario(const std::string& saved_at) const {
               " as `schedule` entries" + (own ? " after the scenario's own " + std::to_string(own) : std::string()) +
               ".\n";
     header += "# Replay it (bit-identical to the live run): citysim run THIS_FILE -o replay.h5\n";
-    return header + scenario::to_yaml(models::scenario_schema(), saved);
+    return header + models::scenario_file_text(saved);
 }
 
 }  // namespace citysim::cli

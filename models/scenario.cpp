@@ -6,6 +6,8 @@
 #include "models/geography.hpp"
 #include "models/recording.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -211,6 +213,27 @@ const sc::Record<Scenario>& scenario_schema() {
         return r;
     }();
     return schema;
+}
+
+std::string scenario_file_text(const Scenario& scenario) {
+    YAML::Node document = YAML::Load(sc::to_yaml(scenario_schema(), scenario));
+    for (const auto& p : scenario.policies) {
+        YAML::Node policy = document["policies"][p.name];
+        const auto& reads = instrument_keys(instrument_of(p.value.instrument));
+        std::vector<std::string> unread;
+        for (const auto& entry : policy) {
+            const auto key = entry.first.as<std::string>();
+            if (key != "instrument" && key != "city" && key != "start_step" && key != "end_step" &&
+                std::find(reads.begin(), reads.end(), key) == reads.end())
+                unread.push_back(key);
+        }
+        for (const auto& key : unread) policy.remove(key);
+    }
+    for (std::size_t i = 0; i < scenario.schedule.size(); ++i)
+        document["schedule"][i].remove(scenario.schedule[i].multiply > 0 ? "value" : "multiply");
+    YAML::Emitter out;
+    out << document;
+    return std::string(out.c_str()) + "\n";
 }
 
 std::vector<std::string> city_names(const Scenario& scenario) {

@@ -110,6 +110,12 @@ scenario::Loaded<Scenario> load_scenario_text(const std::string& text, const std
 // The cross-key checks, appended to loaded.diagnostics.
 void check_scenario(scenario::Loaded<Scenario>& loaded);
 
+// The scenario as a file that load_scenario accepts and that runs exactly as `scenario` does: every
+// default written out (scenario::to_yaml), less what the checks refuse to see given: the keys a
+// policy's instrument does not read, and the one of a scheduled change's value and multiply that
+// it does not use.
+std::string scenario_file_text(const Scenario& scenario);
+
 std::vector<std::string> city_names(const Scenario& scenario);
 std::vector<std::string> field_names(const Scenario& scenario);
 

@@ -16,6 +16,7 @@ const CHARTS = [
   {id: "startups", title: "Start-ups alive", unit: "firms", per: (v, p) => sumFields(v, p)},
 ];
 const HEARTBEAT_MS = 20000;
+const LABEL_COLUMN = true;  // on a map, labels in a column beside the cities, with leader lines
 const SVG = "http://www.w3.org/2000/svg";
 
 const state = {
@@ -128,22 +129,24 @@ function rentColour(rent) {
   return `rgb(${mix(a[0], b[0], x - i)},${mix(a[1], b[1], x - i)},${mix(a[2], b[2], x - i)})`;
 }
 
-// Positions in the 800 x 640 view: the cities' coordinates (an equirectangular projection centred on
+// Positions in the 800 x 680 view: the cities' coordinates (an equirectangular projection centred on
 // them, with the outline of China behind), or a schematic ring when the scenario gives no locations.
 function computeLayout() {
-  const W = 800, H = 640, cities = state.meta.cities;
+  const W = 800, H = 680, cities = state.meta.cities;
   const layout = {W, H, points: [], project: null};
   if (state.meta.layout === "map") {
     const lats = cities.map((c) => c.latitude), lons = cities.map((c) => c.longitude);
     const midLat = (Math.min(...lats) + Math.max(...lats)) / 2;
     const kx = Math.cos(midLat * Math.PI / 180);
     let x0 = Math.min(...lons) * kx, x1 = Math.max(...lons) * kx, y0 = Math.min(...lats), y1 = Math.max(...lats);
-    const margin = Math.max(2.2, 0.28 * Math.max(x1 - x0, y1 - y0));
+    const margin = Math.max(1.8, 0.14 * Math.max(x1 - x0, y1 - y0));
     x0 -= margin; x1 += margin; y0 -= margin; y1 += margin;
-    // Widen the shorter side so that the map fills the view at one scale.
-    const scale = Math.min(W / (x1 - x0), H / (y1 - y0));
+    // The cities fill the left of the view at one scale; their labels stand in a column on the right.
+    const region = LABEL_COLUMN ? 0.5 * W : W;
+    const scale = Math.min(region / (x1 - x0), H / (y1 - y0));
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    layout.project = (lon, lat) => [W / 2 + (lon * kx - cx) * scale, H / 2 - (lat - cy) * scale];
+    layout.project = (lon, lat) => [region / 2 + (lon * kx - cx) * scale, H / 2 - (lat - cy) * scale];
+    layout.column = LABEL_COLUMN;
     layout.points = cities.map((c) => layout.project(c.longitude, c.latitude));
   } else {
     const n = cities.length;
@@ -159,42 +162,66 @@ function computeLayout() {
   for (let i = 0; i < layout.points.length; ++i)
     for (let j = i + 1; j < layout.points.length; ++j)
       nearest = Math.min(nearest, Math.hypot(layout.points[i][0] - layout.points[j][0], layout.points[i][1] - layout.points[j][1]));
-  layout.maxRadius = Math.max(16, Math.min(state.meta.layout === "map" ? 46 : 120, 0.42 * nearest));
-  layout.labels = placeLabels(layout);
+  // On a map, neighbours may overlap a little rather than shrink to dots.
+  layout.maxRadius = state.meta.layout === "map" ? Math.max(26, Math.min(42, 0.6 * nearest))
+                                                 : Math.max(16, Math.min(100, 0.36 * nearest));
   return layout;
 }
 
-function labelLines() { return state.meta.founding ? 4 : 3; }
+// Name, talent, rent and start-ups on their own lines; with many cities, rent and start-ups share one.
+function compactLabels() { return state.meta.cities.length > 3; }
+function labelLines() { return state.meta.founding && !compactLabels() ? 4 : 3; }
+function cityTitle(name) { return name.charAt(0).toUpperCase() + name.slice(1); }
 
-// Labels beside their city, on the side where they overlap the fewest other circles, labels and edges.
-function placeLabels(layout) {
-  const lineHeight = 20, width = 190, height = 26 + lineHeight * (labelLines() - 1);
+// Labels beside their city (sizes measured), on the side where they overlap the fewest circles, other
+// labels and obstacles (the clock, the note), inside the view.
+function placeLabels(layout, sizes, obstacles) {
   const R = layout.maxRadius;
-  const boxes = [];
+  const boxes = [...obstacles];
   const candidates = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]];
   const overlap = (a, b) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) *
                             Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
   return layout.points.map(([x, y], index) => {
+    const {width, height} = sizes[index];
     let best = null;
-    for (const [dx, dy] of candidates) {
-      const gap = R + 10;
-      const bx = dx > 0 ? x + gap : dx < 0 ? x - gap - width : x - width / 2;
-      const by = dy > 0 ? y + gap : dy < 0 ? y - gap - height : y - height / 2;
+    candidates.forEach(([dx, dy], rank) => {
+      const gap = R + 8;
+      const bx = dx > 0 ? x + gap * (dy ? 0.75 : 1) : dx < 0 ? x - gap * (dy ? 0.75 : 1) - width : x - width / 2;
+      const by = dy > 0 ? y + gap * (dx ? 0.75 : 1) : dy < 0 ? y - gap * (dx ? 0.75 : 1) - height : y - height / 2;
       const box = {x0: bx, y0: by, x1: bx + width, y1: by + height, anchor: dx > 0 ? "start" : dx < 0 ? "end" : "middle",
                    tx: dx > 0 ? bx : dx < 0 ? bx + width : x};
-      let cost = 0;
+      let cost = rank;  // prefer the right, then the left, above, below
       for (const other of boxes) cost += overlap(box, other);
       layout.points.forEach(([px, py], k) => {
         if (k !== index) cost += overlap(box, {x0: px - R, y0: py - R, x1: px + R, y1: py + R});
       });
-      const outside = (box.x0 < 4 ? 4 - box.x0 : 0) + (box.x1 > layout.W - 4 ? box.x1 - layout.W + 4 : 0) +
-                      (box.y0 < 4 ? 4 - box.y0 : 0) + (box.y1 > layout.H - 4 ? box.y1 - layout.H + 4 : 0);
+      const outside = Math.max(0, 4 - box.x0) + Math.max(0, box.x1 - layout.W + 4) +
+                      Math.max(0, 4 - box.y0) + Math.max(0, box.y1 - layout.H + 4);
       cost += outside * height * 4;
-      if (!best || cost < best.cost - 1e-6) best = {...box, cost};
-    }
+      if (!best || cost < best.cost) best = {...box, cost};
+    });
     boxes.push(best);
     return best;
   });
+}
+
+// Labels in a column right of the cities, in the order of the cities from north to south, each as near its
+// city's height as the others allow; a leader line joins each to its city.
+function placeLabelsInColumn(layout, sizes) {
+  const R = layout.maxRadius, gap = 8;
+  const x = Math.max(...layout.points.map((p) => p[0])) + R + 34;
+  const order = layout.points.map((p, i) => i).sort((a, b) => layout.points[a][1] - layout.points[b][1]);
+  const tops = [];
+  let bottom = -Infinity;
+  for (const i of order) {
+    const top = Math.max(layout.points[i][1] - sizes[i].height / 2, bottom + gap);
+    tops[i] = top;
+    bottom = top + sizes[i].height;
+  }
+  const overflow = bottom - (layout.H - 34);
+  if (overflow > 0) for (const i of order) tops[i] = Math.max(gap, tops[i] - overflow);
+  return layout.points.map((p, i) => ({x0: x, y0: tops[i], x1: x + sizes[i].width, y1: tops[i] + sizes[i].height,
+                                       anchor: "start", tx: x, leader: true}));
 }
 
 function drawMapBase() {
@@ -213,30 +240,48 @@ function drawMapBase() {
           }).join("") + "Z";
         }
     el("path", {d, fill: "#fbf8f0", stroke: "#9d9383", "stroke-width": 1.2}, svg);
-    const note = el("text", {x: 10, y: layout.H - 10, class: "map-note"}, svg);
-    note.textContent = "Outline: DCW-GMT (LGPL). Cities at their coordinates.";
-  } else {
-    const note = el("text", {x: 10, y: layout.H - 10, class: "map-note"}, svg);
-    note.textContent = "Schematic layout: the scenario gives no coordinates.";
   }
+  const note = el("text", {x: layout.W - 10, y: layout.H - 12, "text-anchor": "end", class: "map-note halo"}, svg);
+  note.textContent = state.meta.layout === "map" ? "Cities at their coordinates; outline of China: DCW-GMT (LGPL)"
+                                                 : "Schematic layout: the scenario gives no coordinates";
+  state.leaderLayer = el("g", {}, svg);
   state.flowLayer = el("g", {}, svg);
   state.cityLayer = el("g", {}, svg);
   state.labelLayer = el("g", {}, svg);
   state.cityShapes = state.meta.cities.map((city, i) => {
     const [x, y] = layout.points[i];
     const circle = el("circle", {cx: x, cy: y, r: 10, stroke: CITY_COLOURS[i % CITY_COLOURS.length], "stroke-width": 5,
-                                 "fill-opacity": 0.92}, state.cityLayer);
+                                 "fill-opacity": 0.9}, state.cityLayer);
     el("circle", {cx: x, cy: y, r: 3, fill: "#1b1f24"}, state.cityLayer);
-    const box = layout.labels[i];
-    const text = el("text", {x: box.tx, y: box.y0 + 22, "text-anchor": box.anchor, class: "halo"}, state.labelLayer);
+    const text = el("text", {x: 0, y: 0, class: "halo"}, state.labelLayer);
     const lines = [];
-    for (let k = 0; k < labelLines(); ++k) {
-      const line = el("tspan", {x: box.tx, dy: k === 0 ? 0 : 21, class: k === 0 ? "city-name" : "city-line"}, text);
-      lines.push(line);
-    }
-    lines[0].textContent = city.name.charAt(0).toUpperCase() + city.name.slice(1);
+    for (let k = 0; k < labelLines(); ++k)
+      lines.push(el("tspan", {x: 0, dy: k === 0 ? 0 : 26, class: k === 0 ? "city-name" : "city-line"}, text));
+    lines[0].textContent = cityTitle(city.name);
     lines[0].setAttribute("fill", CITY_COLOURS[i % CITY_COLOURS.length]);
-    return {circle, lines};
+    return {circle, text, lines};
+  });
+  // Measure the labels with the starting values (and room for numbers to grow), then place them.
+  writeLabels(state.meta.record);
+  const sizes = state.cityShapes.map((shape) => {
+    const box = shape.text.getBBox();
+    return {width: box.width * 1.12 + 6, height: box.height + 4};
+  });
+  const noteBox = note.getBBox();
+  const obstacles = [{x0: noteBox.x - 4, y0: noteBox.y - 4, x1: noteBox.x + noteBox.width + 4, y1: layout.H}];
+  layout.labels = layout.column ? placeLabelsInColumn(layout, sizes) : placeLabels(layout, sizes, obstacles);
+  state.cityShapes.forEach((shape, i) => {
+    const box = layout.labels[i];
+    if (box.leader) {
+      const [cx, cy] = layout.points[i];
+      el("polyline", {points: `${cx},${cy} ${box.x0 - 20},${box.y0 + 18} ${box.x0 - 4},${box.y0 + 18}`, fill: "none",
+                      stroke: CITY_COLOURS[i % CITY_COLOURS.length], "stroke-width": 2, "stroke-opacity": 0.8},
+         state.leaderLayer);
+    }
+    shape.text.setAttribute("text-anchor", box.anchor);
+    shape.text.setAttribute("x", box.tx);
+    shape.text.setAttribute("y", box.y0 + 27);
+    for (const line of shape.lines) line.setAttribute("x", box.tx);
   });
   drawKey();
 }
@@ -257,23 +302,40 @@ function drawKey() {
   const arrows = document.createElement("span");
   arrows.textContent = "Arrow = net moves this " + state.meta.step_unit + " (width = persons)";
   key.appendChild(arrows);
+  if (state.meta.founding && !compactLabels()) {
+    const births = document.createElement("span");
+    births.textContent = `(+N) = start-ups founded this ${state.meta.step_unit}`;
+    key.appendChild(births);
+  }
 }
 
-function drawMap(record, previous) {
-  const layout = state.layout;
+function writeLabels(record) {
   const talent = cityValues(record, "talent");
   const rent = record.values.rent;
   const startups = state.meta.founding ? cityValues(record, "startups") : null;
   const births = state.meta.founding ? sumFields(record.values.births, state.meta.persons_per_agent) : null;
-  const radii = talent.map((t) => layout.maxRadius * Math.min(1.25, Math.sqrt(t / state.talentScale)));
   state.meta.cities.forEach((city, i) => {
     const shape = state.cityShapes[i];
-    shape.circle.setAttribute("r", radii[i].toFixed(2));
-    shape.circle.setAttribute("fill", rentColour(rent[i]));
     shape.lines[1].textContent = `${format(talent[i])} talent`;
-    shape.lines[2].textContent = `rent ${format(rent[i], 1)} CNY/m²`;
-    if (startups) shape.lines[3].textContent = `${format(startups[i])} start-ups (+${format(births[i])})`;
+    if (compactLabels()) {
+      shape.lines[2].textContent = `rent ${format(rent[i], 1)}` + (startups ? ` · ${format(startups[i])} start-ups` : "");
+    } else {
+      shape.lines[2].textContent = `rent ${format(rent[i], 1)} CNY/m²`;
+      if (startups) shape.lines[3].textContent = `${format(startups[i])} start-ups (+${format(births[i])})`;
+    }
   });
+}
+
+function drawMap(record) {
+  const layout = state.layout;
+  const talent = cityValues(record, "talent");
+  const rent = record.values.rent;
+  const radii = talent.map((t) => layout.maxRadius * Math.min(1.25, Math.sqrt(t / state.talentScale)));
+  state.meta.cities.forEach((city, i) => {
+    state.cityShapes[i].circle.setAttribute("r", radii[i].toFixed(2));
+    state.cityShapes[i].circle.setAttribute("fill", rentColour(rent[i]));
+  });
+  writeLabels(record);
   // Net flows: one arrow per pair, from the city that loses people to the one that gains them, as wide as
   // the net number (the largest net flow of the run so far sets the scale).
   state.flowLayer.replaceChildren();
@@ -287,8 +349,12 @@ function drawMap(record, previous) {
       if (net !== 0) nets.push(net > 0 ? {from: i, to: j, persons: net} : {from: j, to: i, persons: -net});
     }
   for (const f of nets) state.netScale = Math.max(state.netScale, f.persons);
-  const labelled = nets.slice().sort((a, b) => b.persons - a.persons).slice(0, 5);
-  for (const f of nets) {
+  // With many cities only the largest net flows are drawn (those of at least a tenth of the largest this
+  // step, six at most), and the three largest are labelled.
+  nets.sort((a, b) => b.persons - a.persons);
+  const shown = nets.filter((f, k) => k < 6 && f.persons >= 0.1 * nets[0].persons);
+  const labelled = shown.slice(0, 3);
+  for (const f of shown) {
     const [x0, y0] = layout.points[f.from], [x1, y1] = layout.points[f.to];
     const length = Math.hypot(x1 - x0, y1 - y0);
     if (length < 1) continue;
@@ -305,17 +371,41 @@ function drawMap(record, previous) {
     el("polygon", {points: `${ex},${ey} ${bx + px * head * 0.55},${by + py * head * 0.55} ${bx - px * head * 0.55},${by - py * head * 0.55}`,
                    fill: "#4a3b1a", "fill-opacity": 0.72}, g);
     if (labelled.includes(f)) {
-      const mx = (sx + bx) / 2 + px * (width / 2 + 14), my = (sy + by) / 2 + py * (width / 2 + 14);
-      const label = el("text", {x: mx, y: my + 5, "text-anchor": "middle", class: "flow-label halo"}, g);
+      // Beside the middle of the line between the two cities, on whichever side is free of city labels.
+      const label = el("text", {"text-anchor": "middle", class: "flow-label halo"}, g);
       label.textContent = `${format(f.persons)} / ${state.meta.step_unit}`;
+      const place = (side) => {
+        const mx = (x0 + x1) / 2 + side * px * (width / 2 + 24), my = (y0 + y1) / 2 + side * py * (width / 2 + 24);
+        label.setAttribute("x", mx);
+        label.setAttribute("y", my + 7);
+        const b = label.getBBox();
+        return layout.labels.some((l) => Math.min(l.x1, b.x + b.width) > Math.max(l.x0, b.x) &&
+                                         Math.min(l.y1, b.y + b.height) > Math.max(l.y0, b.y));
+      };
+      if (place(1) && place(-1)) label.remove();
     }
   }
 }
 
 // ---------------------------------------------------------------- charts
+// Months are shown as years on the time axis.
+function axisTicks() {
+  const unit = state.meta.step_unit, per = unit === "month" ? 12 : unit === "quarter" ? 4 : 1;
+  const years = state.meta.steps / per;
+  const every = years <= 12 ? 1 : years <= 30 ? 5 : 10;
+  return {stepSize: per * every, callback: (v) => format(v / per)};
+}
+function axisTitle() { return "years since the start"; }
 function makeCharts() {
   for (const chart of Object.values(state.charts)) chart.destroy();
   state.charts = {};
+  const legend = document.getElementById("legend");
+  legend.replaceChildren(...state.meta.cities.map((city, i) => {
+    const entry = document.createElement("span");
+    entry.style.setProperty("--colour", CITY_COLOURS[i % CITY_COLOURS.length]);
+    entry.textContent = cityTitle(city.name);
+    return entry;
+  }));
   Chart.defaults.font.size = 14;
   Chart.defaults.font.family = "'DejaVu Sans', 'Liberation Sans', Arial, sans-serif";
   Chart.defaults.color = "#1b1f24";
@@ -324,11 +414,12 @@ function makeCharts() {
     const canvas = document.getElementById(`chart-${spec.id}`);
     const holder = canvas.parentElement;
     holder.querySelectorAll(".empty").forEach((node) => node.remove());
-    if (spec.id === "startups" && !state.meta.founding) {
-      const empty = document.createElement("div");
-      empty.className = "empty";
-      empty.textContent = "No start-ups: founding is switched off in this scenario.";
-      holder.appendChild(empty);
+    const empty = spec.id === "startups" && !state.meta.founding;
+    if (empty) {
+      const message = document.createElement("div");
+      message.className = "empty";
+      message.textContent = "No start-ups: founding is switched off in this scenario.";
+      holder.appendChild(message);
     }
     state.charts[spec.id] = new Chart(canvas, {
       type: "line",
@@ -341,13 +432,13 @@ function makeCharts() {
         interaction: {mode: "nearest", intersect: false},
         plugins: {
           title: {display: true, text: `${spec.title} (${spec.unit})`, font: {size: 16, weight: "bold"}},
-          legend: {position: "top", labels: {boxWidth: 16, boxHeight: 4}},
+          legend: {display: false},
           tooltip: {callbacks: {label: (item) => `${item.dataset.label}: ${format(item.parsed.y, spec.id === "rent" ? 1 : 0)} ${spec.unit}`}},
         },
         scales: {
-          x: {type: "linear", min: 0, max: state.meta.steps, title: {display: true, text: `${unit}s since the start`},
-              ticks: {stepSize: unit === "month" ? 12 : undefined}},
-          y: {title: {display: true, text: spec.unit}, ticks: {callback: (v) => format(v, spec.id === "rent" && v < 1000 ? 0 : 0)}},
+          x: {type: "linear", min: 0, max: state.meta.steps, ticks: {maxRotation: 0, ...axisTicks()},
+              title: {display: true, text: axisTitle()}},
+          y: {display: !empty},
         },
       },
     });
