@@ -12,8 +12,9 @@
 // 6371.0088 km, the mean Earth radius of the IUGG (Moritz 2000). The defaults, speed 230 km/h and
 // access 0.1 h, are the least-squares fit of that line to the eight high-speed-rail links of
 // scenarios/china-2025.yaml (fastest scheduled times, city-facts `high_speed_rail_hours`): speed
-// 227 km/h and 0.098 h. The fitted times are within 0.7 h of the given ones, except Guangzhou to
-// Hangzhou (given 6.5 h, computed 4.7 h: no direct line; tests/models/test_geography.cpp).
+// 227 km/h and 0.098 h. The computed times are within 0.75 h (30%) of the given ones, except
+// Guangzhou to Hangzhou (given 6.5 h, computed 4.7 h: there is no direct line;
+// tests/models/test_geography.cpp).
 //
 // `network.computed_links` says which pairs get a computed link:
 //   cities_without_links (default)  a located city with no given link is linked to every other
