@@ -163,8 +163,9 @@ def _figures_html(ds, path, info, sweep):
                                    f"{_long_name(ds, var)}, over time, {summary}."))
     if "migration" in ds.data_vars:
         blocks.append(_figure_html(figures.migration_network(ds), "Network of migration flows between the cities",
-                                   "Migration network: edge width is the total flow between two cities over the "
-                                   "run, the arrow points the way of the net flow, node area is the final talent."))
+                                   "Net migration: each arrow points from the city that lost people to the one "
+                                   "that gained them over the run and is as wide as that net number; node area is "
+                                   "the final talent."))
     if not sweep:
         return blocks
     arms = load.arm_names(ds)
