@@ -25,6 +25,7 @@
 #include "models/schedule.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -156,8 +157,16 @@ public:
     int serve() {
         StopSignals stop;
         std::signal(SIGPIPE, SIG_IGN);
+        // Debian's cpp-httplib listens with a backlog of 5, so that a class opening its tabs at once would
+        // wait a second for a TCP retry: listen again with the system's largest backlog.
+        int listening = -1;
+        http_.set_socket_options([&listening](socket_t sock) {
+            httplib::default_socket_options(sock);
+            listening = sock;
+        });
         const int port = options_.port == 0 ? http_.bind_to_any_port(options_.host)
                                             : (http_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+        if (port >= 0 && listening >= 0) ::listen(listening, SOMAXCONN);
         if (port < 0) {
             std::cerr << "citysim serve: cannot listen on " << options_.host << ":" << options_.port
                       << " (in use, or not an address of this machine); give another with --port (0 picks a free one)"
@@ -214,6 +223,7 @@ private:
     void routes() {
         http_.new_task_queue = [] { return new httplib::ThreadPool(128); };
         http_.set_keep_alive_timeout(2);
+        http_.set_tcp_nodelay(true);  // small answers at once, not after a delayed ACK (40 ms)
         http_.set_read_timeout(10);
         http_.set_write_timeout(10);
         http_.set_payload_max_length(64 * 1024);

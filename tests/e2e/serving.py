@@ -55,6 +55,34 @@ class Served:
         return self.process.returncode, out, err
 
 
+class Client:
+    """One browser tab's connection: kept alive between requests, opened again when the server closed it."""
+
+    def __init__(self, served):
+        self.served = served
+        self.connection = None
+
+    def request(self, method, path, params=None):
+        query = "?" + urllib.parse.urlencode(params) if params else ""
+        for attempt in (0, 1):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.served.host, self.served.port, timeout=60)
+            try:
+                self.connection.request(method, path + query, body=b"" if method == "POST" else None)
+                response = self.connection.getresponse()
+                body = response.read().decode()
+                return response.status, json.loads(body) if body else None
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                self.connection = None
+                if attempt:
+                    raise
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+
+
 def cpu_seconds(pid):
     """User + system CPU time of a process so far (Linux /proc)."""
     with open(f"/proc/{pid}/stat") as f:
