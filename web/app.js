@@ -426,6 +426,7 @@ function makeCharts() {
       data: {datasets: state.meta.cities.map((city, i) => ({
         label: city.name, data: [], borderColor: CITY_COLOURS[i % CITY_COLOURS.length],
         backgroundColor: CITY_COLOURS[i % CITY_COLOURS.length], borderWidth: 2.5, pointRadius: 0, tension: 0,
+        hidden: empty,
       }))},
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
