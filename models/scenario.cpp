@@ -273,7 +273,6 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     const auto cities = city_names(s);
     const auto fields = field_names(s);
     const auto& source = loaded.source;
-    bool normalised = false;
 
     if (cities.size() > max_cities) loaded.error("cities", "at most " + std::to_string(max_cities) + " cities");
     if (fields.size() > max_fields) loaded.error("fields", "at most " + std::to_string(max_fields) + " fields");
@@ -290,7 +289,6 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         shares_sum_to_zero = normalising.zero;
         if (!normalising.note.empty()) {
             loaded.note("cities", "talent shares over cities (cities.<city>.talent.share) " + normalising.note);
-            normalised = true;
         }
     }
 
@@ -316,8 +314,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
                 if (normalising.zero) loaded.error(mix_path, "field shares sum to 0; give the city's fields their shares");
                 if (!normalising.note.empty()) {
                     loaded.note(mix_path, "field shares " + normalising.note);
-                    normalised = true;
-                }
+                        }
             }
         }
         // A location is a latitude and a longitude (geography.hpp).
@@ -561,8 +558,9 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         }
     }
 
-    // Normalised shares: the resolved scenario is what runs.
-    if (normalised) loaded.resolved_yaml = sc::to_yaml(scenario_schema(), s);
+    // The resolved scenario, as kept in every output file's provenance, is a file that runs as this
+    // one does (the divided shares included).
+    if (!source.has_errors_under("")) loaded.resolved_yaml = scenario_file_text(s);
 
     const auto known = variable_names();
     for (std::size_t i = 0; i < s.output.record.size(); ++i) {

@@ -172,6 +172,10 @@ try:
         wait_for(driver, "return window.citysim && window.citysim.ready()", "the page and its first run")
         labels = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#map .city-name")]
         check(labels == ["Harbour", "Lakeside"], f"the map labels its cities: {labels}")
+        # Self-contained: every file the page loaded came from citysim itself (no CDN, no network).
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        check(loaded and all(name.startswith(served.url) for name in loaded), f"all resources from the server: {loaded}")
+        check(driver.execute_script("return typeof Chart") == "function", "Chart.js (Debian's) is loaded from the server")
         sliders = driver.find_elements(By.CSS_SELECTOR, "#controls input[type=range]")
         check(len(sliders) == 4, f"the teaching scenario's four controls are sliders: {len(sliders)}")
         titles = driver.execute_script(
