@@ -679,6 +679,7 @@ async function main() {
   try {
     const [list, outline] = await Promise.all([api("GET", "/api/scenarios"), fetch("/china-outline.json").then((r) => r.json())]);
     state.scenarios = list.scenarios;
+    state.idleTimeout = list.idle_timeout;
     state.outline = outline;
   } catch (error) {
     failed(error);
@@ -707,9 +708,11 @@ async function main() {
     }
   });
   // Keep the run open while the tab is, and free it when the tab goes.
+  // (three pings within the server's idle timeout, which closes runs whose tab went without a word)
+  const heartbeat = Math.min(HEARTBEAT_MS, (1000 * state.idleTimeout) / 3);
   setInterval(() => {
     if (state.runId && !state.playing) queue(() => api("POST", runPath("ping"))).catch(failed);
-  }, HEARTBEAT_MS);
+  }, heartbeat);
   window.addEventListener("pagehide", () => {
     if (state.runId) navigator.sendBeacon(`/api/runs/${state.runId}/close`);
   });
