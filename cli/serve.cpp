@@ -157,11 +157,15 @@ public:
     int serve() {
         StopSignals stop;
         std::signal(SIGPIPE, SIG_IGN);
-        // Debian's cpp-httplib listens with a backlog of 5, so that a class opening its tabs at once would
-        // wait a second for a TCP retry: listen again with the system's largest backlog.
+        // SO_REUSEADDR (a restarted server gets its port back at once), not cpp-httplib's default
+        // SO_REUSEPORT, with which a second server on the same port would start without a word and
+        // take half the requests. And Debian's cpp-httplib listens with a backlog of 5, so that a class
+        // opening its tabs at once would wait a second for a TCP retry: listen again with the system's
+        // largest backlog.
         int listening = -1;
         http_.set_socket_options([&listening](socket_t sock) {
-            httplib::default_socket_options(sock);
+            int yes = 1;
+            ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
             listening = sock;
         });
         const int port = options_.port == 0 ? http_.bind_to_any_port(options_.host)

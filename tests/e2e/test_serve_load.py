@@ -6,10 +6,11 @@ printed (server CPU time, and each client's wall time per request) for docs/perf
 after --idle-timeout."""
 import os
 import statistics
+import subprocess
 import threading
 import time
 
-from common import check, finish
+from common import BINARY, check, finish
 from serving import Client, Served, cpu_seconds, scenario_path
 
 CLIENTS = 30
@@ -90,6 +91,10 @@ finally:
 # Limits: runs beyond --max-runs are refused with the reason; an idle run closes after --idle-timeout.
 served = Served(scenario_path("teaching-two-cities.yaml"), "--max-runs", "2", "--idle-timeout", "5")
 try:
+    # A second server on a port in use says so and stops, rather than sharing the port.
+    second = subprocess.run([BINARY, "serve", scenario_path("teaching-two-cities.yaml"), "--port", str(served.port)],
+                            capture_output=True, text=True, timeout=60)
+    check(second.returncode == 1 and "in use" in second.stderr, f"a second server on the same port: {second}")
     first = served.request("POST", "/api/runs")[1]["run"]
     served.request("POST", "/api/runs")
     status, body = served.request("POST", "/api/runs")
