@@ -11,6 +11,7 @@
 #include "models/controls.hpp"
 #include "models/demography.hpp"
 #include "models/founding.hpp"
+#include "models/households.hpp"
 #include "models/housing.hpp"
 #include "models/incumbents.hpp"
 #include "models/startups.hpp"
@@ -66,6 +67,7 @@ struct NetworkParams {
 
 struct MechanismParams {
     LabourMarketParams labour_market;
+    HouseholdParams households;
     HousingParams housing;
     MigrationParams migration;
     SavingsParams savings;

@@ -64,19 +64,22 @@ TEST_CASE("controls: a control is a schedulable number over a valid range that h
                Catch::Contains("outside [1.1, 1.5]"));
     CHECK_THAT(with("  - {key: cities.a.failure_tolerance, min: 0, max: 2}\n"),
                Catch::Contains("controls.0.max") && Catch::Contains("invalid value"));
-    CHECK_THAT(with("  - {key: cities.a.housing.rent, kind: switch, min: 60, max: 80}\n"),
+    CHECK_THAT(with("  - {key: cities.a.housing.rent, min: 60, max: 80}\n"),
+               Catch::Contains("cannot be a control") && Catch::Contains("demand_shifter"));
+    CHECK_THAT(with("  - {key: cities.a.housing.demand_shifter, kind: switch, min: 1.2, max: 1.5}\n"),
                Catch::Contains("a switch sets min (off) or max (on)"));
     CHECK_THAT(with("  - {key: policies.a_housing.grant, min: 0, max: 2}\n"),
                Catch::Contains("does not read `grant`"));
-    CHECK_THAT(with("  - {key: cities.zz.housing.rent, min: 0, max: 100}\n"), Catch::Contains("no number at"));
-    CHECK_THAT(with("  - {key: cities.a.housing.rent, min: 80, max: 60}\n"), Catch::Contains("must be above min"));
-    CHECK_THAT(with("  - {key: cities.a.housing.rent, min: 60, max: 80, step: 30}\n"), Catch::Contains("wider than"));
-    CHECK_THAT(with("  - {key: cities.a.housing.rent, min: 60, max: 80}\n  - {key: cities.a.housing.rent, min: 0, max: 90}\n"),
+    CHECK_THAT(with("  - {key: cities.zz.housing.demand_shifter, min: 0.5, max: 2}\n"), Catch::Contains("no number at"));
+    CHECK_THAT(with("  - {key: cities.a.housing.demand_shifter, min: 2, max: 0.5}\n"), Catch::Contains("must be above min"));
+    CHECK_THAT(with("  - {key: cities.a.housing.demand_shifter, min: 0.5, max: 2, step: 2}\n"), Catch::Contains("wider than"));
+    CHECK_THAT(with("  - {key: cities.a.housing.demand_shifter, min: 0.5, max: 2}\n"
+                    "  - {key: cities.a.housing.demand_shifter, min: 0.8, max: 1.5}\n"),
                Catch::Contains("a second control"));
-    CHECK_THAT(with("  - {key: cities.a.housing.rent, kind: knob, min: 60, max: 80}\n"), Catch::Contains("slider"));
+    CHECK_THAT(with("  - {key: cities.a.housing.demand_shifter, kind: knob, min: 0.5, max: 2}\n"), Catch::Contains("slider"));
     // Controls do not change a run.
     models::CityModel plain(testing::load(base)),
-        controlled(testing::load(base + "controls:\n  - {key: cities.a.housing.rent, min: 10, max: 200}\n"));
+        controlled(testing::load(base + "controls:\n  - {key: cities.a.housing.demand_shifter, min: 0.5, max: 2}\n"));
     for (int s = 0; s < 6; ++s) {
         plain.step();
         controlled.step();
@@ -129,7 +132,7 @@ schedule:
     }
     // Steps done cannot change.
     CHECK_THROWS_WITH(live.reschedule({}), Catch::Contains("differ from the old at step 5"));
-    CHECK_THROWS_WITH(live.reschedule({models::ScheduledChange{"cities.zz.housing.rent", 20, 0, 1.0, 0.0}}),
+    CHECK_THROWS_WITH(live.reschedule({models::ScheduledChange{"cities.zz.housing.demand_shifter", 20, 0, 1.0, 0.0}}),
                       Catch::Contains("no number at"));
     // A run the schedule never touches differs: the comparison above can fail.
     models::CityModel untouched(testing::load(base));
@@ -139,7 +142,7 @@ schedule:
 
 TEST_CASE("scenario file text: the resolved scenario loads back and runs the same", "[scenario]") {
     const auto base = testing::ecosystem_yaml() + policy +
-                      "schedule:\n  - {key: cities.a.housing.rent, multiply: 1.2, start_step: 3}\n";
+                      "schedule:\n  - {key: cities.a.housing.demand_shifter, multiply: 1.2, start_step: 3}\n";
     const auto scenario = testing::load(base);
     // scenario::to_yaml writes every key, which the checks refuse (grant on a housing subsidy, value
     // beside multiply); scenario_file_text leaves those out.
