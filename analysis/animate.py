@@ -26,6 +26,7 @@ from matplotlib.patches import Circle, FancyArrowPatch
 
 from .geography import city_layout, draw_outline, label_column
 from .load import open_run, persons
+from .progress import Progress
 
 MAX_FRAMES = 120
 LARGEST_RADIUS = 0.3   # of the distance between the nearest two cities (schematic); a map allows overlap
@@ -203,10 +204,14 @@ class RunAnimation:
         return [*self.circles, *self.discs, *self.labels, *self.arrows, self.title]
 
 
-def animate_run(path, out_gif, fps=8):
-    """Write the animation of the run file PATH to OUT_GIF; returns OUT_GIF."""
+def animate_run(path, out_gif, fps=8, quiet=True):
+    """Write the animation of the run file PATH to OUT_GIF; returns OUT_GIF. Unless QUIET, the frames drawn
+    are counted on stderr."""
     animation = RunAnimation(path)
-    FuncAnimation(animation.figure, animation.draw, frames=len(animation.shown)).save(out_gif, writer=PillowWriter(fps=fps))
+    progress = Progress("animate", len(animation.shown), quiet=quiet)
+    FuncAnimation(animation.figure, animation.draw, frames=len(animation.shown)).save(
+        out_gif, writer=PillowWriter(fps=fps), progress_callback=lambda frame, total: progress.step("frames"))
+    progress.finish()
     return out_gif
 
 
@@ -215,9 +220,10 @@ def main(argv=None):
     parser.add_argument("run", help="a run's HDF5 file")
     parser.add_argument("-o", "--output", help="the GIF to write (default: the run file's name with .gif)")
     parser.add_argument("--fps", type=int, default=8, help="frames per second (default 8)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
     output = args.output or os.path.splitext(args.run)[0] + ".gif"
-    print(animate_run(args.run, output, fps=args.fps))
+    print(animate_run(args.run, output, fps=args.fps, quiet=args.quiet))
 
 
 if __name__ == "__main__":

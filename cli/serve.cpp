@@ -48,6 +48,13 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> default_variables = {"talent", "rent", "home_price", "startups", "births", "migration"};
 constexpr std::int64_t max_steps_per_request = 120;
 
+// What one value of a variable stands for, as its description in the output file says: a count of
+// agents (talent, migration) is persons_per_agent persons; start-ups are counted in firms and every
+// other variable is in its own units (1). analysis.load.persons reads the same descriptions.
+double per_value(const models::OutputVariable& variable, double persons_per_agent) {
+    return variable.description.rfind("agents", 0) == 0 ? persons_per_agent : 1.0;
+}
+
 struct ServedScenario {
     std::string file;
     std::string name;  // the file's stem
@@ -455,6 +462,7 @@ private:
                         .key("units").value(v.units)
                         .key("long_name").value(v.long_name)
                         .key("description").value(v.description)
+                        .key("per_value").value(per_value(v, state.persons_per_agent))
                         .end_object();
         json.end_object();
         json.key("controls").begin_array();

@@ -42,30 +42,34 @@ async function api(method, path, params) {
 function runPath(action) { return `/api/runs/${state.runId}/${action}`; }
 
 // ---------------------------------------------------------------- values
+// What one unit of a variable's values stands for: persons per agent for counts of agents (talent,
+// migration), 1 for everything else (start-ups are counted in firms); the server says which.
+function scaleOf(name) { return state.meta.variables[name].per_value; }
+
 // A per-city value from a variable's flat values: counts summed over the field axis (and any other axis
-// after the city), times persons per agent; per-city variables as they are.
-function sumFields(values, personsPerAgent) {
+// after the city), times what one value stands for; per-city variables as they are.
+function sumFields(values, scale) {
   const cities = state.meta.cities.length;
   const per = values.length / cities;
   const out = [];
   for (let c = 0; c < cities; ++c) {
     let total = 0;
     for (let k = 0; k < per; ++k) total += values[c * per + k];
-    out.push(total * personsPerAgent);
+    out.push(total * scale);
   }
   return out;
 }
 
 function cityValues(record, name) {
   const chart = CHARTS.find((c) => c.id === name);
-  return chart.per(record.values[name], state.meta.persons_per_agent);
+  return chart.per(record.values[name], scaleOf(name));
 }
 
 // Persons who moved from each origin to each destination during the step.
 function flows(record) {
   const n = state.meta.cities.length;
   const m = record.values.migration;
-  const p = state.meta.persons_per_agent;
+  const p = scaleOf("migration");
   return (i, j) => m[i * n + j] * p;
 }
 
@@ -313,7 +317,7 @@ function writeLabels(record) {
   const talent = cityValues(record, "talent");
   const rent = record.values.rent;
   const startups = state.meta.founding ? cityValues(record, "startups") : null;
-  const births = state.meta.founding ? sumFields(record.values.births, state.meta.persons_per_agent) : null;
+  const births = state.meta.founding ? sumFields(record.values.births, scaleOf("births")) : null;
   state.meta.cities.forEach((city, i) => {
     const shape = state.cityShapes[i];
     shape.lines[1].textContent = `${format(talent[i])} talent`;
