@@ -299,23 +299,6 @@ try:
         click_step_until(driver, steps_done(driver) + 12)
         startups = driver.execute_script("return window.citysim.charted().startups")
         check(all(points[-1][1] > 0 for points in startups.values()), f"start-ups are charted: {startups.keys()}")
-        # The start-ups chart (firms, not agents) equals `citysim run` with the switch as a schedule.
-        move = driver.execute_script("const m = window.citysim.state.moves[0];"
-                                     "return [m.key, window.citysim.state.lastControls[m.key], m.from]")
-        done = steps_done(driver)
-        with open(scenario_path("teaching-rent-and-founders.yaml")) as f:
-            founders = yaml.safe_load(f)
-        founders["schedule"] = [{"key": move[0], "value": move[1], "start_step": move[2]}]
-        founders["simulation"]["steps"] = done
-        with open(os.path.join(tmp, "founders.yaml"), "w") as f:
-            yaml.safe_dump(founders, f)
-        citysim("run", os.path.join(tmp, "founders.yaml"), "-o", os.path.join(tmp, "founders.h5"), "-q")
-        cities, values = file_values(os.path.join(tmp, "founders.h5"))
-        for index, city in enumerate(cities):
-            got = np.array([p[1] for p in startups[city]])
-            check(np.array_equal(got, values["startups"][:done + 1, index]),
-                  f"{city}: the start-ups chart equals `citysim run` with the switch as a schedule: "
-                  f"{got[-1]} against {values['startups'][done, index]}")
         driver.save_screenshot(os.path.join(SCREENSHOTS, "serve-rent-and-founders.png"))
 
         Select(driver.find_element(By.ID, "scenario")).select_by_visible_text("china-2025")
