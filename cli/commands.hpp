@@ -67,7 +67,17 @@ struct ExportOptions {
     bool force = false;               // replace an existing output file
 };
 
+struct ServeOptions {
+    std::vector<std::string> scenarios;  // none: the teaching scenarios under ./scenarios
+    std::string host = "127.0.0.1";
+    int port = 8080;                     // 0: any free port
+    int threads = 0;                     // 0 = all cores
+    std::size_t max_runs = 64;
+    int idle_timeout = 120;              // seconds without a request before a run is closed
+};
+
 int run(const RunOptions& options);
+int serve(const ServeOptions& options);
 int sweep_command(const SweepOptions& options);
 int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
 int schema(const std::string& format);

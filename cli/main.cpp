@@ -124,6 +124,20 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     export_command->add_flag("--force", export_options.force, "replace the output file if it exists");
 
+    cli::ServeOptions serve_options;
+    auto* serve = app.add_subcommand("serve", "Serve the live classroom page: the model runs in the browser, one run per tab");
+    serve->add_option("scenarios", serve_options.scenarios,
+                      "scenario YAML files (default: scenarios/teaching-*.yaml and china-2025.yaml, from the repository root)")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--port", serve_options.port, "TCP port (default 8080; 0 picks a free one)")->check(CLI::Range(0, 65535));
+    serve->add_option("--host", serve_options.host, "address to listen on (default 127.0.0.1: this machine only)");
+    serve->add_option("--threads", serve_options.threads, "worker threads for all runs, 0 = all cores")
+        ->check(CLI::Range(0, 4096));
+    serve->add_option("--max-runs", serve_options.max_runs, "most runs open at once (default 64)")->check(CLI::Range(1, 10000));
+    serve->add_option("--idle-timeout", serve_options.idle_timeout,
+                      "seconds without a request after which a run is closed (default 120)")
+        ->check(CLI::Range(5, 86400));
+
     if (const auto refused = cli::unknown_word(app, argc, argv)) return *refused;
 
     try {
@@ -143,5 +157,6 @@ int main(int argc, char** argv) {
     if (*inspect) return cli::inspect(inspect_options);
     if (*compare) return cli::compare(compare_options);
     if (*export_command) return cli::export_run(export_options);
+    if (*serve) return cli::serve(serve_options);
     return cli::exit_codes::usage;
 }

@@ -52,6 +52,7 @@ int run(const RunOptions& options) {
                   << "; nothing was run or written.\n";
         return exit_codes::invalid_scenario;
     }
+    for (const auto& note : loaded->notes) std::cerr << note.format("note") << "\n";
     const models::Scenario& scenario = loaded->value;
 
     std::string output_path;

@@ -48,6 +48,7 @@ int validate(const std::vector<std::string>& files, const std::vector<std::strin
         }
         try {
             const auto loaded = models::load_scenario(file, overrides);
+            for (const auto& note : loaded.notes) std::cerr << note.format("note") << "\n";
             const auto& s = loaded.value;
             std::cout << scenario::printable(file) << ": ok (scenario: " << s.cities.size() << " cities, "
                       << s.fields.size() << " fields, " << s.talent.agents << " agents, " << s.simulation.steps << " "

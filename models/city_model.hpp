@@ -43,6 +43,13 @@ public:
 
     void step();
     std::int64_t steps_done() const { return steps_done_; }
+
+    // Replaces the scheduled changes (schedule.hpp) while the model runs, as the live page's controls
+    // do: the new list must put the same parameters in force as the old at every step done
+    // (std::invalid_argument otherwise), so it changes only steps to come. A run of the scenario with
+    // the new list as its `schedule` is then identical, step for step.
+    void reschedule(std::vector<ScheduledChange> changes);
+    const std::vector<ScheduledChange>& schedule() const { return schedule_; }
     double years_per_step() const { return years_per_step_; }
 
     const CityState& state() const { return state_; }

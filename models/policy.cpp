@@ -123,6 +123,19 @@ Policies::Policies(const std::vector<scenario::Named<PolicyParams>>& policies, c
     }
 }
 
+void Policies::retune(const std::vector<scenario::Named<PolicyParams>>& policies, const PolicyRates& rates) {
+    rates_ = rates;
+    for (std::size_t k = 0; k < policies_.size() && k < policies.size(); ++k) {
+        auto& params = policies_[k].params;
+        const auto eligibility = params.eligibility;
+        const auto start = params.start_step, end = params.end_step;
+        params = policies[k].value;
+        params.eligibility = eligibility;
+        params.start_step = start;
+        params.end_step = end;
+    }
+}
+
 double Policies::step_budget(const Active& policy, double years_per_step) const {
     return policy.params.budget_per_year > 0 ? policy.params.budget_per_year * years_per_step
                                              : std::numeric_limits<double>::infinity();

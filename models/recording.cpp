@@ -269,13 +269,40 @@ void StateRecorder::write_static(const CityState& state) {
     if (wanted("basic_research_share")) recorder_.write_static("basic_research_share", state.ecosystem.basic_research);
 }
 
+namespace {
+
+// The recorder's side of put_record.
+class FileSink : public RecordSink {
+public:
+    FileSink(output::Recorder& recorder, const std::vector<std::string>& selected)
+        : recorder_(recorder), selected_(selected) {}
+    bool wants(const std::string& variable) const override {
+        return selected_.empty() || std::find(selected_.begin(), selected_.end(), variable) != selected_.end();
+    }
+    void put(const std::string& variable, std::span<const std::int64_t> values) override { recorder_.put(variable, values); }
+    void put(const std::string& variable, std::span<const double> values) override { recorder_.put(variable, values); }
+
+private:
+    output::Recorder& recorder_;
+    const std::vector<std::string>& selected_;
+};
+
+}  // namespace
+
 void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     recorder_.begin_record(time);
+    FileSink sink(recorder_, selected_);
+    put_record(state, sink);
+    recorder_.end_record();
+}
+
+void put_record(const CityState& state, RecordSink& sink) {
+    const auto wanted = [&](const std::string& name) { return sink.wants(name); };
     auto put_counts = [&](const char* name, const std::vector<std::int64_t>& values) {
-        if (wanted(name)) recorder_.put(name, values);
+        if (wanted(name)) sink.put(name, std::span<const std::int64_t>(values));
     };
     auto put_reals = [&](const char* name, const std::vector<double>& values) {
-        if (wanted(name)) recorder_.put(name, values);
+        if (wanted(name)) sink.put(name, std::span<const double>(values));
     };
     put_counts("talent", state.talent_count);
     put_counts("arrivals", state.arrivals);
@@ -291,7 +318,7 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
             mean_wage[k] = present > 0 ? state.wage[k] * state.skill_sum[k] / present
                                        : std::numeric_limits<double>::quiet_NaN();
         }
-        recorder_.put("mean_wage", mean_wage);
+        sink.put("mean_wage", mean_wage);
     }
     put_reals("rent", state.rent);
     put_reals("home_price", state.home_price);
@@ -299,14 +326,14 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     if (wanted("residents")) {
         std::vector<double> residents(state.cities());
         for (std::size_t c = 0; c < residents.size(); ++c) residents[c] = state.residents(c);
-        recorder_.put("residents", residents);
+        sink.put("residents", residents);
     }
     put_reals("local_service_workers", state.local_service_workers);
     put_reals("other_residents", state.other_residents);
     if (wanted("price_to_rent")) {
         std::vector<double> multiple(state.cities());
         for (std::size_t c = 0; c < multiple.size(); ++c) multiple[c] = state.home_price[c] / (12.0 * state.rent[c]);
-        recorder_.put("price_to_rent", multiple);
+        sink.put("price_to_rent", multiple);
     }
     put_reals("expected_rent_growth", state.expected_rent_growth);
     put_counts("migration", state.migration);
@@ -322,12 +349,12 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_counts("graduates", eco.graduates);
     if (wanted("employment")) {
         if (eco.enabled) {
-            recorder_.put("employment", eco.employment);
+            sink.put("employment", eco.employment);
         } else {  // without the ecosystem everyone works for `other` employers
             std::vector<std::int64_t> employment(state.talent_count.size() * employer_kinds, 0);
             for (std::size_t k = 0; k < state.talent_count.size(); ++k)
                 employment[k * employer_kinds + employer_axis_index(EmployerKind::other)] = state.talent_count[k];
-            recorder_.put("employment", employment);
+            sink.put("employment", employment);
         }
     }
     put_reals("vc_invested", eco.vc_invested);
@@ -344,7 +371,6 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_reals("capital_access", eco.capital_access);
     put_reals("fiscal_cost", state.policy.fiscal_cost);
     put_reals("policy_payout_share", state.policy.payout_share);
-    recorder_.end_record();
 }
 
 }  // namespace citysim::models

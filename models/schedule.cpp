@@ -53,11 +53,16 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
 
 }  // namespace
 
-std::string why_not_schedulable(const std::string& key, const std::vector<sc::KeyRow>& rows) {
+const sc::KeyRow* key_row(const std::string& key, const std::vector<sc::KeyRow>& rows) {
     const auto parts = split(key);
     const sc::KeyRow* row = nullptr;
     for (const auto& r : rows)
         if (matches(split(r.path), parts)) row = &r;
+    return row;
+}
+
+std::string why_not_schedulable(const std::string& key, const std::vector<sc::KeyRow>& rows) {
+    const sc::KeyRow* row = key_row(key, rows);
     if (!row) return "no such key in a scenario (`citysim schema` lists them)";
     if (row->type != "real" && row->type != "integer") return "a schedule changes numbers; this key is a " + row->type;
     const std::string pattern = row->path;
@@ -66,7 +71,9 @@ std::string why_not_schedulable(const std::string& key, const std::vector<sc::Ke
         {"talent.", "it sets the starting population"},
         {"output.", "it sets what is written"},
         {"network.", "travel times are fixed for the run"},
-        {"policies.", "policies have their own start_step and end_step"},
+        {"policies.<policy>.start_step", "a policy has its own start_step and end_step"},
+        {"policies.<policy>.end_step", "a policy has its own start_step and end_step"},
+        {"policies.<policy>.eligibility.", "who qualifies is fixed for the run"},
         {"cities.<city>.residents", "it sets the starting population"},
         {"cities.<city>.talent.", "it sets the starting population"},
         {"cities.<city>.housing.floor_space_per_person", "it sets the starting housing stock"},

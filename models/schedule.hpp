@@ -10,7 +10,8 @@
 // clearing rent, so rents and prices follow it at their adjustment speeds rather than jumping.
 //
 // Keys that set the starting state or the run's layout cannot change on a schedule (simulation,
-// talent, output, network, fields other than their rates, policies, a city's residents, talent
+// talent, output, network, fields other than their rates, a policy's steps in force and
+// eligibility (its amounts may change: rent_share, amount_per_year, ...), a city's residents, talent
 // shares, floor space per person, starting rent and home price, persons per household,
 // incumbents' employees, funds, and rates drawn once as waiting
 // times: demography.exit_rate and founding.max_rate); booleans and texts cannot either.
@@ -38,6 +39,10 @@ const scenario::Record<ScheduledChange>& scheduled_change_schema();
 
 // Why `key` cannot change on a schedule, or "" if it can. `rows` is the scenario's key reference.
 std::string why_not_schedulable(const std::string& key, const std::vector<scenario::KeyRow>& rows);
+
+// The row of the key reference that describes `key` (cities.shenzhen.housing.rent matches
+// cities.<city>.housing.rent), or nullptr.
+const scenario::KeyRow* key_row(const std::string& key, const std::vector<scenario::KeyRow>& rows);
 
 // The scenario's number at `key` in `yaml` (the scenario as YAML), or NaN if there is none.
 double number_at(const std::string& yaml, const std::string& key);

@@ -9,6 +9,8 @@ packages=(
   # C++ libraries
   libboost-graph-dev libboost-math-dev libboost-random-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2
   libcli11-dev librandom123-dev libfmt-dev
+  # the live classroom page (citysim serve): web server, charts, and the browser its test drives
+  libcpp-httplib-dev libjs-chart.js chromium chromium-driver python3-selenium
   # distributed sweeps
   openmpi-bin libopenmpi-dev
   # reading and checking output (hdf5-tools also has h5clear, for a killed run's file)

@@ -71,8 +71,8 @@ struct Diagnostic {
     std::string key_path;  // empty when the error concerns no key (a syntax error)
     std::string message;
     // "file:line:col: error: key.path: message". An unknown column drops ":col", an unknown line
-    // drops ":line:col", an empty key path drops "key.path: ".
-    std::string format() const;
+    // drops ":line:col", an empty key path drops "key.path: ". A note reads "note:" for "error:".
+    std::string format(std::string_view severity = "error") const;
 };
 
 // Thrown by load_file/load_string (unreadable file, YAML syntax error) and by
@@ -166,12 +166,18 @@ struct Loaded {
     std::string resolved_yaml;             // the whole resolved scenario (defaults included), re-loadable
     std::string source_text;               // the text that was read (the file as it was, for provenance)
     std::vector<std::filesystem::path> files;  // the file itself, then every file it extends
+    // What the checks changed on the input's behalf (shares divided by their sum): not errors, but
+    // to be shown to the user (Diagnostic::format("note")).
+    std::vector<Diagnostic> notes;
 
     // Appends a Diagnostic at source.mark(key_path) and notes the error in source.
     void error(std::string key_path, std::string message) {
         Mark where = source.mark(key_path);
         source.note_error(key_path);
         diagnostics.push_back(Diagnostic{std::move(where), std::move(key_path), std::move(message)});
+    }
+    void note(std::string key_path, std::string message) {
+        notes.push_back(Diagnostic{source.mark(key_path), std::move(key_path), std::move(message)});
     }
     void throw_if_errors() const {
         if (!diagnostics.empty()) throw ScenarioError(diagnostics);

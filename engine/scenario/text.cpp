@@ -17,13 +17,15 @@ namespace citysim::scenario {
 
 // Every part may quote input (a file name, a key, a value): printable() keeps control characters
 // and bytes that are not UTF-8 from reaching the terminal raw, and keeps the diagnostic on one line.
-std::string Diagnostic::format() const {
+std::string Diagnostic::format(std::string_view severity) const {
     std::string out = mark.file.empty() ? std::string("<input>") : printable(mark.file);
     if (mark.line > 0) {
         out += ':' + std::to_string(mark.line);
         if (mark.column > 0) out += ':' + std::to_string(mark.column);
     }
-    out += ": error: ";
+    out += ": ";
+    out += severity;
+    out += ": ";
     if (!key_path.empty()) out += printable(key_path) + ": ";
     out += printable(message);
     return out;
