@@ -79,7 +79,8 @@ def main(argv=None):
                           help="the sweep whose seed and replicates are used (its base is replaced by --scenario)")
     hindcast.add_argument("-o", "--output", help="markdown file to write (default: print it)")
     hindcast.add_argument("--check", action="store_true",
-                          help="exit 1 if a calibrated target is wrong or the data cite an unknown source")
+                          help="exit 1 if the data cite an unknown source or fewer than half of the targets are held out "
+                               "(a missed target is reported in the table, not failed)")
     hindcast.add_argument("--fit", action="store_true",
                           help="first re-fit the levels of the national credit phases to the calibration targets "
                                "and write them into the scenario file")
