@@ -26,6 +26,7 @@ struct RunRequest {
     std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it
     std::function<int()> stop_signal;  // polled between steps; non-zero stops the run
     Progress* progress = nullptr;
+    bool profile = false;            // measure serial and parallel time (RunOutcome::profile)
 };
 
 struct RunOutcome {
@@ -33,7 +34,8 @@ struct RunOutcome {
     std::string stop_reason;  // why an incomplete run stopped
     double wall_seconds = 0.0;
     models::CityModel::Counters counters;
-    std::string profile;      // the scheduler's per-phase report
+    std::string profile;      // the scheduler's per-phase report; with RunRequest::profile, the
+                              // serial share and Amdahl bounds of the step and of the whole run
 };
 
 // Runs the scenario and writes the file (as PATH.incomplete, renamed when complete). On an

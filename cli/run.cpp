@@ -37,6 +37,7 @@ int run(const RunOptions& options) {
     request.command_line = options.command_line;
     request.stop_signal = [&] { return stop.received(); };
     request.progress = &progress;
+    request.profile = options.profile;
     try {
         const RunOutcome outcome = execute_run(request);
         progress.finish();

@@ -166,13 +166,26 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
         if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
 }
 
-void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                    const std::string& command_line) {
+// The combined file (every run along a `run` dimension) and the summary (per point and arm, the
+// statistics of the final record across replicates), written in one pass over the run files in run
+// order: a point's runs are consecutive, so its summary record is written once they are read, and
+// no more than one point's final records are held. The layout of the run files (variables, axes,
+// records) is read from the first; each other file is opened once and each of its variables read
+// once, all records together, without looking its axes up again (only its size is checked).
+void write_combined_and_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
+                                const std::string& command_line) {
     const fs::path runs_dir = out / "runs";
+    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
+    const std::size_t arms = plan.arm_names.size();
     output::Reader first((runs_dir / run_file_name(0)).string());
     std::vector<output::VariableSpec> inner;
     for (const auto& name : first.variables()) inner.push_back(first.variable(name));
+    const std::vector<std::int64_t> times = first.times();
+    const std::size_t records = times.size();
+    if (records == 0) throw std::runtime_error("run 0 has no records");
+    const auto attributes = first.global_attributes();
 
+    // sweep.h5
     output::FileSpec spec;
     spec.path = out / "sweep.h5";
     spec.record_axis = "run";
@@ -182,13 +195,11 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     output::LabelledAxis time;
     time.name = "time";
     time.long_name = "time since the start of the simulation";
-    time.values = first.times();
-    const auto attributes = first.global_attributes();
+    time.values = times;
     time.units = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
     spec.axes.push_back(time);
     copy_labelled_axes(spec, first);
     spec.axes.push_back(output::LabelledAxis::of("arm_name", "names of the arms, indexed by arm", plan.arm_names));
-
     std::string coordinates = "point replicate arm stream_run";
     for (const auto& d : plan.dimensions) coordinates += " " + d.key;
     auto coordinate = [&](const std::string& name, output::DType type, const std::string& long_name) {
@@ -209,75 +220,28 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     spec.global_attributes = {{"title", "citysim sweep"}};
     spec.global_numeric_attributes = {{"runs", static_cast<double>(plan.runs.size())},
                                       {"points", static_cast<double>(plan.points())},
-                                      {"arms", static_cast<double>(plan.arm_names.size())}};
+                                      {"arms", static_cast<double>(arms)}};
     describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
     spec.provenance_texts = {{"sweep_resolved", read_text_file((out / "sweep.yaml").string())}};
 
-    output::Recorder recorder(spec);
-    for (const auto& run : plan.runs) {
-        output::Reader reader((runs_dir / run_file_name(run.index)).string());
-        recorder.begin_record(static_cast<std::int64_t>(run.index));
-        const std::vector<std::int64_t> ids = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
-                                               static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
-        const char* names[] = {"point", "replicate", "arm", "stream_run"};
-        for (std::size_t k = 0; k < 4; ++k) recorder.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
-        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
-            const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
-            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
-        }
-        const auto times = reader.times();
-        if (times.size() != time.values.size())
-            throw std::runtime_error("run " + std::to_string(run.index) + " has " + std::to_string(times.size()) +
-                                     " records, the first run " + std::to_string(time.values.size()));
-        for (const auto& v : inner) {
-            std::vector<double> values;
-            if (!v.dims.empty() && v.dims.front() == "time") {
-                for (std::size_t t = 0; t < times.size(); ++t) {
-                    const auto record = reader.read_record(v.name, t);
-                    values.insert(values.end(), record.begin(), record.end());
-                }
-            } else {
-                values = reader.read_static(v.name);
-            }
-            if (v.dtype == output::DType::Int64) {
-                std::vector<std::int64_t> counts(values.begin(), values.end());
-                recorder.put(v.name, counts);
-            } else {
-                recorder.put(v.name, values);
-            }
-        }
-        recorder.end_record();
-    }
-    recorder.finish();
-}
-
-// Per point and arm: statistics of the final record across replicates, and paired differences.
-void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                   const std::string& command_line) {
-    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
-    const fs::path runs_dir = out / "runs";
-    output::Reader first((runs_dir / run_file_name(0)).string());
-    const std::size_t arms = plan.arm_names.size();
-    std::vector<output::VariableSpec> series;
-    for (const auto& name : first.variables()) {
-        auto v = first.variable(name);
-        if (!v.dims.empty() && v.dims.front() == "time") series.push_back(v);
-    }
-
-    output::FileSpec spec;
-    spec.path = out / "summary.h5";
-    spec.record_axis = "point";
-    spec.time_units = "1";
-    spec.time_long_name = "design point";
-    spec.flush_every_steps = 16;
-    spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
-    copy_labelled_axes(spec, first);
-    std::string coordinates;
+    // summary.h5
+    std::vector<std::size_t> series;  // indices into inner of the time series
+    for (std::size_t k = 0; k < inner.size(); ++k)
+        if (!inner[k].dims.empty() && inner[k].dims.front() == "time") series.push_back(k);
+    output::FileSpec summary_spec;
+    summary_spec.path = out / "summary.h5";
+    summary_spec.record_axis = "point";
+    summary_spec.time_units = "1";
+    summary_spec.time_long_name = "design point";
+    summary_spec.flush_every_steps = 16;
+    summary_spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
+    copy_labelled_axes(summary_spec, first);
+    std::string parameters;
     for (const auto& d : plan.dimensions) {
-        spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
-                                  "NaN where the value is not a number", ""});
-        coordinates += (coordinates.empty() ? "" : " ") + d.key;
+        summary_spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
+                                          "NaN where the value is not a number", ""});
+        parameters += (parameters.empty() ? "" : " ") + d.key;
     }
     const std::vector<std::pair<std::string, std::string>> statistics = {
         {"mean", "mean across replicates"},
@@ -287,57 +251,105 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
         {"diff_mean", "mean paired difference from the first arm (same point and replicate)"},
         {"diff_low95", "lower end of the 95% confidence interval of the paired difference (Student t)"},
         {"diff_high95", "upper end of the 95% confidence interval of the paired difference (Student t)"}};
-    for (const auto& v : series)
+    for (const std::size_t k : series)
         for (const auto& [suffix, meaning] : statistics) {
+            const auto& v = inner[k];
             std::vector<std::string> dims = {"point", "arm"};
             dims.insert(dims.end(), v.dims.begin() + 1, v.dims.end());
-            spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
-                                      v.long_name + ": " + meaning + ", at the last step", "", coordinates});
+            summary_spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
+                                              v.long_name + ": " + meaning + ", at the last step", "", parameters});
         }
-    spec.global_attributes = {{"title", "citysim sweep summary"}};
-    spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
-                                      {"arms", static_cast<double>(arms)}};
-    describe_sweep(spec, sweep_spec, first);
-    spec.provenance_attributes = {{"command_line", command_line}};
+    summary_spec.global_attributes = {{"title", "citysim sweep summary"}};
+    summary_spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
+                                              {"arms", static_cast<double>(arms)}};
+    describe_sweep(summary_spec, sweep_spec, first);
+    summary_spec.provenance_attributes = {{"command_line", command_line}};
 
-    output::Recorder recorder(spec);
+    output::Recorder combined(spec);
+    output::Recorder summary(summary_spec);
+    // Values a record of each variable holds (all of it for a static one), from the first file.
+    std::vector<std::size_t> per_record(inner.size());
+    for (std::size_t k = 0; k < inner.size(); ++k) {
+        std::vector<double> values;
+        const auto extent = first.read_all(inner[k].name, values);
+        const bool is_series = !inner[k].dims.empty() && inner[k].dims.front() == "time";
+        per_record[k] = is_series ? values.size() / records : values.size();
+        if (is_series && (extent.empty() || extent.front() != records))
+            throw std::runtime_error("run 0: '" + inner[k].name + "' has " +
+                                     std::to_string(extent.empty() ? 0 : extent.front()) + " records, its time axis " +
+                                     std::to_string(records));
+    }
+    std::vector<std::int64_t> int_values;
+    std::vector<double> float_values;
+    // finals[(arm * replicates + replicate) * series + s]: the last record of series s.
+    std::vector<std::vector<double>> finals(arms * replicates * series.size());
     for (std::size_t p = 0; p < plan.points(); ++p) {
-        recorder.begin_record(static_cast<std::int64_t>(p));
-        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
-            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
-            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
-        }
-        // finals[arm][replicate][variable] = the last record's values
-        std::vector<std::vector<std::vector<std::vector<double>>>> finals(
-            arms, std::vector<std::vector<std::vector<double>>>(replicates));
         for (std::size_t q = 0; q < replicates; ++q)
             for (std::size_t a = 0; a < arms; ++a) {
                 const std::size_t index = (p * replicates + q) * arms + a;
-                output::Reader reader((runs_dir / run_file_name(index)).string());
-                const std::size_t last = reader.times().size() - 1;
-                for (const auto& v : series) finals[a][q].push_back(reader.read_record(v.name, last));
+                const auto& run = plan.runs[index];
+                output::Reader reader((runs_dir / run_file_name(run.index)).string());
+                combined.begin_record(static_cast<std::int64_t>(run.index));
+                const std::int64_t ids[] = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
+                                            static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
+                const char* names[] = {"point", "replicate", "arm", "stream_run"};
+                for (std::size_t k = 0; k < 4; ++k) combined.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
+                for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+                    const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
+                    combined.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+                }
+                std::size_t s = 0;
+                for (std::size_t k = 0; k < inner.size(); ++k) {
+                    const auto& v = inner[k];
+                    const bool is_series = s < series.size() && series[s] == k;
+                    const std::size_t expected = is_series ? records * per_record[k] : per_record[k];
+                    const bool integers = v.dtype == output::DType::Int64;
+                    const std::size_t count = integers ? (reader.read_all(v.name, int_values), int_values.size())
+                                                       : (reader.read_all(v.name, float_values), float_values.size());
+                    if (count != expected)
+                        throw std::runtime_error("run " + std::to_string(run.index) + ": '" + v.name + "' holds " +
+                                                 std::to_string(count) + " values, run 0's " + std::to_string(expected) +
+                                                 (is_series ? " (" + std::to_string(records) + " records)" : ""));
+                    if (integers) combined.put(v.name, std::span<const std::int64_t>(int_values));
+                    else combined.put(v.name, std::span<const double>(float_values));
+                    if (!is_series) continue;
+                    auto& last = finals[(a * replicates + q) * series.size() + s++];
+                    const std::size_t from = (records - 1) * per_record[k];
+                    if (integers) last.assign(int_values.begin() + static_cast<std::ptrdiff_t>(from), int_values.end());
+                    else last.assign(float_values.begin() + static_cast<std::ptrdiff_t>(from), float_values.end());
+                }
+                combined.end_record();
             }
-        for (std::size_t k = 0; k < series.size(); ++k) {
-            const std::size_t width = finals[0][0][k].size();
+        summary.begin_record(static_cast<std::int64_t>(p));
+        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
+            summary.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+        }
+        auto final_of = [&](std::size_t a, std::size_t q, std::size_t s) -> const std::vector<double>& {
+            return finals[(a * replicates + q) * series.size() + s];
+        };
+        std::vector<double> sample(replicates), difference(replicates);
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            const std::size_t width = per_record[series[s]];
             std::vector<std::vector<double>> stats(statistics.size(), std::vector<double>(arms * width));
-            std::vector<double> sample(replicates), difference(replicates);
             for (std::size_t a = 0; a < arms; ++a)
                 for (std::size_t i = 0; i < width; ++i) {
                     for (std::size_t q = 0; q < replicates; ++q) {
-                        sample[q] = finals[a][q][k][i];
-                        difference[q] = finals[a][q][k][i] - finals[0][q][k][i];
+                        sample[q] = final_of(a, q, s)[i];
+                        difference[q] = final_of(a, q, s)[i] - final_of(0, q, s)[i];
                     }
-                    const auto s = sweep::summarize(sample);
+                    const auto st = sweep::summarize(sample);
                     const auto m = sweep::mean_interval(difference);
-                    const double values[] = {s.mean, s.sd, s.low95, s.high95, m.mean, m.low95, m.high95};
+                    const double values[] = {st.mean, st.sd, st.low95, st.high95, m.mean, m.low95, m.high95};
                     for (std::size_t j = 0; j < statistics.size(); ++j) stats[j][a * width + i] = values[j];
                 }
             for (std::size_t j = 0; j < statistics.size(); ++j)
-                recorder.put(series[k].name + "_" + statistics[j].first, stats[j]);
+                summary.put(inner[series[s]].name + "_" + statistics[j].first, stats[j]);
         }
-        recorder.end_record();
+        summary.end_record();
     }
-    recorder.finish();
+    combined.finish();
+    summary.finish();
 }
 
 }  // namespace
@@ -484,8 +496,7 @@ int sweep_command(const SweepOptions& options) {
 
     if (!speaker) return exit_codes::ok;
     try {
-        write_combined(plan, spec, out, options.command_line);
-        write_summary(plan, spec, out, options.command_line);
+        write_combined_and_summary(plan, spec, out, options.command_line);
     } catch (const std::exception& e) {
         std::cerr << "citysim: combining the runs failed: " << e.what() << "\n";
         return exit_codes::failure;

@@ -219,7 +219,8 @@ public:
         std::uint64_t stream_entity;
     };
     // The same for many firms at once, in request order (the draws of each request are those that
-    // hire() would make, so a request's hires do not depend on batching).
+    // hire() would make, so a request's hires do not depend on batching); the requests of different
+    // (city, field)s are hired in parallel (they draw from, and hire into, different places).
     void hire_batch(CityState& state, const std::vector<HireRequest>& requests, EmployerKind kind,
                     const engine::StreamKey& streams, engine::Purpose purpose);
     std::int64_t available(std::size_t city_field) const { return static_cast<std::int64_t>(totals_[city_field]); }
@@ -240,6 +241,11 @@ private:
     static constexpr std::size_t group_size = 16;
     std::size_t groups_ = 0;
     std::vector<std::uint32_t> group_counts_;
+    // hire_batch's work lists, kept across steps: request indices grouped by city_field, where each
+    // group starts, the city_fields with requests, and per request its draws and hires.
+    std::vector<std::uint32_t> batch_order_, batch_groups_;
+    std::vector<std::size_t> batch_group_start_, batch_cursor_, batch_draws_;
+    std::vector<std::int32_t> batch_hired_;
 };
 
 // Releases employees of firms that are no longer alive (founders of failed firms count a failure

@@ -4,6 +4,7 @@
 #include "models/streams.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -79,6 +80,9 @@ Founding::Founding(const FoundingParams& params, std::vector<double> field_prope
     : params_(params), field_propensity_(std::move(field_propensity)), founders_may_move_(founders_may_move) {}
 
 namespace {
+// Origins per block of the per-origin loops: about 64 blocks at any number of cities.
+std::size_t origins_per_block(std::size_t cities) { return std::max<std::size_t>(1, cities / 64); }
+
 double mean_of(const std::vector<double>& v) {
     double s = 0.0;
     for (double x : v) s += x;
@@ -135,37 +139,54 @@ void Founding::prepare(const CityState& state) {
     unit_skill_elasticity_ = params_.skill_elasticity == 1.0;
     rate_bound_.assign(cities_ * fields_ * employer_slots, 0.0);
     const double longest_runway = params_.runway_elasticity * std::log(std::max(params_.runway_cap_years, 0.05));
-    for (std::size_t c = 0; c < cities_; ++c)
-        for (std::size_t f = 0; f < fields_; ++f)
-            for (std::size_t k = 0; k < employer_slots; ++k)
-                rate_bound_[(c * fields_ + f) * employer_slots + k] =
-                    std::exp(log_rate_[c * fields_ + f] + longest_runway + employer_log_factor(static_cast<EmployerKind>(k)) +
-                             std::max(0.0, refounding_[c])) *
-                    (1.0 + 1e-6);
+    double employer_factor[employer_slots];
+    for (std::size_t k = 0; k < employer_slots; ++k) employer_factor[k] = employer_log_factor(static_cast<EmployerKind>(k));
 
-    std::vector<double> value(cities_);
-    for (std::size_t o = 0; o < cities_; ++o)
-        for (std::size_t f = 0; f < fields_; ++f) {
-            double highest = -std::numeric_limits<double>::infinity();
-            for (std::size_t d = 0; d < cities_; ++d) {
-                if (!founders_may_move_ && d != o) {
-                    value[d] = -std::numeric_limits<double>::infinity();
-                    continue;
+    // The part of a destination's utility that every origin shares (the sum of its first five terms,
+    // added in the order of the formula, so that adding the origin's term gives the same value).
+    std::vector<double> destination_value(cities_ * fields_);
+    for (std::size_t d = 0; d < cities_; ++d)
+        for (std::size_t f = 0; f < fields_; ++f)
+            destination_value[d * fields_ + f] =
+                params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
+                params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
+                params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
+                params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d];
+    // The bounds and the location choice per city of origin, in parallel over origins: with a few
+    // hundred cities this is cities^2 x fields exponentials a step (each origin's rows are worked
+    // out alone, so the result does not depend on how they are shared out).
+    engine::for_each_block(
+        cities_,
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            std::vector<double> value(cities_);
+            for (std::size_t o = first; o < last; ++o) {
+                for (std::size_t f = 0; f < fields_; ++f)
+                    for (std::size_t k = 0; k < employer_slots; ++k)
+                        rate_bound_[(o * fields_ + f) * employer_slots + k] =
+                            std::exp(log_rate_[o * fields_ + f] + longest_runway + employer_factor[k] +
+                                     std::max(0.0, refounding_[o])) *
+                            (1.0 + 1e-6);
+                for (std::size_t f = 0; f < fields_; ++f) {
+                    double highest = -std::numeric_limits<double>::infinity();
+                    for (std::size_t d = 0; d < cities_; ++d) {
+                        if (!founders_may_move_ && d != o) {
+                            value[d] = -std::numeric_limits<double>::infinity();
+                            continue;
+                        }
+                        value[d] = destination_value[d * fields_ + f] +
+                                   (d == o ? params_.location_home_preference
+                                           : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
+                        highest = std::max(highest, value[d]);
+                    }
+                    double running = 0.0;
+                    for (std::size_t d = 0; d < cities_; ++d) {
+                        running += std::exp(value[d] - highest);
+                        location_cumulative_[(o * fields_ + f) * cities_ + d] = running;
+                    }
                 }
-                value[d] = params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
-                           params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
-                           params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
-                           params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d] +
-                           (d == o ? params_.location_home_preference
-                                   : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
-                highest = std::max(highest, value[d]);
             }
-            double running = 0.0;
-            for (std::size_t d = 0; d < cities_; ++d) {
-                running += std::exp(value[d] - highest);
-                location_cumulative_[(o * fields_ + f) * cities_ + d] = running;
-            }
-        }
+        },
+        origins_per_block(cities_));
 }
 
 double Founding::employer_log_factor(EmployerKind employer) const {
@@ -210,7 +231,8 @@ bool Founding::begin_step(CityState& state, const engine::StreamKey& streams, do
     scan_.failures = std::as_const(table).column(state.talent.failures);
     scan_.employer_kind = std::as_const(table).column(state.talent.employer_kind);
     scan_.next = table.column(state.talent.next_founding_step);
-    block_founders_.assign(engine::block_count(table.size()), {});
+    block_founders_.resize(engine::block_count(table.size()));  // kept across steps
+    for (auto& block : block_founders_) block.clear();
     return true;
 }
 
@@ -256,81 +278,117 @@ std::vector<double> Founding::grants_paid(CityState& state, const std::vector<st
 void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     auto& table = state.talent.table;
     const auto ids = table.ids();
-    const auto city = std::as_const(table).column(state.talent.city);
     const auto field = std::as_const(table).column(state.talent.field);
     const auto skill = std::as_const(table).column(state.talent.skill);
     const auto failures = std::as_const(table).column(state.talent.failures);
     const auto step = streams.step;
-    auto& block_founders = block_founders_;
     auto& eco = state.ecosystem;
     auto& firms = eco.firms;
+    auto city = table.column(state.talent.city);
+    auto arrival = table.column(state.talent.arrival_step);
     auto employer = table.column(state.talent.employer);
     auto employer_kind = table.column(state.talent.employer_kind);
-    auto savings_rw = table.column(state.talent.savings);
-    const std::vector<double> grant = grants_paid(state, block_founders);
-    // One append for all of the step's start-ups (rows and ids as if appended one by one).
-    std::size_t founded = 0;
-    for (const auto& block : block_founders) founded += block.size();
-    std::size_t row = founded > 0 ? firms.table.append(founded) : 0;
-    // The founders' rows are scattered over the talent table: the rows of the founder `ahead` places
-    // on are fetched while this one is handled.
-    std::vector<Founder> founders;
-    founders.reserve(founded);
-    for (const auto& block : block_founders) founders.insert(founders.end(), block.begin(), block.end());
-    const auto arrival = std::as_const(table).column(state.talent.arrival_step);
-    const auto pay = std::as_const(table).column(state.talent.pay);
+    auto savings = table.column(state.talent.savings);
+    auto pay = table.column(state.talent.pay);
+    const std::vector<double> grant = grants_paid(state, block_founders_);
+    // The step's founders in block and row order; one append for all of their start-ups (rows and
+    // ids as if appended one by one).
+    auto& founders = founders_;
+    founders.clear();
+    for (const auto& block : block_founders_) founders.insert(founders.end(), block.begin(), block.end());
+    if (founders.empty()) return;
+    const std::size_t first_row = firms.table.append(founders.size());
+    const auto firm_ids = firms.table.ids();
+    auto& founded = founded_;
+    founded.resize(founders.size());
+    // Each founder's talent row and new firm row are its own: they are written in parallel (the
+    // founders' rows are scattered over the talent table, and this hides their memory latency).
+    // The team a founder leaves is shared with other founders: it is updated atomically (integer
+    // updates, so the result does not depend on the order).
+    auto kind_of = firms.table.column(firms.kind);
+    auto status_of = firms.table.column(firms.status);
+    auto firm_city = firms.table.column(firms.city);
+    auto firm_field = firms.table.column(firms.field);
+    auto origin_of = firms.table.column(firms.origin_city);
+    auto founder_of = firms.table.column(firms.founder);
+    auto birth_of = firms.table.column(firms.birth_step);
+    auto represents_of = firms.table.column(firms.represents);
+    auto cash_of = firms.table.column(firms.cash);
+    auto team_of = firms.table.column(firms.team);
+    auto team_skill_of = firms.table.column(firms.team_skill);
+    auto peak_of = firms.table.column(firms.peak_team);
+    auto present_of = firms.table.column(firms.founder_present);
+    const auto persons_per_agent = static_cast<float>(state.persons_per_agent);
     constexpr std::size_t ahead = 4;
+    engine::for_each_block(
+        founders.size(),
+        [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t k = begin; k < end; ++k) {
+                if (k + ahead < end) {
+                    const std::size_t next = founders[k + ahead].row;
+                    auto fetch = [next](const auto& column) { __builtin_prefetch(column.data() + next, 1); };
+                    fetch(ids), fetch(city), fetch(field), fetch(skill), fetch(failures), fetch(employer),
+                        fetch(employer_kind), fetch(savings), fetch(arrival), fetch(pay);
+                }
+                const Founder& founder = founders[k];
+                const std::size_t i = founder.row, row = first_row + k;
+                const CityIndex origin = city[i];
+                const auto old_kind = static_cast<EmployerKind>(employer_kind[i]);
+                if (employer[i] != no_firm) {  // leaves its employer: keep the team exact until the next census
+                    std::atomic_ref<std::int32_t>(team_of[employer[i]]).fetch_sub(1, std::memory_order_relaxed);
+                    std::atomic_ref<std::int64_t>(team_skill_of[employer[i]])
+                        .fetch_sub(skill_units(skill[i]), std::memory_order_relaxed);
+                }
+                if (founder.destination != origin) {  // as state.move_talent(); its counts come below
+                    city[i] = founder.destination;
+                    arrival[i] = step;
+                }
+                kind_of[row] = static_cast<std::uint8_t>(FirmKind::startup);
+                status_of[row] = static_cast<std::uint8_t>(FirmStatus::alive);
+                firm_city[row] = founder.destination;
+                firm_field[row] = field[i];
+                origin_of[row] = origin;
+                founder_of[row] = ids[i];
+                birth_of[row] = step;
+                represents_of[row] = persons_per_agent;
+                const double own_funds = params_.own_funds_share * savings[i];
+                cash_of[row] = own_funds + grant[founder.destination];
+                savings[i] = static_cast<float>(savings[i] - own_funds);
+                team_of[row] = 1;
+                team_skill_of[row] = skill_units(skill[i]);
+                peak_of[row] = 1;
+                present_of[row] = 1;
+                employer[i] = static_cast<std::uint32_t>(row);
+                employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::founder);
+                pay[i] = 0.0f;
+                founded[k] = {origin, field[i], old_kind, failures[i] > 0, own_funds};
+            }
+        },
+        64);
+    // The counts and the events, in founder order.
     for (std::size_t k = 0; k < founders.size(); ++k) {
-        if (k + ahead < founders.size()) {
-            const std::size_t next = founders[k + ahead].row;
-            auto fetch = [next](const auto& column) { __builtin_prefetch(column.data() + next, 1); };
-            fetch(ids), fetch(city), fetch(field), fetch(skill), fetch(failures), fetch(employer), fetch(employer_kind),
-                fetch(savings_rw), fetch(arrival), fetch(pay);
-        }
         const Founder& founder = founders[k];
-        const std::size_t i = founder.row;
-        const CityIndex origin = city[i];
-        const std::size_t f = field[i];
-        const std::size_t old_cf = state.city_field(origin, f);
-        const auto old_kind = static_cast<EmployerKind>(employer_kind[i]);
-        if (employer[i] != no_firm) {  // leaves its employer: keep the team exact until the next census
-            --firms.table.column(firms.team)[employer[i]];
-            firms.table.column(firms.team_skill)[employer[i]] -= skill_units(skill[i]);
+        const Founded& d = founded[k];
+        const std::size_t old_cf = state.city_field(d.origin, d.field), cf = state.city_field(founder.destination, d.field);
+        --eco.employment[old_cf * employer_kinds + employer_axis_index(d.old_kind)];
+        if (d.old_kind == EmployerKind::other) --eco.free_talent[old_cf];
+        if (founder.destination != d.origin) {
+            ++state.departures[old_cf];
+            ++state.arrivals[cf];
+            --state.talent_count[old_cf];
+            ++state.talent_count[cf];
+            ++state.migration[d.origin * state.cities() + founder.destination];
         }
-        --eco.employment[old_cf * employer_kinds + employer_axis_index(old_kind)];
-        if (old_kind == EmployerKind::other) --eco.free_talent[old_cf];
-        state.move_talent(i, founder.destination, step);
-        const std::size_t cf = state.city_field(founder.destination, f);
-
-        firms.table.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::startup);
-        firms.table.column(firms.status)[row] = static_cast<std::uint8_t>(FirmStatus::alive);
-        firms.table.column(firms.city)[row] = founder.destination;
-        firms.table.column(firms.field)[row] = static_cast<FieldIndex>(f);
-        firms.table.column(firms.origin_city)[row] = origin;
-        firms.table.column(firms.founder)[row] = ids[i];
-        firms.table.column(firms.birth_step)[row] = step;
-        firms.table.column(firms.represents)[row] = static_cast<float>(state.persons_per_agent);
-        const double own_funds = params_.own_funds_share * savings_rw[i];
-        firms.table.column(firms.cash)[row] = own_funds + grant[founder.destination];
-        savings_rw[i] = static_cast<float>(savings_rw[i] - own_funds);
-        firms.table.column(firms.team)[row] = 1;
-        firms.table.column(firms.team_skill)[row] = skill_units(skill[i]);
-        firms.table.column(firms.peak_team)[row] = 1;
-        firms.table.column(firms.founder_present)[row] = 1;
-        employer[i] = static_cast<std::uint32_t>(row);
-        employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::founder);
-        table.column(state.talent.pay)[i] = 0.0f;
-
         ++eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::founder)];
         ++eco.founders[cf];
         ++eco.startups_alive[cf];
         ++eco.births[cf];
-        if (failures[i] > 0) ++eco.refoundings[cf];
-        eco.events.add(static_cast<std::int64_t>(firms.table.ids()[row]), step, founder.destination,
-                       static_cast<std::int64_t>(f), FirmEvent::founded, own_funds * state.persons_per_agent, origin);
-        ++row;
+        if (d.failed_before) ++eco.refoundings[cf];
+        eco.events.add(static_cast<std::int64_t>(firm_ids[first_row + k]), step, founder.destination,
+                       static_cast<std::int64_t>(d.field), FirmEvent::founded, d.own_funds * state.persons_per_agent,
+                       d.origin);
     }
-    block_founders_.clear();
+    for (auto& block : block_founders_) block.clear();
 }
 
 }  // namespace citysim::models

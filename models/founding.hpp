@@ -152,7 +152,7 @@ private:
     struct Scan {  // the step's inputs of visit()
         engine::StreamKey streams;
         double years_per_step = 0.0, candidate_p = 0.0;
-        std::span<const engine::AgentId> ids;
+        std::span<const engine::StoredId> ids;
         std::span<const CityIndex> city;
         std::span<const FieldIndex> field;
         std::span<const float> skill, savings;
@@ -164,6 +164,17 @@ private:
         CityIndex destination;
     };
     std::vector<std::vector<Founder>> block_founders_;
+    // finish_step's lists, kept across steps: all of the step's founders, and what the bookkeeping
+    // after its parallel part needs of each.
+    std::vector<Founder> founders_;
+    struct Founded {
+        CityIndex origin;
+        FieldIndex field;
+        EmployerKind old_kind;
+        bool failed_before;
+        double own_funds;
+    };
+    std::vector<Founded> founded_;
     // Per city, the grant each start-up founded this step receives (CNY per firm), after a budget
     // cap; charged to the policy ledger.
     std::vector<double> grants_paid(CityState& state, const std::vector<std::vector<Founder>>& block_founders) const;

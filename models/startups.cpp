@@ -202,14 +202,25 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     // in the parallel pass (cash and team do not change for them before hiring).
     auto& outcome = scratch_.outcome;
     auto& request = scratch_.request;  // by position in `live`; wanted -1: not worked out there
+    // assign() would reallocate to exactly the new size whenever the start-ups alive grow, that is
+    // almost every step (and fault in the new pages): capacity grows geometrically instead.
+    if (live.size() > request.capacity()) {
+        request.reserve(2 * live.size());
+        outcome.reserve(2 * live.size());
+    }
     outcome.assign(live.size(), 0);
     request.assign(live.size(), HiringPool::HireRequest{0, 0, -1, 0});
     constexpr std::size_t prefetch_ahead = 8;
+    constexpr std::size_t live_block = 1024;
+    auto& special_of = scratch_.special;
+    special_of.resize(engine::block_count(live.size(), live_block));
 
     engine::for_each_block(
         live.size(),
         [&, ids, city, field, team, team_skill, founder_present, birth, raised, cash, progress,
-         breakthroughs](std::size_t begin, std::size_t end, std::size_t) {
+         breakthroughs](std::size_t begin, std::size_t end, std::size_t block) {
+            auto& special = special_of[block];
+            special.clear();
             for (std::size_t j = begin; j < end; ++j) {
                 // Live rows are scattered over the firm table: fetch a later firm's columns while
                 // this one is worked out.
@@ -236,10 +247,12 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                 };
                 if (birth[r] == step) {  // founded this step: it only hires (if its cash is not negative)
                     if (cash[r] >= 0.0) work_out_request(mean_skill(r, n));
+                    else special.push_back(static_cast<std::uint32_t>(j));
                     continue;
                 }
                 if (n <= 0) {
                     outcome[j] = fail;
+                    special.push_back(static_cast<std::uint32_t>(j));
                     continue;
                 }
                 const double quality = mean_skill(r, n);
@@ -279,51 +292,64 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                 }
                 outcome[j] = out;
                 if ((out & ~breakthrough) == 0 && cash[r] >= 0.0) work_out_request(quality);
+                if (out != 0 || request[j].wanted < 0) special.push_back(static_cast<std::uint32_t>(j));
             }
         },
-        1024);
+        live_block);
 
-    auto& hires = scratch_.hires;
-    hires.clear();
+    // The start-ups whose outcome is more than hiring what the parallel pass worked out (a round,
+    // an exit, a failure, a breakthrough, or a request still to work out), in firm order: their
+    // rounds draw on the funds one after another. What each then wants to hire goes to its
+    // request, and the requests are collected in firm order.
     auto rounds = t.column(firms.rounds);
     auto payout = t.column(firms.founder_payout);
     const auto represents = std::as_const(t).column(firms.represents);
-    for (std::size_t j = 0; j < live.size(); ++j) {
-        const std::uint8_t out = outcome[j];
-        // Most start-ups only hire, with what the parallel pass worked out; this loop then reads
-        // nothing of the firm table.
-        if (request[j].wanted >= 0 && out == 0) {
-            if (request[j].wanted > 0) hires.push_back(request[j]);
-            continue;
+    for (const auto& special : special_of)
+        for (const std::uint32_t j : special) {
+            const std::uint8_t out = outcome[j];
+            const std::uint32_t r = live[j];
+            const std::size_t cf = city[r] * fields + field[r];
+            const std::int32_t worked_out = request[j].wanted;
+            request[j].wanted = 0;
+            if (out & breakthrough) {
+                ++eco.breakthroughs[cf];
+                eco.events.add(static_cast<std::int64_t>(ids[r]), step, city[r], field[r], FirmEvent::breakthrough,
+                               raised[r] * represents[r]);
+            }
+            if (out & (list | acquire)) {
+                const double value = params_.exit_multiple * std::max(raised[r], seed_round) *
+                                     std::exp(params_.exit_progress_premium * (progress[r] - params_.exit_progress)) *
+                                     (breakthroughs[r] ? params_.breakthrough_value_multiple : 1.0);
+                const double investor_share = rounds[r] ? 1.0 - std::pow(1.0 - params_.round_dilution, rounds[r]) : 0.0;
+                payout[r] = value * (1.0 - investor_share) + std::max(0.0, cash[r]);
+                end_firm(state, r, (out & list) ? FirmStatus::listed : FirmStatus::acquired, venture_capital,
+                         value * investor_share * represents[r], step);
+                continue;
+            }
+            if (out & seek) venture_capital.seek_round(state, r, streams, years_per_step);
+            if ((out & fail) || cash[r] < 0.0) {
+                end_firm(state, r, FirmStatus::failed, venture_capital, 0.0, step);
+                continue;
+            }
+            if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive)) continue;
+            std::int32_t more = worked_out;
+            if ((out & seek) || more < 0)  // a round may have added cash, or the firm is new
+                more = hires_wanted(r, team[r], cash[r], founder_present[r] != 0, mean_skill(r, team[r]));
+            request[j] = {r, cf, std::max(0, more), ids[r]};
         }
-        const std::uint32_t r = live[j];
-        const std::size_t cf = city[r] * fields + field[r];
-        if (out & breakthrough) {
-            ++eco.breakthroughs[cf];
-            eco.events.add(static_cast<std::int64_t>(ids[r]), step, city[r], field[r], FirmEvent::breakthrough,
-                           raised[r] * represents[r]);
-        }
-        if (out & (list | acquire)) {
-            const double value = params_.exit_multiple * std::max(raised[r], seed_round) *
-                                 std::exp(params_.exit_progress_premium * (progress[r] - params_.exit_progress)) *
-                                 (breakthroughs[r] ? params_.breakthrough_value_multiple : 1.0);
-            const double investor_share = rounds[r] ? 1.0 - std::pow(1.0 - params_.round_dilution, rounds[r]) : 0.0;
-            payout[r] = value * (1.0 - investor_share) + std::max(0.0, cash[r]);
-            end_firm(state, r, (out & list) ? FirmStatus::listed : FirmStatus::acquired, venture_capital,
-                     value * investor_share * represents[r], step);
-            continue;
-        }
-        if (out & seek) venture_capital.seek_round(state, r, streams, years_per_step);
-        if ((out & fail) || cash[r] < 0.0) {
-            end_firm(state, r, FirmStatus::failed, venture_capital, 0.0, step);
-            continue;
-        }
-        if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive)) continue;
-        std::int32_t more = request[j].wanted;
-        if ((out & seek) || more < 0)  // a round may have added cash, or the firm is new
-            more = hires_wanted(r, team[r], cash[r], founder_present[r] != 0, mean_skill(r, team[r]));
-        if (more > 0) hires.push_back({r, cf, more, ids[r]});
-    }
+    auto& hires = scratch_.hires;
+    engine::for_each_block(
+        live.size(),
+        [&](std::size_t begin, std::size_t end, std::size_t block) {
+            auto& wanted = special_of[block];  // done with: reused for this block's requests
+            wanted.clear();
+            for (std::size_t j = begin; j < end; ++j)
+                if (request[j].wanted > 0) wanted.push_back(static_cast<std::uint32_t>(j));
+        },
+        live_block);
+    hires.clear();
+    for (const auto& wanted : special_of)
+        for (const std::uint32_t j : wanted) hires.push_back(request[j]);
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }
 

@@ -114,6 +114,7 @@ private:
         std::vector<std::uint32_t> live;
         std::vector<std::uint8_t> outcome;
         std::vector<HiringPool::HireRequest> request, hires;
+        std::vector<std::vector<std::uint32_t>> special;  // per block of `live`: positions to settle in order
     };
     mutable Scratch scratch_;
 };

@@ -1,5 +1,7 @@
 #include "models/universities.hpp"
 
+#include "engine/parallel.hpp"
+
 #include "models/firms.hpp"
 #include "models/streams.hpp"
 
@@ -88,16 +90,20 @@ void Universities::hire(CityState& state, HiringPool& pool, const engine::Stream
     if (!params_.enabled) return;
     const auto university = employer_axis_index(EmployerKind::university);
     // One call draws at most 1024 rows per city and field; at the start (until_filled) the passes
-    // repeat until the staff are all hired or no one free is left.
+    // repeat until the staff are all hired or no one free is left. Each city and field hires from
+    // its own free talent, so they hire in parallel.
+    std::vector<std::uint8_t> hired(staff_.size());
     for (bool hired_any = true; hired_any;) {
-        hired_any = false;
-        for (std::size_t k = 0; k < staff_.size(); ++k) {
-            const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
-            if (missing > 0)
-                hired_any |= pool.hire(state, no_firm, EmployerKind::university, k, static_cast<std::int32_t>(missing),
-                                       streams, streams::university_hiring, k) > 0;
-        }
-        hired_any = hired_any && until_filled;
+        engine::for_each_block(
+            staff_.size(),
+            [&](std::size_t k, std::size_t, std::size_t) {
+                const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
+                hired[k] = missing > 0 && pool.hire(state, no_firm, EmployerKind::university, k,
+                                                    static_cast<std::int32_t>(missing), streams,
+                                                    streams::university_hiring, k) > 0;
+            },
+            1);
+        hired_any = until_filled && std::find(hired.begin(), hired.end(), 1) != hired.end();
     }
 }
 
