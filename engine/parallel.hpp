@@ -134,6 +134,32 @@ void for_each_block(std::size_t n, Body&& body, std::size_t block = agent_block_
     profile->block_seconds += 1e-9 * static_cast<double>(total_ns.load());
 }
 
+// Writes to `out` value(k) for every k in [0, n) for which keep(k), in order of k: a parallel pass
+// that counts per block, then one that writes (keep is called twice per k).
+template <class T, class Keep, class Value>
+void filter_blocks(std::size_t n, std::vector<T>& out, Keep&& keep, Value&& value, std::size_t block = 4096) {
+    const std::size_t blocks = block_count(n, block);
+    std::vector<std::size_t> offsets(blocks + 1, 0);
+    for_each_block(
+        n,
+        [&](std::size_t begin, std::size_t end, std::size_t b) {
+            std::size_t kept = 0;
+            for (std::size_t k = begin; k < end; ++k) kept += keep(k) ? 1 : 0;
+            offsets[b + 1] = kept;
+        },
+        block);
+    for (std::size_t b = 0; b < blocks; ++b) offsets[b + 1] += offsets[b];
+    out.resize(offsets[blocks]);
+    for_each_block(
+        n,
+        [&](std::size_t begin, std::size_t end, std::size_t b) {
+            std::size_t at = offsets[b];
+            for (std::size_t k = begin; k < end; ++k)
+                if (keep(k)) out[at++] = value(k);
+        },
+        block);
+}
+
 // A fixed-order sum of per-block partial arrays of `width` doubles (or integers).
 // body(begin, end, partial) accumulates the rows [begin, end) into `partial` (zeroed before).
 // Returns the element-wise sum of the partials, added in block order (each element on its own, so

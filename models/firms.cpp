@@ -66,12 +66,18 @@ void AliveFirms::refresh(const FirmAgents& firms) {
     const auto status = firms.table.column(firms.status);
     const auto known = static_cast<std::uint32_t>(ended.size() - 1), count = static_cast<std::uint32_t>(status.size());
     constexpr auto alive = static_cast<std::uint8_t>(FirmStatus::alive);
-    std::size_t kept = 0;
-    for (const std::uint32_t r : rows) {
-        if (status[r] == alive) rows[kept++] = r;
-        else ended[r] = 1;
-    }
-    rows.resize(kept);
+    // The rows still alive, in order, and those that ended marked (in parallel: there are tens of
+    // thousands of firms alive, and this runs twice a step).
+    engine::for_each_block(
+        rows.size(),
+        [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t k = begin; k < end; ++k)
+                if (status[rows[k]] != alive) ended[rows[k]] = 1;
+        },
+        4096);
+    engine::filter_blocks(
+        rows.size(), next_, [&](std::size_t k) { return status[rows[k]] == alive; }, [&](std::size_t k) { return rows[k]; });
+    rows.swap(next_);
     ended.resize(count + 1);
     for (std::uint32_t r = known; r < count; ++r) {
         ended[r] = status[r] != alive;

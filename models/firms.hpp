@@ -145,6 +145,9 @@ struct AliveFirms {
     // read (their employer is no_firm, clamped to the row count), so a loop needs no branch for them.
     std::vector<std::uint8_t> ended{0};
     void refresh(const FirmAgents& firms);
+
+private:
+    std::vector<std::uint32_t> next_;  // refresh()'s second buffer, kept across steps
 };
 
 struct Ecosystem {

@@ -195,25 +195,31 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     // The live start-ups in row order, which the serial loop below keeps.
     eco.alive.refresh(firms);
     auto& live = scratch_.live;
-    live.clear();
-    for (const std::uint32_t r : eco.alive.rows)
-        if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup)) live.push_back(r);
+    const auto& alive = eco.alive.rows;
+    engine::filter_blocks(
+        alive.size(), live, [&](std::size_t k) { return kind[alive[k]] == static_cast<std::uint8_t>(FirmKind::startup); },
+        [&](std::size_t k) { return alive[k]; });
     // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
     // in the parallel pass (cash and team do not change for them before hiring).
     auto& outcome = scratch_.outcome;
     auto& request = scratch_.request;  // by position in `live`; wanted -1: not worked out there
-    // assign() would reallocate to exactly the new size whenever the start-ups alive grow, that is
-    // almost every step (and fault in the new pages): capacity grows geometrically instead.
+    // Sized without being filled (the parallel pass sets every entry); capacity grows geometrically,
+    // since resizing to exactly the new size whenever the start-ups alive grow (almost every step)
+    // would reallocate, and fault in the new pages, each time.
     if (live.size() > request.capacity()) {
         request.reserve(2 * live.size());
         outcome.reserve(2 * live.size());
     }
-    outcome.assign(live.size(), 0);
-    request.assign(live.size(), HiringPool::HireRequest{0, 0, -1, 0});
+    outcome.resize(live.size());
+    request.resize(live.size());
     constexpr std::size_t prefetch_ahead = 8;
     constexpr std::size_t live_block = 1024;
     auto& special_of = scratch_.special;
     special_of.resize(engine::block_count(live.size(), live_block));
+    auto& lead_sum = scratch_.lead_sum;
+    if (live.size() > lead_sum.capacity()) lead_sum.reserve(2 * live.size());
+    lead_sum.resize(live.size());
+    venture_capital.begin_rounds(state);
 
     engine::for_each_block(
         live.size(),
@@ -222,6 +228,8 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             auto& special = special_of[block];
             special.clear();
             for (std::size_t j = begin; j < end; ++j) {
+                outcome[j] = 0;
+                request[j] = HiringPool::HireRequest{0, 0, -1, 0};  // wanted -1: not worked out here
                 // Live rows are scattered over the firm table: fetch a later firm's columns while
                 // this one is worked out.
                 if (j + prefetch_ahead < end) {
@@ -289,6 +297,9 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                     out |= acquire;
                 } else if (cash[r] < seek_years * burn) {
                     out |= seek;
+                    // The weights of the funds that could lead its round, summed here in parallel;
+                    // the round itself is settled in firm order below.
+                    lead_sum[j] = venture_capital.lead_weight_sum(state, city[r], venture_capital.round_total(state, static_cast<std::uint32_t>(r)));
                 }
                 outcome[j] = out;
                 if ((out & ~breakthrough) == 0 && cash[r] >= 0.0) work_out_request(quality);
@@ -326,7 +337,7 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                          value * investor_share * represents[r], step);
                 continue;
             }
-            if (out & seek) venture_capital.seek_round(state, r, streams, years_per_step);
+            if (out & seek) venture_capital.seek_round(state, r, streams, years_per_step, &lead_sum[j]);
             if ((out & fail) || cash[r] < 0.0) {
                 end_firm(state, r, FirmStatus::failed, venture_capital, 0.0, step);
                 continue;
@@ -338,18 +349,8 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
             request[j] = {r, cf, std::max(0, more), ids[r]};
         }
     auto& hires = scratch_.hires;
-    engine::for_each_block(
-        live.size(),
-        [&](std::size_t begin, std::size_t end, std::size_t block) {
-            auto& wanted = special_of[block];  // done with: reused for this block's requests
-            wanted.clear();
-            for (std::size_t j = begin; j < end; ++j)
-                if (request[j].wanted > 0) wanted.push_back(static_cast<std::uint32_t>(j));
-        },
-        live_block);
-    hires.clear();
-    for (const auto& wanted : special_of)
-        for (const std::uint32_t j : wanted) hires.push_back(request[j]);
+    engine::filter_blocks(
+        live.size(), hires, [&](std::size_t j) { return request[j].wanted > 0; }, [&](std::size_t j) { return request[j]; });
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }
 

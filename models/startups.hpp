@@ -115,6 +115,7 @@ private:
         std::vector<std::uint8_t> outcome;
         std::vector<HiringPool::HireRequest> request, hires;
         std::vector<std::vector<std::uint32_t>> special;  // per block of `live`: positions to settle in order
+        std::vector<double> lead_sum;                      // per position: VentureCapital::lead_weight_sum
     };
     mutable Scratch scratch_;
 };
