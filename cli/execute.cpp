@@ -43,10 +43,12 @@ double process_cpu_seconds() {
 // and the recorder's writer thread (which works while the next steps run).
 struct RunCpu {
     double process_start = process_cpu_seconds(), thread_start = engine::thread_cpu_seconds();
-    double setup = 0.0, steps = 0.0, output = 0.0;
+    double building = 0.0, setup = 0.0, steps = 0.0, output = 0.0;  // setup: creating the file, the first records
     double mark = thread_start;
+    bool on = true;  // off: lap() does nothing (a system call per lap, two per step)
     // Adds the stepping thread's CPU time since the last mark to `to`.
     void lap(double& to) {
+        if (!on) return;
         const double now = engine::thread_cpu_seconds();
         to += now - mark;
         mark = now;
@@ -58,21 +60,22 @@ struct RunCpu {
         const double between = std::max(0.0, steps - in_phases);  // resetting the flows, counters
         // The phases on the steps whose blocks were timed cost a little more than the rest; the
         // serial and parallel times below are those of the other steps, scaled to all of them.
-        const double serial = setup + output + between + step.serial_seconds;
+        const double serial = building + setup + output + between + step.serial_seconds;
         const double parallel = step.parallel_seconds;
         // The writer thread's work overlaps the steps; the rest of the stepping thread's is serial.
         auto bound = [&](int n) {
             const double one = serial + parallel + writer_seconds;
-            return one / (setup + output + between + std::max(step.serial_seconds + parallel / n, writer_seconds));
+            return one / (building + setup + output + between + std::max(step.serial_seconds + parallel / n, writer_seconds));
         };
         char line[640];
         std::snprintf(line, sizeof line,
-                      "whole run: %.3f s CPU in all threads; the stepping thread: setup %.3f s, steps %.3f s "
-                      "(%.3f s of it between the phases), output calls %.3f s; the output writer thread %.3f s\n"
+                      "whole run: %.3f s CPU in all threads; the stepping thread: building the model %.3f s, creating the "
+                      "output file %.3f s, steps %.3f s (%.3f s of it between the phases), output calls %.3f s; the output "
+                      "writer thread %.3f s\n"
                       "serial share of the whole run: %.2f%% (setup, output calls, between the phases and the "
                       "phases' serial parts; the writer works while the steps run)\n"
                       "bound on the whole run's speed-up: 2 threads %.2fx, 16 threads %.2fx, 64 threads %.2fx\n",
-                      process_cpu_seconds() - process_start, setup, steps, between, output, writer_seconds,
+                      process_cpu_seconds() - process_start, building, setup, steps, between, output, writer_seconds,
                       100.0 * serial / std::max(1e-12, serial + parallel + writer_seconds), bound(2), bound(16), bound(64));
         return line;
     }
@@ -91,12 +94,14 @@ RunOutcome execute_run(const RunRequest& request) {
     const models::Scenario& scenario = request.scenario->value;
     const auto wall_start = std::chrono::steady_clock::now();
     RunCpu cpu;
+    cpu.on = request.profile || request.time_parts;
     RunOutcome outcome;
     std::optional<output::Recorder> recorder;
     try {
         models::CityModel model(scenario);
         if (request.profile) model.enable_profiling();
         const auto& state = model.state();
+        cpu.lap(cpu.building);
 
         output::FileSpec spec;
         spec.path = request.output_path;
@@ -162,10 +167,9 @@ RunOutcome execute_run(const RunRequest& request) {
         outcome.completed = true;
         const int threads = engine::current_concurrency();
         outcome.profile = model.scheduler().profile_report(threads);
-        if (request.profile) {
-            cpu.lap(cpu.output);
-            outcome.profile += cpu.report(model, recorder->writer_cpu_seconds(), threads);
-        }
+        cpu.lap(cpu.output);
+        if (request.profile) outcome.profile += cpu.report(model, recorder->writer_cpu_seconds(), threads);
+        if (cpu.on) outcome.cpu = {cpu.building, cpu.setup, cpu.steps, cpu.output, recorder->writer_cpu_seconds()};
         return outcome;
     } catch (const std::exception& e) {
         if (!recorder) throw;

@@ -27,6 +27,7 @@ struct RunRequest {
     std::function<int()> stop_signal;  // polled between steps; non-zero stops the run
     Progress* progress = nullptr;
     bool profile = false;            // measure serial and parallel time (RunOutcome::profile)
+    bool time_parts = false;         // only RunOutcome::cpu (implied by profile)
 };
 
 struct RunOutcome {
@@ -36,6 +37,11 @@ struct RunOutcome {
     models::CityModel::Counters counters;
     std::string profile;      // the scheduler's per-phase report; with RunRequest::profile, the
                               // serial share and Amdahl bounds of the step and of the whole run
+    // With RunRequest::profile or time_parts: CPU seconds of the run's thread building the model, creating the file
+    // (and writing its first records), stepping and handing records over; and of its writer thread.
+    struct Cpu {
+        double model = 0.0, file = 0.0, steps = 0.0, output = 0.0, writer = 0.0;
+    } cpu;
 };
 
 // Runs the scenario and writes the file (as PATH.incomplete, renamed when complete). On an

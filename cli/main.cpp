@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 4096));
     sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
     sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
+    sweep->add_flag("--profile", sweep_options.profile, "print where the sweep's CPU time went (checks, runs, combining)");
 
     std::string compare_base, compare_policy;
     auto* compare = app.add_subcommand("compare", "Per-city difference of a policy run from its baseline run");

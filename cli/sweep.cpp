@@ -12,12 +12,14 @@
 #include "cli/execute.hpp"
 #include "cli/signals.hpp"
 #include "engine/output/recorder.hpp"
+#include "engine/parallel.hpp"
 #include "engine/sweep/dispatch.hpp"
 #include "engine/sweep/plan.hpp"
 #include "engine/sweep/statistics.hpp"
 #include "models/scenario.hpp"
 
 #include <sched.h>
+#include <sys/resource.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
@@ -132,6 +134,50 @@ int available_cores() {
     if (const char* n = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) local_ranks = std::max(1, std::atoi(n));
     return std::max(1, hardware / local_ranks);
 }
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Where a sweep's CPU time went (--profile): this process's, all threads.
+struct SweepProfile {
+    double start = process_cpu_seconds();
+    double checks = 0.0, runs = 0.0, combine = 0.0;  // process CPU in each part
+    std::mutex mutex;
+    std::size_t count = 0;                   // runs made by this process
+    double load = 0.0;                       // their threads' CPU loading their scenarios
+    RunOutcome::Cpu cpu;                     // summed over the runs
+    void add(double loading, const RunOutcome::Cpu& run) {
+        const std::lock_guard lock(mutex);
+        ++count;
+        load += loading;
+        cpu.model += run.model;
+        cpu.file += run.file;
+        cpu.steps += run.steps;
+        cpu.output += run.output;
+        cpu.writer += run.writer;
+    }
+    std::string report() const {
+        const double total = process_cpu_seconds() - start;
+        const double n = count ? static_cast<double>(count) : 1.0;
+        const double accounted = load + cpu.model + cpu.file + cpu.steps + cpu.output + cpu.writer;
+        char text[1400];
+        std::snprintf(text, sizeof text,
+                      "sweep profile (CPU seconds of this process, all threads): %.2f in all\n"
+                      "  checking every run's scenario       %8.2f\n"
+                      "  the runs (%zu)                   %8.2f  per run %.2f ms: its scenario loaded %.2f, the model built "
+                      "%.2f, its file created %.2f, steps %.2f, records handed over %.2f, the writer thread %.2f, the rest "
+                      "%.2f (threads, scheduling)\n"
+                      "  sweep.h5 and summary.h5              %8.2f  (%.1f%% of all)\n",
+                      total, checks, count, runs, 1e3 * runs / n, 1e3 * load / n, 1e3 * cpu.model / n, 1e3 * cpu.file / n,
+                      1e3 * cpu.steps / n, 1e3 * cpu.output / n, 1e3 * cpu.writer / n, 1e3 * (runs - accounted) / n, combine,
+                      total > 0 ? 100.0 * combine / total : 0.0);
+        return text;
+    }
+};
 
 std::string format_seconds(double seconds) {
     char buf[32];
@@ -385,6 +431,7 @@ int sweep_command(const SweepOptions& options) {
         return exit_codes::invalid_scenario;
     }
 
+    SweepProfile profile;
     // Every run's scenario must be valid before anything runs, so a sweep never fails half-way on input.
     const std::string base_text = read_text_file(plan.base_scenario.string());
     for (const auto& run : plan.runs) {
@@ -398,6 +445,7 @@ int sweep_command(const SweepOptions& options) {
             return exit_codes::invalid_scenario;
         }
     }
+    profile.checks = process_cpu_seconds() - profile.start;
 
     const int threads = options.threads;
     const int available = available_cores();
@@ -462,11 +510,14 @@ int sweep_command(const SweepOptions& options) {
         if (terminal && done == total) std::fputc('\n', stderr);
     };
     tbb::task_arena arena(threads);
+    const double runs_start = process_cpu_seconds();
     try {
         sweep::dispatch(pending, dispatch_options, [&](std::size_t index) {
             if (stop.received()) throw std::runtime_error("interrupted");
             const auto& run = plan.runs[index];
+            const double load_start = options.profile ? engine::thread_cpu_seconds() : 0.0;
             const auto scenario = models::load_scenario(plan.base_scenario, run.overrides);
+            const double loading = options.profile ? engine::thread_cpu_seconds() - load_start : 0.0;
             RunRequest request;
             request.scenario = &scenario;
             request.scenario_file = plan.base_scenario.string();
@@ -480,9 +531,11 @@ int sweep_command(const SweepOptions& options) {
                                                 {"sweep_replicate", static_cast<double>(run.replicate)}};
             request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
             request.stop_signal = [&] { return stop.received(); };
+            request.time_parts = options.profile;
             RunOutcome outcome;
             arena.execute([&] { outcome = execute_run(request); });
             if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
+            if (options.profile) profile.add(loading, outcome.cpu);
         });
     } catch (const std::exception& e) {
         std::size_t done = 0;
@@ -494,13 +547,17 @@ int sweep_command(const SweepOptions& options) {
         return stop.received() ? exit_codes::interrupted : exit_codes::failure;
     }
 
+    profile.runs = process_cpu_seconds() - runs_start;
     if (!speaker) return exit_codes::ok;
+    const double combine_start = process_cpu_seconds();
     try {
         write_combined_and_summary(plan, spec, out, options.command_line);
     } catch (const std::exception& e) {
         std::cerr << "citysim: combining the runs failed: " << e.what() << "\n";
         return exit_codes::failure;
     }
+    profile.combine = process_cpu_seconds() - combine_start;
+    if (options.profile) std::cerr << profile.report();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() << " run now, in "
               << format_seconds(elapsed) << ")\n"

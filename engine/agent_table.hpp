@@ -85,7 +85,8 @@ public:
 
     void reserve(std::size_t capacity) {
         ids_.reserve(capacity);
-        for (auto& c : columns_) c->reserve(capacity);
+        // Column by column in parallel: growing copies every row, and faults in the new pages.
+        for_each_block(columns_.size(), [&](std::size_t c, std::size_t, std::size_t) { columns_[c]->reserve(capacity); }, 1);
     }
 
     // Appends `count` agents with fresh ids and every column at its initial value; returns the row
@@ -101,7 +102,12 @@ public:
         }
         ids_.resize(first + count);
         for (std::size_t i = 0; i < count; ++i) ids_[first + i] = static_cast<StoredId>(next_id_++);
-        for (auto& c : columns_) c->resize(first + count);
+        // The new rows often lie on pages never touched before, and faulting a page in costs far more
+        // than filling it: many rows are filled column by column in parallel.
+        if (count * bytes_per_agent() >= 65536)
+            for_each_block(columns_.size(), [&](std::size_t c, std::size_t, std::size_t) { columns_[c]->resize(first + count); }, 1);
+        else
+            for (auto& c : columns_) c->resize(first + count);
         return first;
     }
 
@@ -123,12 +129,13 @@ public:
     // as many as were removed before its end), then all groups move their rows at once. The
     // result is the same whatever the groups; fewer groups save fewer rows, so there are about 16
     // times fewer groups than rows removed per row kept (a scratch column of at most 1/16 of the
-    // table), and none smaller than 2048 rows.
+    // table), and none smaller than 16384 rows (a smaller table is compacted in one group, without
+    // the cost of a parallel loop per column).
     void remove_rows(std::span<const std::uint32_t> rows) {
         if (rows.empty()) return;
         const std::size_t n = size(), removed = rows.size();
         if (rows.back() >= n) throw std::invalid_argument("remove_rows: row out of range");
-        const std::size_t groups = std::clamp<std::size_t>(std::min(n / 2048, n / (16 * removed)), 1, 256);
+        const std::size_t groups = std::clamp<std::size_t>(std::min(n / 16384, n / (16 * removed)), 1, 256);
         const std::size_t group_rows = (n + groups - 1) / groups;
         // Per group g: its source rows [start, end), the first of its removed rows, where its kept
         // rows go (dest), and from where on its kept rows are written over by later groups (saved_from).

@@ -96,7 +96,9 @@ void for_each_block(std::size_t n, Body&& body, std::size_t block = agent_block_
     const std::size_t blocks = block_count(n, block);
     LoopProfile* profile = active_loop_profile();
     if (profile == nullptr) {
-        detail::run_blocks(blocks, [&](std::size_t b) { body(b * block, std::min(n, (b + 1) * block), b); });
+        // One block needs no tasks (small runs make many such loops a step).
+        if (blocks == 1) body(0, n, 0);
+        else detail::run_blocks(blocks, [&](std::size_t b) { body(b * block, std::min(n, (b + 1) * block), b); });
         return;
     }
     // Nested loops inside a block are part of that block's time.
@@ -167,11 +169,14 @@ void filter_blocks(std::size_t n, std::vector<T>& out, Keep&& keep, Value&& valu
 template <class Value, class Body>
 std::vector<Value> reduce_blocks(std::size_t n, std::size_t width, Body&& body, std::size_t block = agent_block_size) {
     const std::size_t blocks = block_count(n, block);
-    std::vector<Value> partials(blocks * width, Value{});
+    // Each block clears its own partial (in parallel: with many cities the partials are megabytes).
+    const std::unique_ptr<Value[]> partials(new Value[blocks * width]);
     for_each_block(
         n,
         [&](std::size_t begin, std::size_t end, std::size_t b) {
-            body(begin, end, std::span<Value>(partials.data() + b * width, width));
+            const std::span<Value> partial(partials.get() + b * width, width);
+            std::fill(partial.begin(), partial.end(), Value{});
+            body(begin, end, partial);
         },
         block);
     std::vector<Value> total(width, Value{});

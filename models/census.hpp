@@ -64,7 +64,7 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
             // Everything the loop reads is copied to locals first: stores through the uint8 columns
             // could alias values held in the closure, which the compiler would then reload every time.
             const std::size_t n = end - begin;
-            const std::size_t n_fields = fields, n_blocks = blocks, n_codes = codes, n_lanes = lanes;
+            const std::size_t n_fields = fields, n_codes = codes, n_lanes = lanes;
             const std::uint32_t n_firms = firm_count;
             const std::uint8_t* ended_of = ended.data();
             const CityIndex* city_of = city.data();
@@ -106,14 +106,15 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                     if (j < lane_rows[l]) ++histogram_of[l * n_codes + code_of[l * span + j]];
             std::int64_t* tally_of = tallies.local().data();
             std::int64_t* founders_of = tally_of + cf_count * employer_kinds;
-            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf * blocks]
+            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf]
+            std::fill(free_of, free_of + cf_count, 0);
             for (std::size_t l = 0; l < n_lanes; ++l)
                 for (std::size_t cf = 0; cf < cf_count; ++cf) {
                     const std::uint32_t* h = histogram_of + l * n_codes + cf * kind_slots;
                     for (std::size_t k = 0; k < std::size(axis_of_kind); ++k)
                         tally_of[cf * employer_kinds + axis_of_kind[k]] += h[k];
                     founders_of[cf] += h[static_cast<std::size_t>(EmployerKind::founder)];
-                    free_of[cf * n_blocks] += h[static_cast<std::size_t>(EmployerKind::other)];
+                    free_of[cf] += h[static_cast<std::size_t>(EmployerKind::other)];
                 }
             // The free rows, sorted by cf: each lane writes after the lanes before it in each cf's
             // segment. A row that is not free is written to a scratch slot instead of being skipped

@@ -105,16 +105,19 @@ void HiringPool::reset(std::size_t blocks, std::size_t city_fields) {
     city_fields_ = city_fields;
     blocks_ = blocks;
     rows_.resize(blocks);
-    offsets_.assign(blocks * (city_fields + 1), 0);
-    counts_.assign(city_fields * blocks, 0);
-    totals_.assign(city_fields, 0);
+    // Every entry is written before it is read (start_block, sum_blocks): nothing to clear.
+    offsets_.resize(blocks * (city_fields + 1));
+    counts_.resize(city_fields * blocks);
+    block_counts_.resize(blocks * city_fields);
+    totals_.resize(city_fields);
     cursors_.resize(blocks);
 }
 
 std::uint32_t** HiringPool::start_block(std::size_t block) {
     std::uint32_t* offsets = offsets_.data() + block * (city_fields_ + 1);
     offsets[0] = 0;
-    for (std::size_t cf = 0; cf < city_fields_; ++cf) offsets[cf + 1] = offsets[cf] + counts_[cf * blocks_ + block];
+    const std::uint32_t* counts = block_counts_.data() + block * city_fields_;
+    for (std::size_t cf = 0; cf < city_fields_; ++cf) offsets[cf + 1] = offsets[cf] + counts[cf];
     auto& rows = rows_[block];
     rows.resize(offsets[city_fields_]);
     auto& cursor = cursors_[block];
@@ -125,12 +128,25 @@ std::uint32_t** HiringPool::start_block(std::size_t block) {
 
 void HiringPool::sum_blocks() {
     groups_ = (blocks_ + group_size - 1) / group_size;
-    group_counts_.assign(city_fields_ * groups_, 0);
-    for (std::size_t cf = 0; cf < city_fields_; ++cf)
-        for (std::size_t b = 0; b < blocks_; ++b) {
-            totals_[cf] += counts_[cf * blocks_ + b];
-            group_counts_[cf * groups_ + b / group_size] += counts_[cf * blocks_ + b];
-        }
+    group_counts_.resize(city_fields_ * groups_);
+    // Per city_field (in parallel): its counts block by block, their groups and total.
+    engine::for_each_block(
+        city_fields_,
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            for (std::size_t cf = first; cf < last; ++cf) {
+                std::uint64_t total = 0;
+                std::uint32_t* counts = counts_.data() + cf * blocks_;
+                std::uint32_t* groups = group_counts_.data() + cf * groups_;
+                std::fill(groups, groups + groups_, 0);
+                for (std::size_t b = 0; b < blocks_; ++b) {
+                    counts[b] = block_counts_[b * city_fields_ + cf];
+                    total += counts[b];
+                    groups[b / group_size] += counts[b];
+                }
+                totals_[cf] = total;
+            }
+        },
+        64);
 }
 
 std::uint32_t HiringPool::take(std::size_t city_field, std::uint32_t word) {

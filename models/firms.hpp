@@ -201,12 +201,13 @@ struct TeamLeavers {
 class HiringPool {
 public:
     // Filled by the census: reset(); for every block of talent (any order, any thread: a block
-    // writes only its own entries) a count per free agent in free_counts(block), then start_block()
+    // writes only its own entries) its free counts per city_field in free_counts(block) (zeroed
+    // first), then start_block()
     // and a write through the returned cursor per city_field for each free row in row order; then
     // sum_blocks().
     void reset(std::size_t blocks, std::size_t city_fields);
-    // The block's free counts, city_field-major: entry city_field * blocks.
-    std::uint32_t* free_counts(std::size_t block) { return counts_.data() + block; }
+    // The block's free counts per city_field (contiguous; sum_blocks() turns them city_field-major).
+    std::uint32_t* free_counts(std::size_t block) { return block_counts_.data() + block * city_fields_; }
     std::uint32_t** start_block(std::size_t block);
     void sum_blocks();
     // Hires up to `wanted` free agents of (city, field) as `kind` for firm `firm_row` (or no firm, for
@@ -238,6 +239,7 @@ private:
     std::size_t city_fields_ = 0, blocks_ = 0;
     std::vector<std::vector<std::uint32_t>> rows_;
     std::vector<std::uint32_t> offsets_, counts_;
+    std::vector<std::uint32_t> block_counts_;  // as the census writes them: [block * city_fields + city_field]
     std::vector<std::vector<std::uint32_t*>> cursors_;
     std::vector<std::uint64_t> totals_;  // per city_field
     // Free rows per city_field and group of group_size blocks, so that a draw skips whole groups.

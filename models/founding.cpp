@@ -99,7 +99,6 @@ void Founding::prepare(const CityState& state) {
     housing_cost_.assign(cities_, 0.0);
     grant_expected_.assign(cities_, 0.0);
     location_support_.assign(cities_, 0.0);
-    location_cumulative_.assign(cities_ * fields_ * cities_, 0.0);
 
     std::vector<double> pool(cities_ * fields_), field_mean(fields_, 0.0);
     for (std::size_t c = 0; c < cities_; ++c)
@@ -144,49 +143,41 @@ void Founding::prepare(const CityState& state) {
 
     // The part of a destination's utility that every origin shares (the sum of its first five terms,
     // added in the order of the formula, so that adding the origin's term gives the same value).
-    std::vector<double> destination_value(cities_ * fields_);
+    destination_value_.resize(cities_ * fields_);
     for (std::size_t d = 0; d < cities_; ++d)
         for (std::size_t f = 0; f < fields_; ++f)
-            destination_value[d * fields_ + f] =
+            destination_value_[d * fields_ + f] =
                 params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
                 params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
                 params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
                 params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d];
-    // The bounds and the location choice per city of origin, in parallel over origins: with a few
-    // hundred cities this is cities^2 x fields exponentials a step (each origin's rows are worked
-    // out alone, so the result does not depend on how they are shared out).
-    engine::for_each_block(
-        cities_,
-        [&](std::size_t first, std::size_t last, std::size_t) {
-            std::vector<double> value(cities_);
-            for (std::size_t o = first; o < last; ++o) {
-                for (std::size_t f = 0; f < fields_; ++f)
-                    for (std::size_t k = 0; k < employer_slots; ++k)
-                        rate_bound_[(o * fields_ + f) * employer_slots + k] =
-                            std::exp(log_rate_[o * fields_ + f] + longest_runway + employer_factor[k] +
-                                     std::max(0.0, refounding_[o])) *
-                            (1.0 + 1e-6);
-                for (std::size_t f = 0; f < fields_; ++f) {
-                    double highest = -std::numeric_limits<double>::infinity();
-                    for (std::size_t d = 0; d < cities_; ++d) {
-                        if (!founders_may_move_ && d != o) {
-                            value[d] = -std::numeric_limits<double>::infinity();
-                            continue;
-                        }
-                        value[d] = destination_value[d * fields_ + f] +
-                                   (d == o ? params_.location_home_preference
-                                           : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
-                        highest = std::max(highest, value[d]);
-                    }
-                    double running = 0.0;
-                    for (std::size_t d = 0; d < cities_; ++d) {
-                        running += std::exp(value[d] - highest);
-                        location_cumulative_[(o * fields_ + f) * cities_ + d] = running;
-                    }
-                }
-            }
-        },
-        origins_per_block(cities_));
+    travel_hours_ = &state.travel_hours;
+    for (std::size_t o = 0; o < cities_; ++o)
+        for (std::size_t f = 0; f < fields_; ++f)
+            for (std::size_t k = 0; k < employer_slots; ++k)
+                rate_bound_[(o * fields_ + f) * employer_slots + k] =
+                    std::exp(log_rate_[o * fields_ + f] + longest_runway + employer_factor[k] + std::max(0.0, refounding_[o])) *
+                    (1.0 + 1e-6);
+}
+
+void Founding::location_row(std::size_t o, std::size_t f, double* cumulative, std::vector<double>& value) const {
+    value.resize(cities_);
+    double highest = -std::numeric_limits<double>::infinity();
+    for (std::size_t d = 0; d < cities_; ++d) {
+        if (!founders_may_move_ && d != o) {
+            value[d] = -std::numeric_limits<double>::infinity();
+            continue;
+        }
+        value[d] = destination_value_[d * fields_ + f] +
+                   (d == o ? params_.location_home_preference
+                           : -params_.location_cost_per_hour * (*travel_hours_)[o * cities_ + d]);
+        highest = std::max(highest, value[d]);
+    }
+    double running = 0.0;
+    for (std::size_t d = 0; d < cities_; ++d) {
+        running += std::exp(value[d] - highest);
+        cumulative[d] = running;
+    }
 }
 
 double Founding::employer_log_factor(EmployerKind employer) const {
@@ -210,7 +201,9 @@ double Founding::rate(std::size_t city, std::size_t field, double skill, double 
 }
 
 std::vector<double> Founding::location_probabilities(std::size_t origin, std::size_t field) const {
-    const double* cumulative = location_cumulative_.data() + (origin * fields_ + field) * cities_;
+    std::vector<double> row(cities_), value;
+    location_row(origin, field, row.data(), value);
+    const double* cumulative = row.data();
     std::vector<double> p(cities_);
     for (std::size_t d = 0; d < cities_; ++d) p[d] = (cumulative[d] - (d ? cumulative[d - 1] : 0.0)) / cumulative[cities_ - 1];
     return p;
@@ -258,13 +251,46 @@ void Founding::visit_block(std::size_t begin, std::size_t end, std::size_t block
     }
 }
 
-std::vector<double> Founding::grants_paid(CityState& state, const std::vector<std::vector<Founder>>& block_founders) const {
+void Founding::choose_locations(const CityState& state) {
+    // Which (origin, field)s the step's founders come from; those rows of the location choice, in
+    // parallel; then each founder's destination from its own draw.
+    auto& founders = founders_;
+    const auto city = state.talent.table.column(state.talent.city);
+    const auto field = state.talent.table.column(state.talent.field);
+    location_needed_.assign(cities_ * fields_, 0);
+    for (const Founder& founder : founders) location_needed_[city[founder.row] * fields_ + field[founder.row]] = 1;
+    std::vector<std::uint32_t> rows;
+    for (std::size_t k = 0; k < location_needed_.size(); ++k)
+        if (location_needed_[k]) rows.push_back(static_cast<std::uint32_t>(k));
+    location_rows_.resize(cities_ * fields_ * cities_);
+    engine::for_each_block(
+        rows.size(),
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            std::vector<double> value;
+            for (std::size_t k = first; k < last; ++k)
+                location_row(rows[k] / fields_, rows[k] % fields_, location_rows_.data() + rows[k] * cities_, value);
+        },
+        std::max<std::size_t>(1, cities_ / 64));
+    engine::for_each_block(
+        founders.size(),
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            for (std::size_t k = first; k < last; ++k) {
+                Founder& founder = founders[k];
+                const double* cumulative = location_rows_.data() + (city[founder.row] * fields_ + field[founder.row]) * cities_;
+                const double target = engine::uniform_open(founder.location_word) * cumulative[cities_ - 1];
+                const auto d = static_cast<std::size_t>(std::upper_bound(cumulative, cumulative + cities_, target) - cumulative);
+                founder.destination = static_cast<CityIndex>(std::min(d, cities_ - 1));
+            }
+        },
+        256);
+}
+
+std::vector<double> Founding::grants_paid(CityState& state, const std::vector<Founder>& founders) const {
     auto& levers = state.policy;
     std::vector<double> paid(cities_, 0.0);
     if (levers.founder_grant.size() != cities_) return paid;
     std::vector<double> founded(cities_, 0.0);
-    for (const auto& block : block_founders)
-        for (const Founder& founder : block) founded[founder.destination] += state.persons_per_agent;
+    for (const Founder& founder : founders) founded[founder.destination] += state.persons_per_agent;
     for (std::size_t c = 0; c < cities_; ++c) {
         if (levers.founder_grant[c] <= 0.0) continue;
         const double demand = founded[c] * levers.founder_grant[c];
@@ -290,12 +316,13 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     auto employer_kind = table.column(state.talent.employer_kind);
     auto savings = table.column(state.talent.savings);
     auto pay = table.column(state.talent.pay);
-    const std::vector<double> grant = grants_paid(state, block_founders_);
     // The step's founders in block and row order; one append for all of their start-ups (rows and
     // ids as if appended one by one).
     auto& founders = founders_;
     founders.clear();
     for (const auto& block : block_founders_) founders.insert(founders.end(), block.begin(), block.end());
+    choose_locations(state);
+    const std::vector<double> grant = grants_paid(state, founders);
     if (founders.empty()) return;
     const std::size_t first_row = firms.table.append(founders.size());
     const auto firm_ids = firms.table.ids();

@@ -315,8 +315,35 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     auto rounds = t.column(firms.rounds);
     auto payout = t.column(firms.founder_payout);
     const auto represents = std::as_const(t).column(firms.represents);
-    for (const auto& special : special_of)
-        for (const std::uint32_t j : special) {
+    auto& settle = scratch_.settle;
+    settle.clear();
+    for (const auto& special : special_of) settle.insert(settle.end(), special.begin(), special.end());
+    // The firms to settle are scattered over the firm table, and so are their investments (which a
+    // failure or an exit walks): the columns of the firm `ahead` places on, and the newest
+    // investment of the one half as far, are fetched while this one is settled.
+    const auto last_investment = std::as_const(t).column(firms.last_investment);
+    const auto end_step = std::as_const(t).column(firms.end_step);
+    const auto& investments = eco.investments;
+    constexpr std::size_t ahead = 8;
+    for (std::size_t k = 0; k < settle.size(); ++k) {
+        if (k + ahead < settle.size()) {
+            const std::size_t next = live[settle[k + ahead]];
+            auto fetch = [next](const auto& column) { __builtin_prefetch(column.data() + next, 1); };
+            fetch(ids), fetch(city), fetch(field), fetch(status), fetch(rounds), fetch(progress), fetch(cash), fetch(raised),
+                fetch(represents), fetch(team), fetch(team_skill), fetch(founder_present), fetch(breakthroughs), fetch(payout),
+                fetch(last_investment), fetch(end_step);
+        }
+        if (k + ahead / 2 < settle.size()) {
+            const auto newest = last_investment[live[settle[k + ahead / 2]]];
+            if (newest != no_investment) {
+                const auto i = static_cast<std::size_t>(newest);
+                __builtin_prefetch(investments.amount.data() + i);
+                __builtin_prefetch(investments.fund.data() + i);
+                __builtin_prefetch(investments.previous.data() + i);
+            }
+        }
+        {
+            const std::uint32_t j = settle[k];
             const std::uint8_t out = outcome[j];
             const std::uint32_t r = live[j];
             const std::size_t cf = city[r] * fields + field[r];
@@ -348,6 +375,7 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                 more = hires_wanted(r, team[r], cash[r], founder_present[r] != 0, mean_skill(r, team[r]));
             request[j] = {r, cf, std::max(0, more), ids[r]};
         }
+    }
     auto& hires = scratch_.hires;
     engine::filter_blocks(
         live.size(), hires, [&](std::size_t j) { return request[j].wanted > 0; }, [&](std::size_t j) { return request[j]; });

@@ -92,15 +92,20 @@ void Universities::hire(CityState& state, HiringPool& pool, const engine::Stream
     // One call draws at most 1024 rows per city and field; at the start (until_filled) the passes
     // repeat until the staff are all hired or no one free is left. Each city and field hires from
     // its own free talent, so they hire in parallel.
-    std::vector<std::uint8_t> hired(staff_.size());
+    std::vector<std::uint32_t> short_of;  // the cities and fields with staff to hire
+    std::vector<std::uint8_t> hired;
     for (bool hired_any = true; hired_any;) {
+        short_of.clear();
+        for (std::size_t k = 0; k < staff_.size(); ++k)
+            if (staff_[k] > state.ecosystem.employment[k * employer_kinds + university]) short_of.push_back(static_cast<std::uint32_t>(k));
+        hired.assign(short_of.size(), 0);
         engine::for_each_block(
-            staff_.size(),
-            [&](std::size_t k, std::size_t, std::size_t) {
+            short_of.size(),
+            [&](std::size_t j, std::size_t, std::size_t) {
+                const std::size_t k = short_of[j];
                 const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
-                hired[k] = missing > 0 && pool.hire(state, no_firm, EmployerKind::university, k,
-                                                    static_cast<std::int32_t>(missing), streams,
-                                                    streams::university_hiring, k) > 0;
+                hired[j] = pool.hire(state, no_firm, EmployerKind::university, k, static_cast<std::int32_t>(missing), streams,
+                                     streams::university_hiring, k) > 0;
             },
             1);
         hired_any = until_filled && std::find(hired.begin(), hired.end(), 1) != hired.end();
