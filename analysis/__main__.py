@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from analysis.compare import compare
+from analysis.effects import CitysimNotFound, effect_text
 from analysis.load import IncompleteOutputError
 from analysis.report import write_report
 
@@ -23,10 +24,13 @@ def main(argv=None):
                              "directory of run files), runs paired by (seed, run)")
     report.add_argument("--allow-incomplete", action="store_true",
                         help="report on a file whose run did not finish (its status is not 'complete')")
+    report.add_argument("--citysim", help="the citysim binary that computes the policy-minus-baseline table "
+                                          "(default: $CITYSIM_BINARY, build/citysim, or citysim on PATH)")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     comparison = commands.add_parser("compare", help="draw policy minus baseline per city over time (paired runs)",
                                       description="Pair the runs of BASE and POLICY by (seed, run) and draw, per variable "
-                                                  "and city, the mean difference over the pairs with its 5-95%% range; "
-                                                  "print the differences at the last step.")
+                                                  "and city, the mean difference over the pairs with its 90%% interval; "
+                                                  "print citysim compare's table of the effects.")
     comparison.add_argument("baseline", metavar="BASE", help="a run file, a sweep (directory or sweep.h5), or a "
                                                              "directory of run files")
     comparison.add_argument("policy", metavar="POLICY", help="the same kinds, with the same seeds and run numbers")
@@ -36,6 +40,8 @@ def main(argv=None):
                                  "start-ups, births, breakthroughs and fiscal_cost, those the files have)")
     comparison.add_argument("--arm", default=0, help="the arm of a sweep (name or index; default: the first)")
     comparison.add_argument("--allow-incomplete", action="store_true", help="accept files whose run did not finish")
+    comparison.add_argument("--citysim", help="the citysim binary that computes the table (default: $CITYSIM_BINARY, "
+                                              "build/citysim, or citysim on PATH)")
     generators = {
         "validation": ("measure the model against stylized facts and write docs/validation.md",
                        "Run the China baseline and its paired variants, measure survival, firm sizes, VC "
@@ -53,7 +59,25 @@ def main(argv=None):
         generator.add_argument("--scenario", default="scenarios/china-2025.yaml", help="baseline scenario")
         generator.add_argument("-o", "--output", help="markdown file to write (default: print it)")
         generator.add_argument("--check", action="store_true", help=f"exit 1 if {failure}")
+        if name == "calibration":
+            generator.add_argument("--fit", action="store_true",
+                                   help="first re-fit the scenario's calibrated numbers (amenities, cluster "
+                                        "preferences) by repeated runs and write them into the scenario file")
+            generator.add_argument("--city", metavar="NAME",
+                                   help="with --fit: fit this city's amenity alone (a city just added)")
     args = parser.parse_args(argv)
+    if args.command == "calibration" and args.city and not args.fit:
+        parser.error("--city goes with --fit (it names the city whose amenity to fit)")
+    if args.command == "calibration" and args.fit:
+        from analysis.calibration import fit
+        try:
+            amenity, cluster, _ = fit(args.citysim, args.scenario, city=args.city)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"fitted and written into {args.scenario}: amenities "
+              + ", ".join(f"{c} {a:+.4f}" for c, a in amenity.items())
+              + ("" if args.city else "; cluster preferences " + ", ".join(f"{f} {w:.3g}" for f, w in cluster.items())))
     if args.command in generators:
         if args.command == "validation":
             from analysis.validation import validate as generate
@@ -68,15 +92,19 @@ def main(argv=None):
     try:
         if args.command == "compare":
             arm = int(args.arm) if str(args.arm).isdigit() else args.arm
-            rows = compare(args.baseline, args.policy, args.output, variables=args.variables, arm=arm,
-                           allow_incomplete=args.allow_incomplete)
-            for row in rows:
-                print(f"{row['variable']:45s} {row['city']:12s} {row['mean']:+14,.4g}   "
-                      f"90% [{row['low']:+,.4g}, {row['high']:+,.4g}]   {row['pairs']} pairs")
+            # The table is citysim compare's (one result, one place); the figure is drawn here.
+            print(effect_text(args.baseline, args.policy, citysim=args.citysim,
+                              arm=None if str(arm) == "0" else str(arm), variables=args.variables), end="")
+            print(f"drawing {args.output} ...", file=sys.stderr, flush=True)
+            compare(args.baseline, args.policy, args.output, variables=args.variables, arm=arm,
+                    allow_incomplete=args.allow_incomplete)
             print(f"figure: {args.output}")
             return 0
         count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete,
-                             baseline=args.baseline)
+                             baseline=args.baseline, citysim=args.citysim, quiet=args.quiet)
+    except CitysimNotFound as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except (IncompleteOutputError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 namespace citysim::models {
 
@@ -33,19 +34,22 @@ FirmAgents::FirmAgents()
       parent(table.add_column<std::uint32_t>("parent", no_firm)),
       last_investment(table.add_column<std::int64_t>("last_investment", no_investment)),
       founder_payout(table.add_column<double>("founder_payout")),
-      founder_present(table.add_column<std::uint8_t>("founder_present")) {}
+      founder_present(table.add_column<std::uint8_t>("founder_present")),
+      team_row(table.add_column<std::uint32_t>("team_row", no_firm)),
+      cohort_members(table.add_column<std::int32_t>("cohort_members", 1)),
+      cohort_firms(table.add_column<float>("cohort_firms", 1.0f)),
+      team_lead(table.add_column<std::uint32_t>("team_lead", no_firm)) {}
 
 void Ecosystem::resize(std::size_t cities, std::size_t fields) {
     const std::size_t cf = cities * fields;
-    for (auto* v : {&startups_alive, &founders, &free_talent, &births, &refoundings, &failures, &acquisitions,
-                    &listings, &breakthroughs, &graduates})
-        v->assign(cf, 0);
+    for (auto* v : {&founders, &free_talent, &breakthroughs, &graduates}) v->assign(cf, 0);
+    for (auto* v : {&startups_alive, &births, &refoundings, &failures, &acquisitions, &listings}) v->assign(cf, 0.0);
     employment.assign(cf * employer_kinds, 0);
     for (auto* v : {&vc_invested, &vc_returned, &vc_written_off}) v->assign(cf, 0.0);
     for (auto* v : {&vc_raised, &fund_invested, &fund_returned, &fund_written_off, &fund_exited_cost, &vc_dry_powder,
                     &vc_portfolio, &capital_access})
         v->assign(cities, 0.0);
-    funding_seekers.assign(cities, 0);
+    funding_seekers.assign(cities, 0.0);
     fund_count.assign(cities, 0);
     failure_tolerance.assign(cities, 0.0);
     basic_research.assign(cities, 0.0);
@@ -53,36 +57,48 @@ void Ecosystem::resize(std::size_t cities, std::size_t fields) {
 }
 
 void Ecosystem::reset_flows() {
-    for (auto* v : {&births, &refoundings, &failures, &acquisitions, &listings, &breakthroughs, &graduates})
-        std::fill(v->begin(), v->end(), 0);
+    for (auto* v : {&breakthroughs, &graduates}) std::fill(v->begin(), v->end(), 0);
+    for (auto* v : {&births, &refoundings, &failures, &acquisitions, &listings}) std::fill(v->begin(), v->end(), 0.0);
     for (auto* v : {&vc_invested, &vc_returned, &vc_written_off, &vc_raised, &fund_invested, &fund_returned,
                     &fund_written_off, &fund_exited_cost})
         std::fill(v->begin(), v->end(), 0.0);
-    std::fill(funding_seekers.begin(), funding_seekers.end(), 0);
+    std::fill(funding_seekers.begin(), funding_seekers.end(), 0.0);
     events.clear();
 }
 
 void AliveFirms::refresh(const FirmAgents& firms) {
     const auto status = firms.table.column(firms.status);
+    const auto team_row = firms.table.column(firms.team_row);
+    const auto members = firms.table.column(firms.cohort_members);
     const auto known = static_cast<std::uint32_t>(ended.size() - 1), count = static_cast<std::uint32_t>(status.size());
     constexpr auto alive = static_cast<std::uint8_t>(FirmStatus::alive);
+    ended.resize(count + 1);
+    // A firm that ended releases its team only if it was the cohort's last (talent agents are
+    // employed by the team row). Members of a cohort that end in the same pass mark its team row
+    // with the same value (it depends on the row alone), through atomic_ref as they may run side by side.
+    auto mark_ended = [&](std::uint32_t r) {
+        const std::uint32_t team = team_of(team_row, r);
+        if (team != r) std::atomic_ref<std::uint8_t>(ended[r]).store(1, std::memory_order_relaxed);
+        std::atomic_ref<std::uint8_t>(ended[team]).store(members[team] <= 0 ? 1 : 0, std::memory_order_relaxed);
+    };
     // The rows still alive, in order, and those that ended marked (in parallel: there are tens of
     // thousands of firms alive, and this runs twice a step).
     engine::for_each_block(
         rows.size(),
         [&](std::size_t begin, std::size_t end, std::size_t) {
             for (std::size_t k = begin; k < end; ++k)
-                if (status[rows[k]] != alive) ended[rows[k]] = 1;
+                if (status[rows[k]] != alive) mark_ended(rows[k]);
         },
         4096);
     engine::filter_blocks(
         rows.size(), next_, [&](std::size_t k) { return status[rows[k]] == alive; }, [&](std::size_t k) { return rows[k]; });
     rows.swap(next_);
-    ended.resize(count + 1);
     for (std::uint32_t r = known; r < count; ++r) {
-        ended[r] = status[r] != alive;
+        ended[r] = 0;
         if (status[r] == alive) rows.push_back(r);
     }
+    for (std::uint32_t r = known; r < count; ++r)
+        if (status[r] != alive) mark_ended(r);
     ended[count] = 0;
 }
 

@@ -180,8 +180,9 @@ def generate():
     w("talent:")
     w(f"  persons: {number(national_persons)}   # the six cities' china-2025 talent and the rule above [derived]")
     w(f"  agents: {AGENTS}")
-    for k in ("skill_dispersion", "residents_per_talent"):
-        w(f"  {k}: {base['talent'][k]}")
+    for k, v in base["talent"].items():  # the rest of china-2025's talent section
+        if k not in ("persons", "agents"):
+            w(f"  {k}: {v}")
     w("")
     w("cities:")
 
