@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 import yaml
 
-from analysis import compare, effects, figures, interval, load, numbers
+from analysis import compare, effects, figures, interval, load, numbers, why
 from analysis.curves import response_curves
 from analysis.progress import Progress
 from analysis.sensitivity import sobol_figure, sobol_indices, varied_parameters
@@ -220,6 +220,21 @@ def _effect_section(baseline, path, allow_incomplete, citysim, progress):
                 warnings=table["warnings"], definition=table["interval"]["definition"], figure=figure)
 
 
+def _why_section(path):
+    """The section 'Why A and not B' of a sweep `analysis why` made: the same answer (analysis.why.answer)
+    that docs/why-hangzhou.md prints, its waterfall, and the other outcomes from the same runs."""
+    results = why.from_sweep(path, why.report_outcomes(path))
+    view = why.answer(results[0])
+    # The headline marks its key figure **bold** in markdown; here the template makes it <strong>.
+    view["headline_parts"] = [(part, i % 2 == 1) for i, part in enumerate(view["headline"].split("**"))]
+    view["figure"] = _figure(why.waterfall(results[0]), "Waterfall of each force's share of the gap",
+                             f"Each force's Shapley share of the gap in {results[0]['outcome']}, with its "
+                             f"{view['interval']}, over {view['replicates']} replicates.")
+    view["others"] = why.other_outcomes(results[1:])
+    view["outcome"] = results[0]["outcome"]
+    return view
+
+
 def write_report(path, out_html, title=None, allow_incomplete=False, baseline=None, citysim=None, quiet=False):
     """Writes the report of PATH (a run file, a sweep directory or its sweep.h5) to OUT_HTML.
 
@@ -237,8 +252,13 @@ def write_report(path, out_html, title=None, allow_incomplete=False, baseline=No
     title = title or f"citysim {'sweep' if sweep else 'run'}: {os.path.basename(os.path.abspath(name))}"
     with ds:
         plan, notes = _figure_plan(ds, path, info, sweep)
-        progress = Progress("report", len(plan) + (2 if baseline else 0) + 1, quiet=quiet)
+        progress = Progress("report", len(plan) + (2 if baseline else 0) + (1 if sweep and why.is_why_sweep(path) else 0) + 1,
+                            quiet=quiet)
         effect = None
+        why_view = None
+        if sweep and why.is_why_sweep(path):
+            progress.step("why: the answer and its shares")
+            why_view = _why_section(path)
         if baseline:
             progress.step("policy minus baseline: citysim compare")
             effect = _effect_section(baseline, path, allow_incomplete, citysim, progress)
@@ -255,10 +275,10 @@ def write_report(path, out_html, title=None, allow_incomplete=False, baseline=No
     if baseline:
         key_note += " These are not the policy's effect (that is the table above): they include what the baseline does too."
     document = TEMPLATES.get_template("report.html.j2").render(
-        title=title, status=status, effect=effect, description=str(info.get("description", "")).strip(),
+        title=title, status=status, effect=effect, why=why_view, description=str(info.get("description", "")).strip(),
         provenance=provenance_rows, texts=texts, key_note=key_note, key_header=key_header, key_rows=key_rows,
         figures=blocks)
     with open(out_html, "w", encoding="utf-8") as out:
         out.write(document)
     progress.finish()
-    return sum(1 for block in blocks if "image" in block) + (1 if effect else 0)
+    return sum(1 for block in blocks if "image" in block) + (1 if effect else 0) + (1 if why_view else 0)
