@@ -41,6 +41,7 @@ struct SweepOptions {
     std::optional<int> jobs;          // runs in flight on this process; default: cores / threads
     int threads = 1;                  // threads per run
     bool quiet = false;
+    bool profile = false;             // print where the sweep's CPU time went
     std::string command_line;
 };
 

@@ -27,6 +27,8 @@ struct RunRequest {
     std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it
     std::function<int()> stop_signal;  // polled between steps; non-zero stops the run
     Progress* progress = nullptr;
+    bool profile = false;            // measure serial and parallel time (RunOutcome::profile)
+    bool time_parts = false;         // only RunOutcome::cpu (implied by profile)
 };
 
 struct RunOutcome {
@@ -34,7 +36,13 @@ struct RunOutcome {
     std::string stop_reason;  // why an incomplete run stopped
     double wall_seconds = 0.0;
     models::CityModel::Counters counters;
-    std::string profile;      // the scheduler's per-phase report
+    std::string profile;      // the scheduler's per-phase report; with RunRequest::profile, the
+                              // serial share and Amdahl bounds of the step and of the whole run
+    // With RunRequest::profile or time_parts: CPU seconds of the run's thread building the model, creating the file
+    // (and writing its first records), stepping and handing records over; and of its writer thread.
+    struct Cpu {
+        double model = 0.0, file = 0.0, steps = 0.0, output = 0.0, writer = 0.0;
+    } cpu;
 };
 
 // Runs the scenario and writes the file (as PATH.incomplete, renamed when complete). On an

@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
     sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
     sweep->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
+    sweep->add_flag("--profile", sweep_options.profile, "print where the sweep's CPU time went (checks, runs, combining)");
 
     cli::CompareOptions compare_options;
     auto* compare = app.add_subcommand(

@@ -91,6 +91,7 @@ int run(const RunOptions& options) {
     request.replace_existing = options.force;
     request.stop_signal = [&] { return stop.received(); };
     request.progress = &progress;
+    request.profile = options.profile;
     try {
         const RunOutcome outcome = execute_run(request);
         progress.finish();

@@ -7,6 +7,8 @@
 //                     varied parameters as coordinates (written when all runs are done)
 // OUT/summary.h5      per point and arm: mean, sd and 90% interval (engine/sweep/statistics.hpp) of the
 //                     final state across replicates, and each arm's paired difference from the first arm
+#include <sys/resource.h>
+
 #include <algorithm>
 #include "cli/commands.hpp"
 #include "cli/execute.hpp"
@@ -16,6 +18,7 @@
 #include "cli/sweep_check.hpp"
 #include "engine/output/output_path.hpp"
 #include "engine/output/recorder.hpp"
+#include "engine/parallel.hpp"
 #include "engine/scenario/input.hpp"
 #include "engine/sweep/dispatch.hpp"
 #include "engine/sweep/plan.hpp"
@@ -138,6 +141,50 @@ int available_cores() {
     return std::max(1, hardware / local_ranks);
 }
 
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Where a sweep's CPU time went (--profile): this process's, all threads.
+struct SweepProfile {
+    double start = process_cpu_seconds();
+    double checks = 0.0, runs = 0.0, combine = 0.0;  // process CPU in each part
+    std::mutex mutex;
+    std::size_t count = 0;                   // runs made by this process
+    double load = 0.0;                       // their threads' CPU loading their scenarios
+    RunOutcome::Cpu cpu;                     // summed over the runs
+    void add(double loading, const RunOutcome::Cpu& run) {
+        const std::lock_guard lock(mutex);
+        ++count;
+        load += loading;
+        cpu.model += run.model;
+        cpu.file += run.file;
+        cpu.steps += run.steps;
+        cpu.output += run.output;
+        cpu.writer += run.writer;
+    }
+    std::string report() const {
+        const double total = process_cpu_seconds() - start;
+        const double n = count ? static_cast<double>(count) : 1.0;
+        const double accounted = load + cpu.model + cpu.file + cpu.steps + cpu.output + cpu.writer;
+        char text[1400];
+        std::snprintf(text, sizeof text,
+                      "sweep profile (CPU seconds of this process, all threads): %.2f in all\n"
+                      "  checking every run's scenario       %8.2f\n"
+                      "  the runs (%zu)                   %8.2f  per run %.2f ms: its scenario loaded %.2f, the model built "
+                      "%.2f, its file created %.2f, steps %.2f, records handed over %.2f, the writer thread %.2f, the rest "
+                      "%.2f (threads, scheduling)\n"
+                      "  sweep.h5 and summary.h5              %8.2f  (%.1f%% of all)\n",
+                      total, checks, count, runs, 1e3 * runs / n, 1e3 * load / n, 1e3 * cpu.model / n, 1e3 * cpu.file / n,
+                      1e3 * cpu.steps / n, 1e3 * cpu.output / n, 1e3 * cpu.writer / n, 1e3 * (runs - accounted) / n, combine,
+                      total > 0 ? 100.0 * combine / total : 0.0);
+        return text;
+    }
+};
+
 std::string format_seconds(double seconds) {
     char buf[32];
     if (seconds < 120) std::snprintf(buf, sizeof buf, "%.1f s", seconds);
@@ -171,15 +218,28 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
         if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
 }
 
-// The combine stops at the next run it would copy when a stop signal arrives: the file keeps its
-// .incomplete name, and the same command finishes it later. Returns false when stopped.
-bool write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                    const std::string& command_line, const std::string& manifest, const StopSignals& stop) {
+// The combined file (every run along a `run` dimension) and the summary (per point and arm, the
+// statistics of the final record across replicates), written in one pass over the run files in run
+// order: a point's runs are consecutive, so its summary record is written once they are read, and
+// no more than one point's final records are held. The layout of the run files (variables, axes,
+// records) is read from the first; each other file is opened once and each of its variables read
+// once, all records together, without looking its axes up again (only its size is checked).
+// The combine stops at the next run it would copy when a stop signal arrives: the files keep their
+// .incomplete names, and the same command finishes them later. Returns false when stopped.
+bool write_combined_and_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
+                                const std::string& command_line, const std::string& manifest, const StopSignals& stop) {
     const fs::path runs_dir = out / "runs";
+    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
+    const std::size_t arms = plan.arm_names.size();
     output::Reader first((runs_dir / run_file_name(0)).string());
     std::vector<output::VariableSpec> inner;
     for (const auto& name : first.variables()) inner.push_back(first.variable(name));
+    const std::vector<std::int64_t> times = first.times();
+    const std::size_t records = times.size();
+    if (records == 0) throw std::runtime_error("run 0 has no records");
+    const auto attributes = first.global_attributes();
 
+    // sweep.h5
     output::FileSpec spec;
     spec.path = out / "sweep.h5";
     spec.record_axis = "run";
@@ -189,13 +249,11 @@ bool write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     output::LabelledAxis time;
     time.name = "time";
     time.long_name = "time since the start of the simulation";
-    time.values = first.times();
-    const auto attributes = first.global_attributes();
+    time.values = times;
     time.units = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
     spec.axes.push_back(time);
     copy_labelled_axes(spec, first);
     spec.axes.push_back(output::LabelledAxis::of("arm_name", "names of the arms, indexed by arm", plan.arm_names));
-
     std::string coordinates = "point replicate arm stream_run";
     for (const auto& d : plan.dimensions) coordinates += " " + d.key;
     auto coordinate = [&](const std::string& name, output::DType type, const std::string& long_name) {
@@ -216,81 +274,29 @@ bool write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     spec.global_attributes = {{"title", "citysim sweep"}};
     spec.global_numeric_attributes = {{"runs", static_cast<double>(plan.runs.size())},
                                       {"points", static_cast<double>(plan.points())},
-                                      {"arms", static_cast<double>(plan.arm_names.size())}};
+                                      {"arms", static_cast<double>(arms)}};
     describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
     spec.provenance_texts = {{"sweep_resolved", manifest}};
     spec.replace_existing = true;  // a .incomplete left by a combine that was stopped
 
-    output::Recorder recorder(spec);
-    for (const auto& run : plan.runs) {
-        if (const int signal = stop.received()) {
-            recorder.abort("interrupted by " + signal_name(signal) + " while combining the runs");
-            return false;
-        }
-        output::Reader reader((runs_dir / run_file_name(run.index)).string());
-        recorder.begin_record(static_cast<std::int64_t>(run.index));
-        const std::vector<std::int64_t> ids = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
-                                               static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
-        const char* names[] = {"point", "replicate", "arm", "stream_run"};
-        for (std::size_t k = 0; k < 4; ++k) recorder.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
-        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
-            const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
-            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
-        }
-        const auto times = reader.times();
-        if (times.size() != time.values.size())
-            throw std::runtime_error("run " + std::to_string(run.index) + " has " + std::to_string(times.size()) +
-                                     " records, the first run " + std::to_string(time.values.size()));
-        for (const auto& v : inner) {
-            std::vector<double> values;
-            if (!v.dims.empty() && v.dims.front() == "time") {
-                for (std::size_t t = 0; t < times.size(); ++t) {
-                    const auto record = reader.read_record(v.name, t);
-                    values.insert(values.end(), record.begin(), record.end());
-                }
-            } else {
-                values = reader.read_static(v.name);
-            }
-            if (v.dtype == output::DType::Int64) {
-                std::vector<std::int64_t> counts(values.begin(), values.end());
-                recorder.put(v.name, counts);
-            } else {
-                recorder.put(v.name, values);
-            }
-        }
-        recorder.end_record();
-    }
-    recorder.finish();
-    return true;
-}
-
-// Per point and arm: statistics of the final record across replicates, and paired differences.
-bool write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                   const std::string& command_line, const StopSignals& stop) {
-    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
-    const fs::path runs_dir = out / "runs";
-    output::Reader first((runs_dir / run_file_name(0)).string());
-    const std::size_t arms = plan.arm_names.size();
-    std::vector<output::VariableSpec> series;
-    for (const auto& name : first.variables()) {
-        auto v = first.variable(name);
-        if (!v.dims.empty() && v.dims.front() == "time") series.push_back(v);
-    }
-
-    output::FileSpec spec;
-    spec.path = out / "summary.h5";
-    spec.record_axis = "point";
-    spec.time_units = "1";
-    spec.time_long_name = "design point";
-    spec.flush_every_steps = 16;
-    spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
-    copy_labelled_axes(spec, first);
-    std::string coordinates;
+    // summary.h5
+    std::vector<std::size_t> series;  // indices into inner of the time series
+    for (std::size_t k = 0; k < inner.size(); ++k)
+        if (!inner[k].dims.empty() && inner[k].dims.front() == "time") series.push_back(k);
+    output::FileSpec summary_spec;
+    summary_spec.path = out / "summary.h5";
+    summary_spec.record_axis = "point";
+    summary_spec.time_units = "1";
+    summary_spec.time_long_name = "design point";
+    summary_spec.flush_every_steps = 16;
+    summary_spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
+    copy_labelled_axes(summary_spec, first);
+    std::string parameters;
     for (const auto& d : plan.dimensions) {
-        spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
-                                  "NaN where the value is not a number", ""});
-        coordinates += (coordinates.empty() ? "" : " ") + d.key;
+        summary_spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
+                                          "NaN where the value is not a number", ""});
+        parameters += (parameters.empty() ? "" : " ") + d.key;
     }
     const std::vector<std::pair<std::string, std::string>> statistics = {
         {"mean", "mean across replicates"},
@@ -300,62 +306,112 @@ bool write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
         {"diff_mean", "mean paired difference from the first arm (same point and replicate)"},
         {"diff_low90", "lower end of the 90% interval of the mean paired difference"},
         {"diff_high90", "upper end of the 90% interval of the mean paired difference"}};
-    for (const auto& v : series)
+    for (const std::size_t k : series)
         for (const auto& [suffix, meaning] : statistics) {
+            const auto& v = inner[k];
             std::vector<std::string> dims = {"point", "arm"};
             dims.insert(dims.end(), v.dims.begin() + 1, v.dims.end());
-            spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
-                                      v.long_name + ": " + meaning + ", at the last step", "", coordinates});
+            summary_spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
+                                              v.long_name + ": " + meaning + ", at the last step", "", parameters});
         }
-    spec.global_attributes = {{"title", "citysim sweep summary"}};
-    spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
-                                      {"arms", static_cast<double>(arms)}};
-    describe_sweep(spec, sweep_spec, first);
-    spec.provenance_attributes = {{"command_line", command_line}};
-    spec.replace_existing = true;
+    summary_spec.global_attributes = {{"title", "citysim sweep summary"}};
+    summary_spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
+                                              {"arms", static_cast<double>(arms)}};
+    describe_sweep(summary_spec, sweep_spec, first);
+    summary_spec.provenance_attributes = {{"command_line", command_line}};
+    summary_spec.replace_existing = true;
 
-    output::Recorder recorder(spec);
+    output::Recorder combined(spec);
+    output::Recorder summary(summary_spec);
+    // Values a record of each variable holds (all of it for a static one), from the first file.
+    std::vector<std::size_t> per_record(inner.size());
+    for (std::size_t k = 0; k < inner.size(); ++k) {
+        std::vector<double> values;
+        const auto extent = first.read_all(inner[k].name, values);
+        const bool is_series = !inner[k].dims.empty() && inner[k].dims.front() == "time";
+        per_record[k] = is_series ? values.size() / records : values.size();
+        if (is_series && (extent.empty() || extent.front() != records))
+            throw std::runtime_error("run 0: '" + inner[k].name + "' has " +
+                                     std::to_string(extent.empty() ? 0 : extent.front()) + " records, its time axis " +
+                                     std::to_string(records));
+    }
+    std::vector<std::int64_t> int_values;
+    std::vector<double> float_values;
+    // finals[(arm * replicates + replicate) * series + s]: the last record of series s.
+    std::vector<std::vector<double>> finals(arms * replicates * series.size());
     for (std::size_t p = 0; p < plan.points(); ++p) {
-        if (const int signal = stop.received()) {
-            recorder.abort("interrupted by " + signal_name(signal) + " while summarising the runs");
-            return false;
-        }
-        recorder.begin_record(static_cast<std::int64_t>(p));
-        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
-            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
-            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
-        }
-        // finals[arm][replicate][variable] = the last record's values
-        std::vector<std::vector<std::vector<std::vector<double>>>> finals(
-            arms, std::vector<std::vector<std::vector<double>>>(replicates));
         for (std::size_t q = 0; q < replicates; ++q)
             for (std::size_t a = 0; a < arms; ++a) {
                 const std::size_t index = (p * replicates + q) * arms + a;
-                output::Reader reader((runs_dir / run_file_name(index)).string());
-                const std::size_t last = reader.times().size() - 1;
-                for (const auto& v : series) finals[a][q].push_back(reader.read_record(v.name, last));
+                const auto& run = plan.runs[index];
+                if (const int signal = stop.received()) {
+                    const std::string reason = "interrupted by " + signal_name(signal) + " while combining the runs";
+                    combined.abort(reason);
+                    summary.abort(reason);
+                    return false;
+                }
+                output::Reader reader((runs_dir / run_file_name(run.index)).string());
+                combined.begin_record(static_cast<std::int64_t>(run.index));
+                const std::int64_t ids[] = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
+                                            static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
+                const char* names[] = {"point", "replicate", "arm", "stream_run"};
+                for (std::size_t k = 0; k < 4; ++k) combined.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
+                for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+                    const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
+                    combined.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+                }
+                std::size_t s = 0;
+                for (std::size_t k = 0; k < inner.size(); ++k) {
+                    const auto& v = inner[k];
+                    const bool is_series = s < series.size() && series[s] == k;
+                    const std::size_t expected = is_series ? records * per_record[k] : per_record[k];
+                    const bool integers = v.dtype == output::DType::Int64;
+                    const std::size_t count = integers ? (reader.read_all(v.name, int_values), int_values.size())
+                                                       : (reader.read_all(v.name, float_values), float_values.size());
+                    if (count != expected)
+                        throw std::runtime_error("run " + std::to_string(run.index) + ": '" + v.name + "' holds " +
+                                                 std::to_string(count) + " values, run 0's " + std::to_string(expected) +
+                                                 (is_series ? " (" + std::to_string(records) + " records)" : ""));
+                    if (integers) combined.put(v.name, std::span<const std::int64_t>(int_values));
+                    else combined.put(v.name, std::span<const double>(float_values));
+                    if (!is_series) continue;
+                    auto& last = finals[(a * replicates + q) * series.size() + s++];
+                    const std::size_t from = (records - 1) * per_record[k];
+                    if (integers) last.assign(int_values.begin() + static_cast<std::ptrdiff_t>(from), int_values.end());
+                    else last.assign(float_values.begin() + static_cast<std::ptrdiff_t>(from), float_values.end());
+                }
+                combined.end_record();
             }
-        for (std::size_t k = 0; k < series.size(); ++k) {
-            const std::size_t width = finals[0][0][k].size();
+        summary.begin_record(static_cast<std::int64_t>(p));
+        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
+            summary.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+        }
+        auto final_of = [&](std::size_t a, std::size_t q, std::size_t s) -> const std::vector<double>& {
+            return finals[(a * replicates + q) * series.size() + s];
+        };
+        std::vector<double> sample(replicates), difference(replicates);
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            const std::size_t width = per_record[series[s]];
             std::vector<std::vector<double>> stats(statistics.size(), std::vector<double>(arms * width));
-            std::vector<double> sample(replicates), difference(replicates);
             for (std::size_t a = 0; a < arms; ++a)
                 for (std::size_t i = 0; i < width; ++i) {
                     for (std::size_t q = 0; q < replicates; ++q) {
-                        sample[q] = finals[a][q][k][i];
-                        difference[q] = finals[a][q][k][i] - finals[0][q][k][i];
+                        sample[q] = final_of(a, q, s)[i];
+                        difference[q] = final_of(a, q, s)[i] - final_of(0, q, s)[i];
                     }
-                    const auto s = sweep::mean_interval(sample);
+                    const auto st = sweep::mean_interval(sample);
                     const auto m = sweep::mean_interval(difference);
-                    const double values[] = {s.mean, s.sd, s.low90, s.high90, m.mean, m.low90, m.high90};
+                    const double values[] = {st.mean, st.sd, st.low90, st.high90, m.mean, m.low90, m.high90};
                     for (std::size_t j = 0; j < statistics.size(); ++j) stats[j][a * width + i] = values[j];
                 }
             for (std::size_t j = 0; j < statistics.size(); ++j)
-                recorder.put(series[k].name + "_" + statistics[j].first, stats[j]);
+                summary.put(inner[series[s]].name + "_" + statistics[j].first, stats[j]);
         }
-        recorder.end_record();
+        summary.end_record();
     }
-    recorder.finish();
+    combined.finish();
+    summary.finish();
     return true;
 }
 
@@ -446,8 +502,10 @@ int sweep_command(const SweepOptions& options) {
     };
     if (out.empty()) return refuse(exit_codes::usage, "-o: the output folder is empty; name a folder for the sweep");
 
+    SweepProfile profile;
     PreparedSweep prepared;
     if (const int status = prepare_sweep(sweep_file, speaker, prepared); status != exit_codes::ok) return status;
+    profile.checks = process_cpu_seconds() - profile.start;  // every run's scenario checked before anything runs
     const auto& spec = prepared.loaded.value;
     const auto& plan = prepared.plan;
     const std::string& base_text = prepared.base_text;
@@ -537,11 +595,14 @@ int sweep_command(const SweepOptions& options) {
         if (terminal && done == total) std::fputc('\n', stderr);
     };
     tbb::task_arena arena(threads);
+    const double runs_start = process_cpu_seconds();
     try {
         sweep::dispatch(pending, dispatch_options, [&](std::size_t index) {
             if (stop.received()) throw std::runtime_error("interrupted");
             const auto& run = plan.runs[index];
+            const double load_start = options.profile ? engine::thread_cpu_seconds() : 0.0;
             const auto scenario = models::load_scenario(plan.base_scenario, run.overrides);
+            const double loading = options.profile ? engine::thread_cpu_seconds() - load_start : 0.0;
             RunRequest request;
             request.scenario = &scenario;
             request.scenario_file = plan.base_scenario.string();
@@ -557,9 +618,11 @@ int sweep_command(const SweepOptions& options) {
                                                 {"sweep_replicate", static_cast<double>(run.replicate)}};
             request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
             request.stop_signal = [&] { return stop.received(); };
+            request.time_parts = options.profile;
             RunOutcome outcome;
             arena.execute([&] { outcome = execute_run(request); });
             if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
+            if (options.profile) profile.add(loading, outcome.cpu);
         });
     } catch (const std::exception& e) {
         std::size_t done = 0;
@@ -571,14 +634,14 @@ int sweep_command(const SweepOptions& options) {
         return stop.received() ? exit_codes::interrupted : exit_codes::failure;
     }
 
+    profile.runs = process_cpu_seconds() - runs_start;
     if (!speaker) return exit_codes::ok;
+    const double combine_start = process_cpu_seconds();
     try {
-        // A file already there is complete (it has its final name) and belongs to this sweep.
-        const bool combined = fs::exists(out / "sweep.h5") ||
-                              write_combined(plan, spec, out, options.command_line, prepared.manifest, stop);
-        const bool summarised = combined && (fs::exists(out / "summary.h5") ||
-                                             write_summary(plan, spec, out, options.command_line, stop));
-        if (!summarised) {
+        // Files already there are complete (they have their final names) and belong to this sweep.
+        const bool combined = (fs::exists(out / "sweep.h5") && fs::exists(out / "summary.h5")) ||
+                              write_combined_and_summary(plan, spec, out, options.command_line, prepared.manifest, stop);
+        if (!combined) {
             std::cerr << "citysim: interrupted by " << signal_name(stop.received())
                       << " while combining the runs; all " << plan.runs.size()
                       << " runs are complete: run the same command again to combine them\n";
@@ -588,6 +651,8 @@ int sweep_command(const SweepOptions& options) {
         std::cerr << "citysim: combining the runs failed: " << sc::printable(e.what()) << "\n";
         return exit_codes::failure;
     }
+    profile.combine = process_cpu_seconds() - combine_start;
+    if (options.profile) std::cerr << profile.report();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() << " run now, in "
               << format_seconds(elapsed) << ")\n"

@@ -54,6 +54,7 @@ public:
 
     const CityState& state() const { return state_; }
     const engine::Scheduler& scheduler() const { return scheduler_; }
+    void enable_profiling() { scheduler_.enable_profiling(); }
     const engine::CityNetwork& network() const { return network_; }
     Incumbents* incumbents() { return incumbents_.get(); }
 

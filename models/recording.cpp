@@ -209,52 +209,72 @@ void StateRecorder::write_firms(const CityState& state) {
     const auto& firms = state.ecosystem.firms;
     const auto& t = firms.table;
     const std::size_t n = t.size();
-    auto ints = [&](auto handle) {
-        std::vector<std::int64_t> v(n);
-        const auto col = t.column(handle);
-        for (std::size_t r = 0; r < n; ++r) v[r] = static_cast<std::int64_t>(col[r]);
-        return v;
-    };
-    auto reals = [&](auto handle) {
-        std::vector<double> v(n);
-        const auto col = t.column(handle);
-        for (std::size_t r = 0; r < n; ++r) v[r] = static_cast<double>(col[r]);
-        return v;
-    };
-    std::vector<std::int64_t> id(t.ids().begin(), t.ids().end());
-    auto end = ints(firms.end_step);
-    std::vector<std::int64_t> founder(n, -1);
-    for (std::size_t r = 0; r < n; ++r)
-        if (t.column(firms.kind)[r] == static_cast<std::uint8_t>(FirmKind::startup))
-            founder[r] = static_cast<std::int64_t>(t.column(firms.founder)[r]);
-    const auto status = ints(firms.status);
-    for (std::size_t r = 0; r < n; ++r)
-        if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
-    const auto kind = ints(firms.kind), city = ints(firms.city), field = ints(firms.field), origin = ints(firms.origin_city),
-               birth = ints(firms.birth_step), rounds = ints(firms.rounds), breakthroughs = ints(firms.breakthroughs);
-    auto team = ints(firms.team), peak = ints(firms.peak_team);
-    const auto raised = reals(firms.raised), represents = reals(firms.represents);
-    std::vector<std::int64_t> split_from(n, -1);
+    // In slices of the recorder's table buffer: the columns are converted to int64 and float64 a
+    // slice at a time, never as whole copies of the firm table.
+    const std::size_t slice = output::kTableBufferRows;
+    std::vector<std::int64_t> id, kind, status, city, field, origin, founder, birth, end, team, peak, rounds, breakthroughs,
+        split_from;
+    std::vector<double> raised, represents;
     const auto team_row = t.column(firms.team_row);
-    for (std::size_t r = 0; r < n; ++r)
-        if (team_row[r] != no_firm && team_row[r] != r) {
-            split_from[r] = static_cast<std::int64_t>(id[team_row[r]]);
-            team[r] = t.column(firms.team)[team_row[r]];
-            peak[r] = t.column(firms.peak_team)[team_row[r]];
+    const auto team_column = t.column(firms.team);
+    const auto peak_column = t.column(firms.peak_team);
+    for (std::size_t first = 0; first < n || first == 0; first += slice) {
+        const std::size_t last = std::min(n, first + slice), rows = last - first;
+        auto ints = [&](std::vector<std::int64_t>& v, auto handle) {
+            v.resize(rows);
+            const auto col = t.column(handle);
+            for (std::size_t r = 0; r < rows; ++r) v[r] = static_cast<std::int64_t>(col[first + r]);
+        };
+        auto reals = [&](std::vector<double>& v, auto handle) {
+            v.resize(rows);
+            const auto col = t.column(handle);
+            for (std::size_t r = 0; r < rows; ++r) v[r] = static_cast<double>(col[first + r]);
+        };
+        id.assign(t.ids().begin() + static_cast<std::ptrdiff_t>(first), t.ids().begin() + static_cast<std::ptrdiff_t>(last));
+        ints(kind, firms.kind);
+        ints(status, firms.status);
+        ints(end, firms.end_step);
+        founder.assign(rows, -1);
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (kind[r] == static_cast<std::int64_t>(FirmKind::startup))
+                founder[r] = static_cast<std::int64_t>(t.column(firms.founder)[first + r]);
+            if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
         }
-    using CV = output::Recorder::ColumnValues;
-    using I = std::span<const std::int64_t>;
-    using D = std::span<const double>;
-    const std::vector<CV> columns = {{"firm_id", I(id)},          {"firm_kind", I(kind)},
-                                     {"firm_status", I(status)},  {"firm_city", I(city)},
-                                     {"firm_field", I(field)},    {"firm_origin_city", I(origin)},
-                                     {"firm_founder", I(founder)},
-                                     {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
-                                     {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
-                                     {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},
-                                     {"firm_breakthroughs", I(breakthroughs)}, {"firm_split_from", I(split_from)},
-                                     {"firm_represents", D(represents)}};
-    recorder_.append_rows("firm", columns);
+        ints(city, firms.city);
+        ints(field, firms.field);
+        ints(origin, firms.origin_city);
+        ints(birth, firms.birth_step);
+        ints(team, firms.team);
+        ints(peak, firms.peak_team);
+        ints(rounds, firms.rounds);
+        ints(breakthroughs, firms.breakthroughs);
+        reals(raised, firms.raised);
+        reals(represents, firms.represents);
+        // A split-off firm shows the team of the row that holds it (and that row's id).
+        split_from.assign(rows, -1);
+        for (std::size_t r = 0; r < rows; ++r) {
+            const auto holder = team_row[first + r];
+            if (holder != no_firm && holder != first + r) {
+                split_from[r] = static_cast<std::int64_t>(t.ids()[holder]);
+                team[r] = team_column[holder];
+                peak[r] = peak_column[holder];
+            }
+        }
+        using CV = output::Recorder::ColumnValues;
+        using I = std::span<const std::int64_t>;
+        using D = std::span<const double>;
+        const std::vector<CV> columns = {{"firm_id", I(id)},          {"firm_kind", I(kind)},
+                                         {"firm_status", I(status)},  {"firm_city", I(city)},
+                                         {"firm_field", I(field)},    {"firm_origin_city", I(origin)},
+                                         {"firm_founder", I(founder)},
+                                         {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
+                                         {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
+                                         {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},
+                                         {"firm_breakthroughs", I(breakthroughs)}, {"firm_split_from", I(split_from)},
+                                         {"firm_represents", D(represents)}};
+        recorder_.append_rows("firm", columns);
+        if (n == 0) break;
+    }
 }
 
 bool StateRecorder::wanted(const std::string& name) const {

@@ -107,8 +107,28 @@ double VentureCapital::round_amount(std::uint8_t rounds) const {
                     params_.seed_round * std::pow(params_.round_growth, static_cast<double>(rounds)));
 }
 
+double VentureCapital::round_total(const CityState& state, std::uint32_t firm_row) const {
+    const auto& firms = state.ecosystem.firms;
+    return round_amount(firms.table.column(firms.rounds)[firm_row]) * firms.table.column(firms.represents)[firm_row];
+}
+
+double VentureCapital::lead_weight_sum(const CityState& state, std::size_t city, double total) const {
+    const auto& funds = state.ecosystem.funds;
+    double sum = 0.0;
+    for (std::size_t j = 0; j < funds.size(); ++j)
+        if (funds.dry_powder[j] >= total) sum += weight(funds.home_city[j], city, state);
+    return sum;
+}
+
+void VentureCapital::begin_rounds(const CityState& state) const {
+    dry_powder_at_start_ = state.ecosystem.funds.dry_powder;
+    for (const auto j : changed_funds_) fund_changed_[j] = 0;
+    changed_funds_.clear();
+    fund_changed_.resize(dry_powder_at_start_.size(), 0);
+}
+
 bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const engine::StreamKey& streams,
-                                double years_per_step) const {
+                                double years_per_step, const double* lead_sum) const {
     auto& eco = state.ecosystem;
     auto& firms = eco.firms;
     const std::size_t c = firms.table.column(firms.city)[firm_row];
@@ -125,9 +145,13 @@ bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const 
     // The funds that can lead the round, weighted; summed once for the deal probability and once
     // more, in the same order, to find the lead fund (the first whose running sum passes the draw).
     auto can_lead = [&](std::size_t j) { return eco.funds.dry_powder[j] >= total; };
-    double sum = 0.0;
-    for (std::size_t j = 0; j < eco.funds.size(); ++j)
-        if (can_lead(j)) sum += weight(eco.funds.home_city[j], c, state);
+    // A sum worked out ahead holds if no fund that could lead then cannot now, or the reverse.
+    bool ahead = lead_sum != nullptr && dry_powder_at_start_.size() == eco.funds.size();
+    for (std::size_t k = 0; ahead && k < changed_funds_.size(); ++k) {
+        const std::size_t j = changed_funds_[k];
+        ahead = (dry_powder_at_start_[j] >= total) == can_lead(j);
+    }
+    const double sum = ahead ? *lead_sum : lead_weight_sum(state, c, total);
     if (sum <= 0.0) return false;
     const auto w = engine::random_words(streams, firms.table.ids()[firm_row], streams::funding_round);
     const double p = 1.0 - std::exp(-params_.deal_rate * years_per_step * signal * sum);
@@ -144,6 +168,7 @@ bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const 
     const std::size_t home = eco.funds.home_city[j];
 
     eco.funds.dry_powder[j] -= total;
+    note_change(j);
     eco.vc_portfolio[home] += total;
     eco.vc_dry_powder[home] -= total;
     eco.fund_invested[home] += total;
@@ -189,6 +214,7 @@ void VentureCapital::pay_out(CityState& state, std::uint32_t firm_row, double in
         const std::size_t fund = eco.investments.fund[k];
         const std::size_t home = eco.funds.home_city[fund];
         eco.funds.dry_powder[fund] += proceeds;
+        note_change(fund);
         eco.vc_dry_powder[home] += proceeds;
         eco.vc_portfolio[home] -= cost;
         eco.fund_exited_cost[home] += cost;

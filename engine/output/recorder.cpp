@@ -21,19 +21,24 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <algorithm>
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -594,6 +599,108 @@ std::vector<std::string> dimension_names(hid_t dataset, const std::string& datas
 
 }  // namespace
 
+// The recorder's write path runs on a thread of its own: the caller buffers records and rows and,
+// when a flush is due, hands the full buffers over as a job and goes on filling the next (double
+// buffering), while this thread compresses, writes and flushes them, in the order they were handed
+// over. So a run's steps do not wait for HDF5, and the file goes through the same writes and
+// flushes, in the same order, as when the caller wrote them itself: what a flush made durable is
+// the same. At most `max_pending` jobs wait, so a writer that falls behind holds the caller back
+// rather than letting buffers pile up. A job that fails stops the writing: the jobs after it are
+// dropped and the failure is rethrown to the caller at its next post(), wait() or stop_and_rethrow().
+class BackgroundWriter {
+public:
+    static constexpr std::size_t max_pending = 2;
+
+    BackgroundWriter() = default;
+    BackgroundWriter(const BackgroundWriter&) = delete;
+    BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+    ~BackgroundWriter() { stop(); }
+
+    void start() {
+        thread_ = std::thread([this] { work(); });
+    }
+    void post(std::function<void()> job) {
+        std::unique_lock lock(mutex_);
+        space_.wait(lock, [this] { return jobs_.size() < max_pending || failure_; });
+        rethrow_failure(lock);
+        jobs_.push_back(std::move(job));
+        work_.notify_one();
+    }
+    // Waits until every job posted so far has run; rethrows a failure (once).
+    void wait() {
+        std::unique_lock lock(mutex_);
+        idle_.wait(lock, [this] { return (jobs_.empty() && !busy_) || !thread_.joinable(); });
+        rethrow_failure(lock);
+    }
+    // Runs what is pending, ends the thread; a failure is kept for failure().
+    void stop() noexcept {
+        {
+            const std::lock_guard lock(mutex_);
+            if (!thread_.joinable()) return;
+            stopping_ = true;
+            work_.notify_one();
+        }
+        thread_.join();
+    }
+    void stop_and_rethrow() {
+        stop();
+        std::unique_lock lock(mutex_);
+        rethrow_failure(lock);
+    }
+    // The failure of a job that nobody has been told of yet, if any.
+    std::exception_ptr failure() {
+        const std::lock_guard lock(mutex_);
+        return std::exchange(unreported_, nullptr);
+    }
+    double cpu_seconds() const { return cpu_seconds_.load(); }
+
+private:
+    void rethrow_failure(std::unique_lock<std::mutex>&) {
+        if (unreported_) std::rethrow_exception(std::exchange(unreported_, nullptr));
+    }
+    void work() {
+        // This thread's HDF5 errors become exceptions with their own message (as in the caller's
+        // SilencedHdf5ErrorPrinting); the setting is per thread.
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            work_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
+            if (jobs_.empty()) break;
+            std::function<void()> job = std::move(jobs_.front());
+            jobs_.pop_front();
+            busy_ = true;
+            space_.notify_one();
+            if (!failure_) {
+                lock.unlock();
+                std::exception_ptr error;
+                try {
+                    job();
+                } catch (...) {
+                    error = std::current_exception();
+                }
+                job = nullptr;  // its buffers are freed here, not under the lock
+                timespec now{};
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+                cpu_seconds_.store(static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec));
+                lock.lock();
+                if (error) failure_ = unreported_ = error;
+            }
+            busy_ = false;
+            if (jobs_.empty()) idle_.notify_all();
+            space_.notify_one();
+        }
+        idle_.notify_all();
+    }
+
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable work_, space_, idle_;
+    std::deque<std::function<void()>> jobs_;
+    bool busy_ = false, stopping_ = false;
+    std::exception_ptr failure_, unreported_;
+    std::atomic<double> cpu_seconds_{0.0};
+};
+
 // =================================================================================================
 // Recorder
 // =================================================================================================
@@ -646,9 +753,28 @@ struct Recorder::Impl {
     void write_static(std::string_view name, std::span<const Value> values);
     void end_record();
     void append_rows(std::string_view table_name, std::span<const ColumnValues> given);
-    void write_buffered_records();
-    void write_buffered_rows(Table& table);
-    void write_buffers();
+    // Complete records and table rows taken out of the buffers (by the caller), to be written (by
+    // the writer thread, or by the caller once the writer has stopped).
+    struct Batch {
+        std::vector<std::int64_t> times;
+        std::vector<std::vector<double>> record_floats;       // per variable
+        std::vector<std::vector<std::int64_t>> record_ints;   // per variable
+        struct Rows {
+            std::size_t count = 0;
+            std::vector<std::vector<double>> floats;           // per column
+            std::vector<std::vector<std::int64_t>> ints;       // per column
+        };
+        std::vector<Rows> rows;                                // per table
+        bool flush = false;                                    // flush the file after writing
+    };
+    Batch take_records();
+    void take_rows(Table& table, Batch& batch);
+    void write_records(const Batch& batch);
+    void write_rows(std::size_t table_number, const Batch::Rows& rows);
+    void write_batch(const Batch& batch);
+    void write_buffers();  // on the caller's thread: the writer must have stopped
+    // Hands the batch to the writer thread.
+    void post(Batch batch);
     void extend_and_write(hid_t dataset, hsize_t first, std::vector<hsize_t> block,
                           hid_t memory_type, const void* values, const std::string& dataset_name);
     void flush_file();
@@ -684,11 +810,14 @@ struct Recorder::Impl {
     std::int64_t open_record_time = 0;
     bool closed = false;
     // After a failed write the datasets may disagree in length; no further data is written.
+    // (Set by the writer thread; read by the caller only once the writer has stopped.)
     bool write_failed = false;
     // While the file is being created it has a hidden name: `<path>.incomplete` appears only once
     // the file is consistent, so that a process killed while creating it leaves nothing half-made
     // under that name. (HDF5 cannot create a file through an O_TMPFILE descriptor's /proc link.)
     std::filesystem::path creation_path;
+    // Declared last: destroyed (joined) first, before the datasets it writes are closed.
+    BackgroundWriter writer;
 };
 
 Recorder::Impl::Impl(FileSpec file_spec)
@@ -742,6 +871,7 @@ Recorder::Impl::Impl(FileSpec file_spec)
         }
         throw;
     }
+    writer.start();
 }
 
 void Recorder::Impl::create_file() {
@@ -1133,6 +1263,7 @@ void Recorder::Impl::write_static(std::string_view name, std::span<const Value> 
                                     std::to_string(variable.values_per_record) + " values, got " +
                                     std::to_string(values.size()));
     }
+    writer.wait();  // the file is written by one thread at a time
     if (write_failed) calls.fail("writing after an earlier failed write");
     const SilencedHdf5ErrorPrinting silenced;
     const hid_t memory_type =
@@ -1179,9 +1310,10 @@ void Recorder::Impl::end_record() {
     record_open = false;
     ++records_total;
     if (buffered_times.size() >= static_cast<std::size_t>(spec.flush_every_steps)) {
-        const SilencedHdf5ErrorPrinting silenced;
-        write_buffers();
-        flush_file();
+        Batch batch = take_records();
+        for (auto& table : tables) take_rows(table, batch);
+        batch.flush = true;
+        post(std::move(batch));
     }
 }
 
@@ -1276,9 +1408,11 @@ void Recorder::Impl::append_rows(std::string_view table_name, std::span<const Co
     // Flushed too, as records are: then what left memory is also what a reader or a crash sees,
     // at the cost of one flush per kTableBufferRows rows.
     if (table.rows_buffered >= kTableBufferRows) {
-        const SilencedHdf5ErrorPrinting silenced;
-        write_buffered_rows(table);
-        flush_file();
+        Batch batch;
+        batch.rows.resize(tables.size());
+        take_rows(table, batch);
+        batch.flush = true;
+        post(std::move(batch));
     }
 }
 
@@ -1304,75 +1438,42 @@ void Recorder::Impl::extend_and_write(hid_t dataset, hsize_t first, std::vector<
                   action);
 }
 
-void Recorder::Impl::write_buffered_records() {
+Recorder::Impl::Batch Recorder::Impl::take_records() {
+    Batch batch;
+    batch.rows.resize(tables.size());
     const std::size_t count = buffered_times.size();
-    if (count == 0) return;
-    if (write_failed) calls.fail("writing after an earlier failed write");
-    try {
-        // The variables first, then the record axis that counts their records, with a flush
-        // between: SWMR orders the writes of one dataset, not those of several, so this is what
-        // keeps the record axis on disk from counting a record that some variable lacks.
-        for (auto& variable : variables) {
-            if (!variable.is_time_series) continue;
-            std::vector<hsize_t> block = variable.record_shape;
-            block.insert(block.begin(), count);
-            if (variable.spec.dtype == DType::Int64) {
-                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
-                                 H5T_NATIVE_INT64, variable.int_buffer.data(), variable.spec.name);
-            } else {
-                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
-                                 H5T_NATIVE_DOUBLE, variable.float_buffer.data(), variable.spec.name);
-            }
-        }
-        flush_file();
-        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
-                         buffered_times.data(), spec.record_axis);
-    } catch (...) {
-        write_failed = true;
-        throw;
-    }
-    records_on_disk += count;
+    if (count == 0) return batch;
+    batch.times = std::move(buffered_times);
     buffered_times.clear();
-    // Keep what an open record has put so far (flush() may come between put() and end_record()).
-    for (auto& variable : variables) {
-        const auto written = static_cast<std::ptrdiff_t>(count * variable.values_per_record);
+    batch.record_floats.resize(variables.size());
+    batch.record_ints.resize(variables.size());
+    // Complete records only: what an open record has put so far stays (flush() may come between
+    // put() and end_record()). Copied rather than moved, so that the buffers keep their capacity.
+    for (std::size_t v = 0; v < variables.size(); ++v) {
+        Variable& variable = variables[v];
         if (!variable.is_time_series) continue;
-        if (variable.spec.dtype == DType::Int64) {
-            variable.int_buffer.erase(variable.int_buffer.begin(), variable.int_buffer.begin() + written);
-        } else {
-            variable.float_buffer.erase(variable.float_buffer.begin(),
-                                        variable.float_buffer.begin() + written);
-        }
+        const auto written = static_cast<std::ptrdiff_t>(count * variable.values_per_record);
+        const auto take = [written](auto& buffer, auto& to) {
+            to.assign(buffer.begin(), buffer.begin() + written);
+            buffer.erase(buffer.begin(), buffer.begin() + written);
+        };
+        if (variable.spec.dtype == DType::Int64) take(variable.int_buffer, batch.record_ints[v]);
+        else take(variable.float_buffer, batch.record_floats[v]);
     }
+    return batch;
 }
 
-void Recorder::Impl::write_buffered_rows(Table& table) {
-    const std::size_t count = table.rows_buffered;
-    if (count == 0) return;
-    if (write_failed) calls.fail("writing after an earlier failed write");
-    try {
-        // The columns first, then the row axis, with a flush between (as for records).
-        for (std::size_t i = 0; i < table.columns.size(); ++i) {
-            const Column& column = table.columns[i];
-            const std::string& name = table.spec.columns[i].name;
-            if (table.spec.columns[i].dtype == DType::Int64) {
-                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
-                                 column.int_buffer.data(), name);
-            } else {
-                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_DOUBLE,
-                                 column.float_buffer.data(), name);
-            }
-        }
-        flush_file();
-        std::vector<std::int64_t> row_indices(count);
-        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
-        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
-                         row_indices.data(), table.spec.name);
-    } catch (...) {
-        write_failed = true;
-        throw;
+void Recorder::Impl::take_rows(Table& table, Batch& batch) {
+    Batch::Rows& rows = batch.rows[static_cast<std::size_t>(&table - tables.data())];
+    rows.count = table.rows_buffered;
+    if (rows.count == 0) return;
+    rows.floats.resize(table.columns.size());
+    rows.ints.resize(table.columns.size());
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        Column& column = table.columns[i];
+        rows.floats[i].assign(column.float_buffer.begin(), column.float_buffer.end());
+        rows.ints[i].assign(column.int_buffer.begin(), column.int_buffer.end());
     }
-    table.rows_on_disk += count;
     table.rows_buffered = 0;
     // One huge batch must not pin its memory for the rest of the run; ordinary growth up to the
     // buffer bound is kept for the next rows.
@@ -1386,9 +1487,81 @@ void Recorder::Impl::write_buffered_rows(Table& table) {
     }
 }
 
+void Recorder::Impl::write_records(const Batch& batch) {
+    const std::size_t count = batch.times.size();
+    if (count == 0) return;
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    try {
+        // The variables first, then the record axis that counts their records, with a flush
+        // between: SWMR orders the writes of one dataset, not those of several, so this is what
+        // keeps the record axis on disk from counting a record that some variable lacks.
+        for (std::size_t v = 0; v < variables.size(); ++v) {
+            const Variable& variable = variables[v];
+            if (!variable.is_time_series) continue;
+            std::vector<hsize_t> block = variable.record_shape;
+            block.insert(block.begin(), count);
+            if (variable.spec.dtype == DType::Int64) {
+                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
+                                 H5T_NATIVE_INT64, batch.record_ints[v].data(), variable.spec.name);
+            } else {
+                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
+                                 H5T_NATIVE_DOUBLE, batch.record_floats[v].data(), variable.spec.name);
+            }
+        }
+        flush_file();
+        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
+                         batch.times.data(), spec.record_axis);
+    } catch (...) {
+        write_failed = true;
+        throw;
+    }
+    records_on_disk += count;
+}
+
+void Recorder::Impl::write_rows(std::size_t table_number, const Batch::Rows& rows) {
+    Table& table = tables[table_number];
+    const std::size_t count = rows.count;
+    if (count == 0) return;
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    try {
+        // The columns first, then the row axis, with a flush between (as for records).
+        for (std::size_t i = 0; i < table.columns.size(); ++i) {
+            const Column& column = table.columns[i];
+            const std::string& name = table.spec.columns[i].name;
+            if (table.spec.columns[i].dtype == DType::Int64) {
+                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                                 rows.ints[i].data(), name);
+            } else {
+                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_DOUBLE,
+                                 rows.floats[i].data(), name);
+            }
+        }
+        flush_file();
+        std::vector<std::int64_t> row_indices(count);
+        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
+        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                         row_indices.data(), table.spec.name);
+    } catch (...) {
+        write_failed = true;
+        throw;
+    }
+    table.rows_on_disk += count;
+}
+
+void Recorder::Impl::write_batch(const Batch& batch) {
+    write_records(batch);
+    for (std::size_t t = 0; t < batch.rows.size(); ++t) write_rows(t, batch.rows[t]);
+    if (batch.flush) flush_file();
+}
+
 void Recorder::Impl::write_buffers() {
-    write_buffered_records();
-    for (auto& table : tables) write_buffered_rows(table);
+    Batch batch = take_records();
+    for (auto& table : tables) take_rows(table, batch);
+    write_batch(batch);
+}
+
+void Recorder::Impl::post(Batch batch) {
+    writer.post([this, batch = std::make_shared<Batch>(std::move(batch))] { write_batch(*batch); });
 }
 
 void Recorder::Impl::flush_file() {
@@ -1429,6 +1602,7 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
     }
     for (const auto& [name, value] : final_provenance) require_valid_name(name, "provenance attribute");
 
+    writer.stop_and_rethrow();  // from here on this thread writes the file
     const SilencedHdf5ErrorPrinting silenced;
     write_buffers();
     close_file();
@@ -1441,7 +1615,8 @@ void Recorder::Impl::abort(std::string_view reason) {
     const SilencedHdf5ErrorPrinting silenced;
     // A record still open is incomplete and is dropped; complete records are kept.
     record_open = false;
-    std::exception_ptr first_error;
+    writer.stop();  // what was handed to it is written first
+    std::exception_ptr first_error = writer.failure();
     const auto attempt = [&first_error](const auto& step) {
         try {
             step();
@@ -1510,10 +1685,14 @@ std::int64_t Recorder::rows_appended(std::string_view table) const {
 
 void Recorder::flush() {
     impl_->require_open("flush()");
-    const SilencedHdf5ErrorPrinting silenced;
-    impl_->write_buffers();
-    impl_->flush_file();
+    Impl::Batch batch = impl_->take_records();
+    for (auto& table : impl_->tables) impl_->take_rows(table, batch);
+    batch.flush = true;
+    impl_->post(std::move(batch));
+    impl_->writer.wait();
 }
+
+double Recorder::writer_cpu_seconds() const { return impl_->writer.cpu_seconds(); }
 
 void Recorder::finish(const std::map<std::string, std::string>& final_provenance) {
     impl_->finish(final_provenance);
@@ -1799,6 +1978,35 @@ std::vector<double> Reader::read_static(const std::string& variable) const {
         impl_->fail("variable '" + variable + "' is a time series; use read_record()");
     }
     return impl_->read_doubles(dataset.get(), variable, true, 0);
+}
+
+namespace {
+template <typename Value>
+std::vector<std::uint64_t> read_all_values(hid_t dataset, const Hdf5Calls& calls, const std::string& variable,
+                                           std::vector<Value>& values) {
+    const std::vector<hsize_t> extent = dataset_extent(dataset, calls, "'" + variable + "'");
+    const hsize_t count = std::accumulate(extent.begin(), extent.end(), hsize_t{1},
+                                          [](hsize_t product, hsize_t length) { return product * length; });
+    values.resize(static_cast<std::size_t>(count));
+    if (count > 0) {
+        const hid_t memory_type = std::is_same_v<Value, std::int64_t> ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+        calls.require(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+                      "reading variable '" + variable + "'");
+    }
+    return {extent.begin(), extent.end()};
+}
+}  // namespace
+
+std::vector<std::uint64_t> Reader::read_all(const std::string& variable, std::vector<std::int64_t>& values) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    return read_all_values(dataset.get(), impl_->calls, variable, values);
+}
+
+std::vector<std::uint64_t> Reader::read_all(const std::string& variable, std::vector<double>& values) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    return read_all_values(dataset.get(), impl_->calls, variable, values);
 }
 
 std::vector<double> Reader::read_all(const std::string& variable) const {

@@ -160,6 +160,10 @@ struct FileSpec {
 
 // A Recorder is used from one thread only. (Debian's HDF5 is a thread-safe build with one global
 // lock, so recorders in different threads are safe, but their HDF5 calls are serialized.)
+// Internally it writes from a thread of its own: end_record() and append_rows() hand full buffers
+// to it when a flush is due and return (the writes and flushes, and their order, are those the
+// caller would have made); flush(), write_static(), finish() and abort() wait for it. An HDF5 error
+// of a write it made is thrown by the next call that hands it work or waits for it.
 class Recorder {
 public:
     // Creates `<path>.incomplete` (replacing one left by an earlier run only with
@@ -210,6 +214,7 @@ public:
     void abort(std::string_view reason);
 
     std::int64_t records_written() const;  // records handed to end_record(), buffered or not
+    double writer_cpu_seconds() const;     // CPU time of the writing thread so far
     const std::filesystem::path& temporary_path() const;
     const std::filesystem::path& final_path() const;
 
@@ -240,6 +245,12 @@ public:
     // as doubles in row-major order of the non-time axes.
     std::vector<double> read_record(const std::string& variable, std::size_t time_index) const;
     std::vector<double> read_static(const std::string& variable) const;
+    // Every value of a variable (all its records, or the static array) in one read, row-major, as
+    // int64 or double whatever the stored type; the shape is not checked against the axes (no
+    // dimension-scale lookups): for reading many files of a layout known from one of them.
+    // `values` is resized to the count; returns the dataset's extent.
+    std::vector<std::uint64_t> read_all(const std::string& variable, std::vector<std::int64_t>& values) const;
+    std::vector<std::uint64_t> read_all(const std::string& variable, std::vector<double>& values) const;
     // The whole of any variable, time series or not, in row-major order (one read, for tools that
     // go over every record, such as compare and export).
     std::vector<double> read_all(const std::string& variable) const;
