@@ -130,7 +130,8 @@ std::string render(const TextTable& table, std::size_t width) {
     std::string out;
     for (std::size_t b = 0; b < blocks.size(); ++b) {
         if (b > 0) out += "\n";
-        const auto [first, last] = blocks[b];
+        // Plain variables, not a structured binding: clang 14 cannot capture a binding in a lambda.
+        const std::size_t first = blocks[b].first, last = blocks[b].second;
         auto line = [&](const std::vector<std::string>& row) {
             bool blank = true;  // a row with nothing in this block (an interval row of cells without one)
             for (std::size_t k = 0; k < labels; ++k) blank = blank && cell(row, k).empty();
