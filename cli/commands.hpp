@@ -26,6 +26,11 @@ struct RunOptions {
     bool quiet = false;
     bool profile = false;
     std::string command_line;
+    // Checkpoints (cli/checkpoints.hpp): write them, resume a killed run, fork from a baseline's.
+    std::int64_t checkpoint_every = 0;
+    std::vector<std::int64_t> checkpoint_at;
+    std::optional<std::string> resume;           // OUT.h5 (its newest checkpoint) or a checkpoint file
+    std::optional<std::string> from_checkpoint;  // a baseline's checkpoint file
 };
 
 struct SweepOptions {

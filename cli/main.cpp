@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
 
     cli::RunOptions run_options;
     auto* run = app.add_subcommand("run", "Run a scenario and write its HDF5 output");
-    run->add_option("scenario", run_options.scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+    run->add_option("scenario", run_options.scenario, "scenario YAML file (with --resume: optional, checked against the checkpoint's)")
+        ->check(CLI::ExistingFile);
     run->add_option("-o,--output", run_options.output, "output HDF5 file (default: the scenario's output.path)");
     run->add_option("--seed", run_options.seed, "seed of every random stream (overrides simulation.seed)")
         ->check(CLI::NonNegativeNumber);
@@ -34,6 +35,22 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary table");
     run->add_flag("--profile", run_options.profile, "print the time spent in each phase");
+    run->add_option("--checkpoint-every", run_options.checkpoint_every,
+                    "write a checkpoint beside the output every N steps (OUT.h5.step-NNNNNN.ckpt), keeping the newest two")
+        ->check(CLI::PositiveNumber);
+    run->add_option("--checkpoint-at", run_options.checkpoint_at, "write a checkpoint after this step, kept (repeatable)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(CLI::PositiveNumber);
+    auto* resume_option = run->add_option("--resume", run_options.resume,
+                                          "continue the killed run of OUT.h5 from its newest checkpoint (or from the "
+                                          "checkpoint file given); the result equals an uninterrupted run");
+    run->add_option("--from-checkpoint", run_options.from_checkpoint,
+                    "start this scenario from a baseline run's checkpoint (a warm fork): it may differ from the "
+                    "baseline only in policies and scheduled changes that start after the checkpoint's step")
+        ->check(CLI::ExistingFile)
+        ->excludes(resume_option);
 
     std::vector<std::string> validate_files, validate_overrides;
     auto* validate = app.add_subcommand("validate", "Check scenario files and report every error");

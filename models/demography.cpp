@@ -1,5 +1,6 @@
 #include "models/demography.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
@@ -87,5 +88,11 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
     const std::size_t first = state.add_talent(entrants, streams, streams::entrant_skill, skill_dispersion_);
     savings.endow(state, first, table.size());
 }
+
+
+// Checkpoints: parameters only: exit steps are a talent column. A member added to Demography stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Demography, 32);
+void Demography::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -1,5 +1,6 @@
 #include "models/founding.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
@@ -332,5 +333,11 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     }
     block_founders_.clear();
 }
+
+
+// Checkpoints: nothing that outlives a step: prepare() recomputes the rates each step, the due steps are a talent column. A member added to Founding stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Founding, 592);
+void Founding::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -1,5 +1,7 @@
 #include "models/housing.hpp"
 
+#include "engine/checkpoint/archive.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -104,6 +106,15 @@ void HousingMarket::update(CityState& state, double years_per_step) const {
             state.housing_stock[c] += std::max(0.0, desired - state.housing_stock[c]) * build_step;
         }
     }
+}
+
+
+// Checkpoints: the reference stock H0 (the stock at the start); the capacity follows the land
+// parameters (retune). A member added to HousingMarket stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(HousingMarket, 112);
+void HousingMarket::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("housing");
+    archive.values("initial_stock", initial_stock_);
 }
 
 }  // namespace citysim::models

@@ -1,5 +1,6 @@
 #include "models/migration.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
@@ -260,6 +261,17 @@ Migration::Calibration Migration::calibrate_amenities(const CityState& state) {
 void Migration::reschedule_all(CityState& state) const {
     auto next = state.talent.table.column(state.talent.next_reconsider_step);
     std::fill(next.begin(), next.end(), unscheduled);
+}
+
+
+// Checkpoints: the amenities in use (calibrated at the start, moved by scheduled changes); the choice
+// weights are recomputed each step. A member added to Migration stops the build here until it is saved.
+CITYSIM_CHECKPOINTED(Migration, 248);
+void Migration::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("migration");
+    auto amenity = choice_.amenity();
+    archive.values("amenity", amenity);
+    if (archive.restoring()) choice_.set_amenity(std::move(amenity));
 }
 
 }  // namespace citysim::models

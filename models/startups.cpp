@@ -1,5 +1,6 @@
 #include "models/startups.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/firms.hpp"
 #include "models/streams.hpp"
@@ -326,5 +327,11 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     }
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }
+
+
+// Checkpoints: nothing that outlives a step: the tightness premiums and work lists are refilled each step. A member added to Startups stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Startups, 352);
+void Startups::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -1,5 +1,6 @@
 #include "models/universities.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "models/firms.hpp"
 #include "models/streams.hpp"
 
@@ -100,5 +101,11 @@ void Universities::hire(CityState& state, HiringPool& pool, const engine::Stream
         hired_any = hired_any && until_filled;
     }
 }
+
+
+// Checkpoints: parameters only (graduates and staff per city and field come from the scenario). A member added to Universities stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Universities, 64);
+void Universities::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models
