@@ -40,6 +40,8 @@ struct SweepOptions {
     int threads = 1;                  // threads per run
     bool quiet = false;
     std::string command_line;
+    std::int64_t checkpoint_every = 0;  // runs checkpoint every N steps; a stopped run resumes from its newest
+    std::string part;                   // "I/N": only the I-th of N shares of the runs (Slurm job arrays)
 };
 
 int run(const RunOptions& options);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <sstream>
 
 int main(int argc, char** argv) {
     namespace cli = citysim::cli;
@@ -72,6 +73,20 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 4096));
     sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
     sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
+    sweep->add_option("--checkpoint-every", sweep_options.checkpoint_every,
+                      "runs write a checkpoint every N steps; a run cut short resumes from its newest when the sweep "
+                      "is run again")
+        ->check(CLI::PositiveNumber);
+    sweep->add_option("--part", sweep_options.part,
+                      "I/N: run only the I-th of N shares of the runs (0 <= I < N), e.g. one task of a Slurm job array; "
+                      "the share that completes the sweep combines it")
+        ->check([](const std::string& text) {
+            unsigned i = 0, n = 0;
+            char slash = 0;
+            std::istringstream in(text);
+            return (in >> i >> slash >> n) && slash == '/' && in.eof() && i < n ? std::string()
+                                                                                : std::string("expected I/N with 0 <= I < N");
+        });
 
     std::string compare_base, compare_policy;
     auto* compare = app.add_subcommand("compare", "Per-city difference of a policy run from its baseline run");
