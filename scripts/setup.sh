@@ -10,6 +10,8 @@ packages=(
   libboost-graph-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2 libcli11-dev librandom123-dev
   # distributed sweeps
   openmpi-bin libopenmpi-dev
+  # the Slurm test (tests/slurm): a one-node Slurm on localhost
+  slurmctld slurmd slurm-client
   # reading and checking output
   hdf5-tools netcdf-bin
   # analysis (run with /usr/bin/python3)
