@@ -61,7 +61,10 @@ void PolicyLevers::resize(std::size_t cities) {
     for (auto* v : {&startup_rent_share, &founder_grant, &founder_grant_expected, &startup_rent_expected,
                     &incumbent_rent_share, &vc_return_rebate, &added_floor_space})
         v->assign(cities, 0.0);
-    for (auto* v : {&founder_grant_budget, &vc_rebate_budget, &max_price_growth}) v->assign(cities, none);
+    // No grant or rebate in force: nothing to pay (what Policies::begin_step sets when none is in
+    // force, so that a model with policies not yet in force has the state of one without).
+    for (auto* v : {&founder_grant_budget, &vc_rebate_budget}) v->assign(cities, 0.0);
+    max_price_growth.assign(cities, none);
     fiscal_cost.assign(cities * policy_instruments, 0.0);
     payout_share.assign(cities * policy_instruments, 1.0);
 }
