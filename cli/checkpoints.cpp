@@ -96,6 +96,9 @@ fs::path output_of(const fs::path& checkpoint) {
 
 fs::path checkpoint_to_resume(const fs::path& target, std::string& notes) {
     if (checkpoint::step_of(target)) return target;
+    if (fs::exists(target))
+        throw CheckpointError(target.string() + " is complete: there is nothing to resume (to run its last steps again, "
+                              "name a checkpoint: --resume " + target.string() + ".step-NNNNNN.ckpt)");
     const auto found = checkpoint::list_checkpoints(target);
     for (auto it = found.rbegin(); it != found.rend(); ++it) {
         try {
@@ -105,8 +108,6 @@ fs::path checkpoint_to_resume(const fs::path& target, std::string& notes) {
             notes += std::string("citysim: skipping ") + it->path.string() + ": " + e.what() + "\n";
         }
     }
-    if (fs::exists(target))
-        throw CheckpointError(target.string() + " is complete: there is nothing to resume");
     throw CheckpointError("no checkpoint of " + target.string() + " (" + target.filename().string() +
                           ".step-NNNNNN.ckpt) to resume from: the run wrote none (run it with --checkpoint-every N) "
                           "or was stopped before its first; start it again without --resume");

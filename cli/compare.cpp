@@ -5,6 +5,7 @@
 // the policy's effect rather than noise. Runs with different seeds can still be compared, but the
 // table then says that the difference includes noise.
 #include "cli/commands.hpp"
+#include "engine/checkpoint/file.hpp"
 #include "engine/output/recorder.hpp"
 
 #include <cmath>
@@ -105,6 +106,19 @@ std::vector<double> per_city(const output::Reader& reader, const Quantity& q, st
     return result;
 }
 
+// A policy run forked from a baseline's checkpoint (cli/checkpoints.hpp) names that baseline's
+// scenario by its digest: the pair is exact when it is this baseline's.
+std::string fork_note(const output::Reader& base, const output::Reader& policy, const std::string& step_unit) {
+    const auto forked = policy.provenance_attributes();
+    if (!forked.count("fork_step")) return "";
+    const std::string step = forked.at("fork_step");
+    const auto baseline = forked.count("baseline_scenario_digest") ? forked.at("baseline_scenario_digest") : "";
+    if (checkpoint::digest(base.provenance_text("scenario_resolved")) == baseline)
+        return "forked from this baseline's state after " + step_unit + " " + step + ": both share every step up to it\n";
+    return "forked from another baseline's state after " + step_unit + " " + step +
+           " (its scenario is not this baseline's): the differences include how the two baselines differ\n";
+}
+
 }  // namespace
 
 int compare(const std::string& base_file, const std::string& policy_file) {
@@ -155,6 +169,7 @@ int compare(const std::string& base_file, const std::string& policy_file) {
         std::cout << "policy:   " << policy_file << "\nbaseline: " << base_file << "\n"
                   << (paired ? "paired on common random numbers (same seed and run): the differences are the policy's effect\n"
                              : "NOT paired (seeds or run numbers differ): the differences include random noise\n")
+                  << fork_note(base, policy, base_attributes.at("step_unit"))
                   << "change at " << base_attributes.at("step_unit") << " " << base.times().back()
                   << ", policy minus baseline\n\n";
 

@@ -41,10 +41,13 @@ int run(const RunOptions& options) {
 
     std::optional<scenario::Loaded<models::Scenario>> loaded;
     try {
-        if (options.scenario.empty())
-            loaded.emplace(models::load_scenario_text(resumed->text_blob("scenario_resolved"),
-                                                      resume_from.string() + " (its scenario)", overrides));
-        else
+        if (options.scenario.empty()) {
+            // The resolved scenario was checked when the run started; the cross-key checks of
+            // load_scenario would refuse its emitted defaults (policy keys its instrument ignores).
+            loaded.emplace(scenario::load_string(models::scenario_schema(), resumed->text_blob("scenario_resolved"),
+                                                 resume_from.string() + " (its scenario)", overrides));
+            loaded->throw_if_errors();
+        } else
             loaded.emplace(models::load_scenario(options.scenario, overrides));
     } catch (const scenario::ScenarioError& e) {
         std::cerr << e.what() << "\n"

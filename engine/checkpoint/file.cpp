@@ -115,7 +115,8 @@ std::optional<std::string> read_string_attribute(const Calls& calls, hid_t objec
     Id attribute = calls.id(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, "opening attribute " + name);
     Id type = calls.id(H5Aget_type(*attribute), H5Tclose, "reading attribute " + name);
     if (H5Tget_class(*type) != H5T_STRING || H5Tis_variable_str(*type) > 0) calls.fail("reading attribute " + name);
-    std::string value(H5Tget_size(*type), '\0');
+    // One more byte than stored: a string that fills its size has no terminator in the file.
+    std::string value(H5Tget_size(*type) + 1, '\0');
     Id memory = calls.id(H5Tcopy(H5T_C_S1), H5Tclose, "a string type");
     calls.ok(H5Tset_size(*memory, value.size()), "a string type");
     calls.ok(H5Aread(*attribute, *memory, value.data()), "reading attribute " + name);
