@@ -167,6 +167,8 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
     const auto numeric = first_run.global_numeric_attributes();
     spec.global_numeric_attributes["seed"] = static_cast<double>(sweep_spec.seed);
     spec.global_numeric_attributes["replicates"] = static_cast<double>(sweep_spec.replicates);
+    if (sweep_spec.from_checkpoint > 0)  // the arms after the first start from its state after this step
+        spec.global_numeric_attributes["from_checkpoint"] = static_cast<double>(sweep_spec.from_checkpoint);
     for (const char* key : {"persons_per_agent", "years_per_step", "steps"})
         if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
 }
