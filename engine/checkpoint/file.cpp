@@ -199,7 +199,16 @@ const std::string& build_id() {
         std::ifstream in("/proc/self/exe", std::ios::binary);
         if (!in) return std::string("unknown");
         std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        return digest(bytes);
+        // FNV-1a over 8-byte words (a few MB: a byte at a time took 15 ms of every run).
+        std::uint64_t hash = 14695981039346656037ull;
+        std::size_t at = 0;
+        for (std::uint64_t word; at + 8 <= bytes.size(); at += 8) {
+            std::memcpy(&word, bytes.data() + at, 8);
+            hash = (hash ^ word) * 1099511628211ull;
+        }
+        char buf[17];
+        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+        return digest(std::string(buf) + bytes.substr(at));
     }();
     return id;
 }
