@@ -56,6 +56,12 @@ int run(const RunOptions& options) {
         return exit_codes::invalid_scenario;
     }
     const models::Scenario& scenario = loaded->value;
+    for (const auto step : options.checkpoint_at)
+        if (step >= scenario.simulation.steps) {
+            std::cerr << "citysim: --checkpoint-at " << step << " is not before the run's last step ("
+                      << scenario.simulation.steps << "): a checkpoint after it would never be used\n";
+            return exit_codes::usage;
+        }
     const std::string output_path =
         options.resume ? output_of(resume_from).string() : options.output.value_or(scenario.output.path);
     engine::ThreadLimit thread_limit(options.threads.value_or(static_cast<int>(scenario.simulation.threads)));
