@@ -152,7 +152,7 @@ def sweep_file():
 base: {os.path.join(SOURCE, "scenarios", "shenzhen-housing-subsidy.yaml")}
 seed: 2025
 replicates: 3
-set: [simulation.steps=180, talent.agents=60000, policies.shenzhen_talent_housing.start_step=61]
+set: [simulation.steps=180, policies.shenzhen_talent_housing.start_step=61]
 arms:
   baseline: {{set: [policies.shenzhen_talent_housing.rent_share=0]}}
   subsidy: {{set: []}}
@@ -180,7 +180,7 @@ def main():
         out.write(documented)  # the documented text itself is what runs
     sweep = sweep_file()
     cluster = Cluster()
-    kept = {}
+    kept, cut_short = {}, []
     try:
         why = cluster.start()
         if why:
@@ -210,10 +210,15 @@ def main():
         cluster.slurm("scancel", first)
         check(cluster.wait_gone(first, 60), "the cancelled array left the queue within 60 s")
         done_before = sorted(n for n in os.listdir(runs) if re.fullmatch(r"run-\d+\.h5", n))
+        # The runs the cancel cut short: checkpoints and no file (the one seen half-way may have
+        # finished before the signal arrived).
+        cut_short = sorted({m.group(1) for n in os.listdir(runs) if (m := re.match(r"(run-\d+\.h5)\.step-\d+\.ckpt$", n))
+                            and not os.path.exists(os.path.join(runs, m.group(1)))})
+        check(bool(cut_short), f"the cancel cut a run short (checkpoints, no file): {sorted(os.listdir(runs))}")
         check(not os.path.exists(os.path.join(out, "sweep.h5")), "the cancelled sweep was not combined")
         check(len(done_before) >= 1, "a run was complete before the cancel (it is kept, not run again)")
         kept = {n: os.path.getmtime(os.path.join(runs, n)) for n in done_before}
-        print(f"cancelled after {len(done_before)} of 6 runs; {cut} was cut short")
+        print(f"cancelled after {len(done_before)} of 6 runs; cut short: {', '.join(cut_short)}")
 
         second = subprocess.run(submit, capture_output=True, text=True, env=env_binary, check=True).stdout.strip()
         check(cluster.wait_gone(second, 300), "the resubmitted array finished within 300 s")
@@ -228,11 +233,11 @@ def main():
 
     for name, mtime in kept.items():
         check(os.path.getmtime(os.path.join(runs, name)) == mtime, f"{name}, complete before the cancel, was not run again")
-    if cut:
-        provenance = subprocess.run(["h5dump", "-a", "/provenance/resumed_from", os.path.join(runs, cut)],
+    for name in cut_short:
+        provenance = subprocess.run(["h5dump", "-a", "/provenance/resumed_from", os.path.join(runs, name)],
                                     capture_output=True, text=True)
         check(provenance.returncode == 0 and ".ckpt" in provenance.stdout,
-              f"{cut} resumed from its checkpoint after the cancel")
+              f"{name} resumed from its checkpoint after the cancel")
     check(not [n for n in os.listdir(runs) if n.endswith(".ckpt") or n.endswith(".incomplete")],
           "no checkpoint or partial file is left once the sweep is complete")
 
