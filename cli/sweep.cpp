@@ -463,6 +463,15 @@ int sweep_command(const SweepOptions& options) {
     auto run_path = [&](std::size_t index) { return runs_dir / run_file_name(index); };
     auto fork_point = [&](const sweep::Run& run) { return checkpoint::checkpoint_path(run_path(run.index - run.arm), fork_step); };
     auto in_part = [&](const sweep::Run& run) { return (run.index / arms) % part_count == part_index; };
+    // A checkpoint this build can continue from (one an earlier build left is not: its run starts over).
+    auto usable = [](const fs::path& checkpoint) {
+        try {
+            checkpoint::FileReader(checkpoint).require_this_build();
+            return true;
+        } catch (const checkpoint::CheckpointError&) {
+            return false;
+        }
+    };
     std::vector<std::size_t> pending, forks;
     std::size_t in_this_part = 0;
     for (const auto& run : plan.runs) {
@@ -475,7 +484,7 @@ int sweep_command(const SweepOptions& options) {
         }
         bool forks_wait = false;
         for (std::size_t a = 1; fork_step > 0 && a < arms; ++a) forks_wait = forks_wait || !fs::exists(run_path(run.index + a));
-        if (!done || (forks_wait && !fs::exists(fork_point(run)))) pending.push_back(run.index);
+        if (!done || (forks_wait && !usable(fork_point(run)))) pending.push_back(run.index);
     }
     const std::size_t already = in_this_part - pending.size() - forks.size();
     if (speaker && !options.quiet)
@@ -527,14 +536,8 @@ int sweep_command(const SweepOptions& options) {
         request.remove_checkpoints_when_complete = true;
         if (fork_step > 0 && run.arm == 0) request.checkpoint_at = {fork_step};
         const auto own = checkpoint::list_checkpoints(request.output_path);
-        for (auto it = own.rbegin(); it != own.rend() && request.continue_from.empty(); ++it) {
-            try {
-                checkpoint::FileReader(it->path).require_this_build();
-                request.continue_from = it->path.string();
-            } catch (const checkpoint::CheckpointError&) {
-                // another build's, or unreadable: the run starts over (its file is rewritten whole)
-            }
-        }
+        for (auto it = own.rbegin(); it != own.rend() && request.continue_from.empty(); ++it)
+            if (usable(it->path)) request.continue_from = it->path.string();
         if (request.continue_from.empty() && fork_step > 0 && run.arm > 0) {
             request.continue_from = fork_point(run).string();
             request.fork = true;

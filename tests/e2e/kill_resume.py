@@ -20,7 +20,7 @@ import tempfile
 import time
 
 BINARY = os.environ.get("CITYSIM_BINARY", "build/citysim")
-SOURCE = os.environ.get("CITYSIM_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+SOURCE = os.environ.get("CITYSIM_SOURCE_DIR", os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")))
 
 
 def run_checked(*args, **kwargs):
