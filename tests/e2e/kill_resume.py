@@ -3,11 +3,12 @@ uninterrupted run (h5diff on every dataset and attribute outside /provenance).
 
     /usr/bin/python3 tests/e2e/kill_resume.py --trials 20 [--checkpoint-every 12] [--seed 1] [SCENARIO] [--set k=v ...]
 
-(CITYSIM_BINARY names the executable, default build/citysim.) Each trial starts the run, waits
-until its first checkpoint exists, kills it with SIGKILL after a further random delay drawn uniformly
-over the rest of an uninterrupted run's duration, resumes it with `citysim run --resume OUT.h5` at a
-random thread count (1, 2 or 4), and compares. A trial whose run finished before the kill is drawn
-again. Prints one line per trial and a summary; exits 1 unless every trial resumed to an identical
+(CITYSIM_BINARY names the executable, default build/citysim.) Each trial draws a step uniformly
+between the first checkpoint and the last step, starts the run, waits until the checkpoint before
+that step exists, and kills it with SIGKILL after the further time the steps up to the drawn one take
+(from an uninterrupted run's time per step), so that kills fall anywhere in the run, in a step or in
+the writing of a checkpoint. It then resumes the run with `citysim run --resume OUT.h5` at a random
+thread count (1, 2 or 4) and compares. A trial whose run finished before the kill is drawn again. Prints one line per trial and a summary; exits 1 unless every trial resumed to an identical
 file. tests/e2e/test_checkpoints.py runs 3 trials; docs/reliability.md reports 20.
 """
 import argparse
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import h5py
 
 BINARY = os.environ.get("CITYSIM_BINARY", "build/citysim")
 SOURCE = os.environ.get("CITYSIM_SOURCE_DIR", os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")))
@@ -40,16 +43,22 @@ def trials(count, scenario, overrides, checkpoint_every=12, seed=1, log=print):
         started = time.monotonic()
         run_checked("run", scenario, "-o", reference, "-q", *extra)
         duration = time.monotonic() - started
+        with h5py.File(reference, "r") as f:
+            steps = int(f.attrs["steps"])
         attempt = 0
         while len(results) < count:
             attempt += 1
             out = os.path.join(tmp, f"trial-{attempt}.h5")
             process = subprocess.Popen([BINARY, "run", scenario, "-o", out, "-q", "--checkpoint-every",
                                         str(checkpoint_every), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            first = os.path.basename(out) + ".step-"
-            while process.poll() is None and not any(n.startswith(first) and n.endswith(".ckpt") for n in os.listdir(tmp)):
+            target = rng.uniform(checkpoint_every, steps)
+            before = int(target // checkpoint_every) * checkpoint_every
+            if before >= steps:
+                before -= checkpoint_every
+            waited_for = f"{os.path.basename(out)}.step-{before:06d}.ckpt"
+            while process.poll() is None and not os.path.exists(os.path.join(tmp, waited_for)):
                 time.sleep(0.002)
-            delay = rng.uniform(0.0, duration)
+            delay = (target - before) * duration / steps
             deadline = time.monotonic() + delay
             while process.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.002)
@@ -60,7 +69,7 @@ def trials(count, scenario, overrides, checkpoint_every=12, seed=1, log=print):
             process.kill()
             process.wait()
             left = sorted(n for n in os.listdir(tmp) if n.startswith(os.path.basename(out)))
-            steps = [int(m.group(1)) for n in left if (m := re.search(r"\.step-(\d+)\.ckpt$", n))]
+            kept = [int(m.group(1)) for n in left if (m := re.search(r"\.step-(\d+)\.ckpt$", n))]
             threads = rng.choice([1, 2, 4])
             resumed = subprocess.run([BINARY, "run", "--resume", out, "-q", "--threads", str(threads)],
                                      capture_output=True, text=True)
@@ -68,13 +77,14 @@ def trials(count, scenario, overrides, checkpoint_every=12, seed=1, log=print):
             if resumed.returncode == 0:
                 diff = subprocess.run(["h5diff", "--exclude-path", "/provenance", reference, out], capture_output=True, text=True)
                 same = diff.returncode == 0
-            result = {"trial": len(results) + 1, "killed_after_s": round(delay, 3), "checkpoints_left": steps,
-                      "partial_left": any(n.endswith(".partial") for n in left), "resumed_from": max(steps) if steps else None,
+            result = {"trial": len(results) + 1, "target_step": round(target, 1), "checkpoints_left": kept,
+                      "partial_left": any(n.endswith(".partial") for n in left), "resumed_from": max(kept) if kept else None,
                       "threads": threads, "resume_exit": resumed.returncode, "identical": same,
                       "message": resumed.stderr.strip()[-400:]}
             results.append(result)
-            log(f"trial {result['trial']}: killed {delay:.2f} s after the first checkpoint, checkpoints left "
-                f"{steps}{' (+ a .partial)' if result['partial_left'] else ''}, resumed from step {result['resumed_from']} "
+            log(f"trial {result['trial']}: killed about step {target:.1f} ({delay:.2f} s after checkpoint {before}), "
+                f"checkpoints left {kept}{' (+ a .partial)' if result['partial_left'] else ''}, "
+                f"resumed from step {result['resumed_from']} "
                 f"with {threads} thread(s): {'identical' if same else 'DIFFERENT or failed: ' + result['message']}")
             for n in os.listdir(tmp):
                 if n.startswith(os.path.basename(out)):
