@@ -68,6 +68,11 @@ def trials(count, scenario, overrides, checkpoint_every=12, seed=1, log=print):
                 continue
             process.kill()
             process.wait()
+            if os.path.exists(out):  # it had written its complete file and was about to exit: draw again
+                for n in os.listdir(tmp):
+                    if n.startswith(os.path.basename(out)):
+                        os.remove(os.path.join(tmp, n))
+                continue
             left = sorted(n for n in os.listdir(tmp) if n.startswith(os.path.basename(out)))
             kept = [int(m.group(1)) for n in left if (m := re.search(r"\.step-(\d+)\.ckpt$", n))]
             threads = rng.choice([1, 2, 4])
