@@ -53,7 +53,25 @@ def main(argv=None):
         generator.add_argument("--scenario", default="scenarios/china-2025.yaml", help="baseline scenario")
         generator.add_argument("-o", "--output", help="markdown file to write (default: print it)")
         generator.add_argument("--check", action="store_true", help=f"exit 1 if {failure}")
+        if name == "calibration":
+            generator.add_argument("--fit", action="store_true",
+                                   help="first re-fit the scenario's calibrated numbers (amenities, cluster "
+                                        "preferences) by repeated runs and write them into the scenario file")
+            generator.add_argument("--city", metavar="NAME",
+                                   help="with --fit: fit this city's amenity alone (a city just added)")
     args = parser.parse_args(argv)
+    if args.command == "calibration" and args.city and not args.fit:
+        parser.error("--city goes with --fit (it names the city whose amenity to fit)")
+    if args.command == "calibration" and args.fit:
+        from analysis.calibration import fit
+        try:
+            amenity, cluster, _ = fit(args.citysim, args.scenario, city=args.city)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"fitted and written into {args.scenario}: amenities "
+              + ", ".join(f"{c} {a:+.4f}" for c, a in amenity.items())
+              + ("" if args.city else "; cluster preferences " + ", ".join(f"{f} {w:.3g}" for f, w in cluster.items())))
     if args.command in generators:
         if args.command == "validation":
             from analysis.validation import validate as generate

@@ -11,7 +11,7 @@ import scipy.stats
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from analysis.load import arm_names, is_agent_count, is_firm_count, persons
+from analysis.load import arm_names, is_count, persons
 
 # Per-city time series the report plots, in this order, when the file has them. The last five come with
 # the founders-and-firms model.
@@ -46,7 +46,7 @@ def per_city(ds, var):
         values.attrs = attrs
     if "field" not in values.dims:
         return values
-    if is_agent_count(ds[var]) or is_firm_count(ds[var]):
+    if is_count(ds[var]):
         reduced = values.sum("field")
     elif "talent" in ds.data_vars and ds["talent"].dims == ds[var].dims:
         weights = ds["talent"].where(values.notnull(), 0)

@@ -83,8 +83,20 @@ def is_agent_count(da):
 
 
 def is_firm_count(da):
-    """Whether a variable counts firm agents (start-ups), so that firms = value x persons_per_agent."""
+    """Whether a variable counts firm agents (start-ups), so that firms = value x persons_per_agent. (Files of
+    citysim 0.1 counted start-ups in firm agents; files since count firms, and say so: "firms (not agents...")."""
     return str(da.attrs.get("description", "")).startswith("firm agents")
+
+
+def counts_firms(da):
+    """Whether a variable counts firms (start-ups since one firm per breakthrough): summed over fields,
+    no conversion."""
+    return str(da.attrs.get("description", "")).startswith("firms")
+
+
+def is_count(da):
+    """Whether a variable counts something (agents, firm agents or firms), so that it adds up over fields."""
+    return is_agent_count(da) or is_firm_count(da) or counts_firms(da)
 
 
 def persons(ds, var):

@@ -35,6 +35,8 @@ def table(dataset, prefix):
 
 
 def survival(dataset):
+    """Share of start-up firms (each row weighted by the firms it stands for) alive a given number of
+    years after founding, over the cohorts old enough; and the number of firms."""
     firms = table(dataset, "firm_")
     startups = firms[firms.firm_kind == 0]
     last = int(dataset.time.values[-1])
@@ -43,18 +45,20 @@ def survival(dataset):
         age = int(round(years / float(dataset.attrs["years_per_step"])))
         cohort = startups[startups.firm_birth_step <= last - age]
         alive = (cohort.firm_end_step == -1) | (cohort.firm_end_step - cohort.firm_birth_step >= age)
-        result[years] = (float(alive.mean()), len(cohort))
+        weight = cohort.firm_represents.values
+        result[years] = (float(np.sum(alive.values * weight) / np.sum(weight)), int(round(np.sum(weight))))
     return result
 
 
 def firm_sizes(dataset):
-    """Persons per firm of the firms alive at the end; a start-up row stands for persons_per_agent firms."""
+    """Persons per firm of the firms alive at the end; a start-up row stands for firm_represents firms
+    (persons per firm: its team), an incumbent establishment for one (persons: team x persons_per_agent)."""
     persons_per_agent = float(dataset.attrs["persons_per_agent"])
     firms = table(dataset, "firm_")
     alive = firms[firms.firm_status == 0]
     startups = alive[alive.firm_kind == 0]
     incumbents = alive[alive.firm_kind == 1]
-    sizes = np.concatenate([np.repeat(startups.firm_team.values, int(round(persons_per_agent))),
+    sizes = np.concatenate([np.repeat(startups.firm_team.values, np.rint(startups.firm_represents.values).astype(int)),
                             incumbents.firm_team.values * persons_per_agent]).astype(float)
     return sizes[sizes > 0]
 
@@ -110,7 +114,77 @@ def conservation(dataset):
                   float(abs(portfolio.diff("time") - portfolio_flow.isel(time=slice(1, None))).max())) / scale
     firm_side = float(abs(dataset.vc_invested.sum(["city", "field"]) - dataset.vc_fund_invested.sum("city")).max()) / scale
     employment = float(abs(dataset.employment.sum("employer") - dataset.talent).max())
-    return {"people": people, "capital": capital, "invested_both_sides": firm_side, "employment": employment}
+    # Residents: the households of talent and of local-service workers, and everyone else.
+    per_worker = float(dataset.attrs.get("residents_per_worker", 1.0))
+    talent_persons = dataset.talent.sum("field").astype(float) * float(dataset.attrs["persons_per_agent"])
+    residents = float(abs(dataset.residents - per_worker * (talent_persons + dataset.local_service_workers)
+                          - dataset.other_residents).max() / float(dataset.residents.max()))
+    return {"people": people, "capital": capital, "invested_both_sides": firm_side, "employment": employment,
+            "residents": residents}
+
+
+SURGE_SEEDS = 8          # paired seeds of the demand surge (scenarios/shenzhen-price-surge.yaml)
+
+
+def surge(citysim, scenario, workdir):
+    """Shenzhen's demand surge against the baseline, paired by seed (common random numbers): per seed,
+    Shenzhen's rent and home price at their highest during the surge, its talent at the end of the
+    surge and at the end, and its start-ups founded over the run, each as policy minus baseline."""
+    surge_path = os.path.join(os.path.dirname(os.path.abspath(scenario)), "shenzhen-price-surge.yaml")
+    with open(surge_path) as f:
+        window = [int(v) for v in __import__("re").findall(r"start_step: (\d+), end_step: (\d+)", f.read())[0]]
+    rows = []
+    seed = None
+    for k in range(SURGE_SEEDS):
+        runs = []
+        for name, path in (("base", scenario), ("surge", surge_path)):
+            output = os.path.join(workdir, f"surge-{name}-{k}.h5")
+            overrides = [] if k == 0 else [f"simulation.seed={seed + k}"]
+            runs.append(run(citysim, path, output, overrides))
+        base, shocked = runs
+        seed = seed if seed is not None else int(base.attrs["seed"])
+        sz = dict(city="shenzhen")
+        during = slice(window[0], window[1] - 1)
+        rent = (shocked.rent.sel(**sz) / base.rent.sel(**sz)).isel(time=during)
+        price = (shocked.home_price.sel(**sz) / base.home_price.sel(**sz)).isel(time=during)
+        ppa = float(base.attrs["persons_per_agent"])
+        talent = lambda d, t: float(d.talent.sel(**sz).isel(time=t).sum()) * ppa
+        rows.append({"seed": int(shocked.attrs["seed"]),
+                     "rent": float(rent.max() - 1), "price": float(price.max() - 1),
+                     "talent_surge_end": talent(shocked, window[1] - 1) - talent(base, window[1] - 1),
+                     "talent_end": talent(shocked, -1) - talent(base, -1),
+                     "births": float(shocked.births.sel(**sz).sum() - base.births.sel(**sz).sum()),
+                     "residents_surge_end": float(shocked.residents.sel(**sz).isel(time=window[1] - 1)
+                                                  - base.residents.sel(**sz).isel(time=window[1] - 1))})
+        base.close()
+        shocked.close()
+    return {"window": window, "rows": rows}
+
+
+def founding_and_rent(citysim, scenario, base, workdir):
+    """Per city: the city's rent (and home price, so the price-to-rent multiple stays) doubled from the
+    start, everything else as the baseline, same seed; start-ups founded in the city per talent person
+    and year, against the baseline's."""
+    rows = {}
+    with open(scenario) as f:
+        import yaml
+        cities = yaml.safe_load(f)["cities"]
+    ppa = float(base.attrs["persons_per_agent"])
+    years = float(base.attrs["years_per_step"]) * (base.sizes["time"] - 1)
+
+    def rate(d, city):
+        talent_years = float(d.talent.sel(city=city).sum("field").isel(time=slice(1, None)).sum()) * ppa * float(d.attrs["years_per_step"])
+        return float(d.births.sel(city=city).sum()) / talent_years
+
+    for city, data in cities.items():
+        housing = data["housing"]
+        doubled = run(citysim, scenario, os.path.join(workdir, f"rent-x2-{city}.h5"),
+                      [f"cities.{city}.housing.rent={2 * float(housing['rent'])!r}",
+                       f"cities.{city}.housing.home_price={2 * float(housing['home_price'])!r}"])
+        rows[city] = {"base": rate(base, city), "doubled": rate(doubled, city),
+                      "talent": float(doubled.talent.sel(city=city).isel(time=-1).sum() / base.talent.sel(city=city).isel(time=-1).sum()) - 1}
+        doubled.close()
+    return rows
 
 
 def measure(citysim, scenario, workdir):
@@ -179,6 +253,8 @@ def measure(citysim, scenario, workdir):
     switch("migration", "migration", "nobody moves, founders found where they live")
     figures["directions"] = directions
     figures["switches"] = switches
+    figures["surge"] = surge(citysim, scenario, workdir)
+    figures["founding_rent"] = founding_and_rent(citysim, scenario, base, workdir)
     figures["breakthroughs"] = {str(c): int(base.breakthroughs.sel(city=c).sum()) for c in base.city.values}
     figures["persons_per_agent"] = float(base.attrs["persons_per_agent"])
     return figures
@@ -199,8 +275,23 @@ def checks(figures):
         if not d["holds"]:
             failures.append(f"direction {d['name']}: {d['before']} -> {d['after']}, expected {d['expect']}")
     c = figures["conservation"]
-    if c["people"] != 0 or c["employment"] != 0 or c["capital"] > 1e-9 or c["invested_both_sides"] > 1e-9:
+    if (c["people"] != 0 or c["employment"] != 0 or c["capital"] > 1e-9 or c["invested_both_sides"] > 1e-9
+            or c["residents"] > 1e-12):
         failures.append(f"conservation residuals {c}")
+    # The demand surge: rents and prices up together, Shenzhen's talent and founding down (the mean
+    # over the paired seeds, and in most seeds).
+    rows = figures["surge"]["rows"]
+    mean = lambda key: sum(r[key] for r in rows) / len(rows)
+    for key, sign, what in (("rent", 1, "rent"), ("price", 1, "home price"), ("talent_surge_end", -1, "talent"),
+                            ("births", -1, "start-ups founded")):
+        if not mean(key) * sign > 0 or sum(1 for r in rows if r[key] * sign > 0) < 0.75 * len(rows):
+            failures.append(f"Shenzhen demand surge: {what} {mean(key):+g} on average, expected "
+                            f"{'higher' if sign > 0 else 'lower'} in most of {len(rows)} seeds")
+    if not mean("price") > mean("rent"):
+        failures.append("Shenzhen demand surge: prices should rise more than rents (expected growth)")
+    for city, r in figures["founding_rent"].items():
+        if not r["doubled"] < 0.9 * r["base"]:
+            failures.append(f"doubling {city}'s rent lowered its founding rate by only {1 - r['doubled'] / r['base']:.1%}")
     for s in figures["switches"]:
         if not (s["on"] > 0 and s["off"] == 0):
             failures.append(f"switching {s['mechanism']} off: {s['variable']} {s['on']} -> {s['off']}")
@@ -223,7 +314,7 @@ def markdown(figures, scenario, command):
         "|---|---|---|---|",
     ]
     for years, (value, n) in figures["survival"].items():
-        lines.append(f"| Start-ups alive {years} years after founding (cohorts old enough, n = {n} firm agents) | "
+        lines.append(f"| Start-up firms alive {years} years after founding (cohorts old enough, n = {n:,} firms) | "
                      f"{BLS_SURVIVAL[years]:.0%} (BLS) | {value:.1%} | ±{SURVIVAL_BAND:.0%} |")
     alpha, slope, n = figures["zipf"][5]
     lines.append(f"| Firm-size tail exponent, firms of 5 or more persons alive at the end (n = {n}) | "
@@ -255,12 +346,44 @@ def markdown(figures, scenario, command):
               f"| talent = sum of employment over employer types, every city and field | {c['employment']:g} agents |",
               f"| dry powder and portfolio identities, every fund city (relative to the largest dry powder) | {c['capital']:.2g} |",
               f"| invested by funds = invested in start-ups, in total | {c['invested_both_sides']:.2g} |",
+              f"| residents = residents_per_worker x (talent persons + local-service workers) + other residents, every city (relative) | {c['residents']:.2g} |",
               "", "## Switching each mechanism off", "",
               "| Mechanism off | What stops | Measured | On | Off |", "|---|---|---|---|---|"]
     for s in figures["switches"]:
         lines.append(f"| `mechanisms.{s['mechanism']}.enabled=false` | {s['description']} | {s['variable']} | "
                      f"{s['on']:g} | {s['off']:g} |")
-    lines += ["", "## Breakthroughs in the baseline, by city (firm agents over 10 years)", "",
+    s = figures["surge"]
+    rows = s["rows"]
+    mean = lambda key: sum(r[key] for r in rows) / len(rows)
+    lines += ["", "## A demand surge in Shenzhen", "",
+              f"`scenarios/shenzhen-price-surge.yaml` raises Shenzhen's housing demand by 30% (credit and investment",
+              f"demand: `demand_shifter` 1.3) from month {s['window'][0]} to month {s['window'][1] - 1}, on the baseline. "
+              f"Each row is one seed, the surge minus the baseline with the same seed (common random numbers);",
+              f"rent and price are their highest ratio to the baseline's during the surge, talent and residents",
+              f"are Shenzhen's at the surge's last month (and talent at the end), start-ups founded are over the run.",
+              "",
+              "| Seed | Rent | Home price | Talent at the surge's end (persons) | Talent at the end | Residents at the surge's end | Start-ups founded in Shenzhen (firms) |",
+              "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['seed']} | {r['rent']:+.1%} | {r['price']:+.1%} | {r['talent_surge_end']:+,.0f} | "
+                     f"{r['talent_end']:+,.0f} | {r['residents_surge_end']:+,.0f} | {r['births']:+,.0f} |")
+    lines.append(f"| mean | {mean('rent'):+.1%} | {mean('price'):+.1%} | {mean('talent_surge_end'):+,.0f} | "
+                 f"{mean('talent_end'):+,.0f} | {mean('residents_surge_end'):+,.0f} | {mean('births'):+,.0f} |")
+    lines += ["", "Rents and prices rise together, prices more than rents while buyers expect rents to keep growing;",
+              "other residents and then talent leave, and fewer start-ups are founded in Shenzhen. After the surge",
+              "rents and prices fall back (below the baseline for a while: the stock built in the boom is there,",
+              "and buyers expect the fall to go on) and part of the talent returns.", "",
+              "## Rent and founding, per city", "",
+              "Each city's rent and home price doubled from the start (the price-to-rent multiple kept), one city at",
+              "a time, same seed: start-ups founded in the city per talent person and year over the run. Founding",
+              "feels the rent through the founder's runway (savings over the household's housing cost while",
+              "unpaid, docs/model.md) and through where founders choose to found; talent also leaves the city.", "",
+              "| City | Founding rate, baseline (per 1000 talent a year) | Rent doubled | Change | City's talent at the end |",
+              "|---|---|---|---|---|"]
+    for city, r in figures["founding_rent"].items():
+        lines.append(f"| {city} | {1000 * r['base']:.2f} | {1000 * r['doubled']:.2f} | {r['doubled'] / r['base'] - 1:+.1%} | "
+                     f"{r['talent']:+.1%} |")
+    lines += ["", "## Breakthroughs in the baseline, by city (firms over 10 years; each breakthrough is one firm)", "",
               "| " + " | ".join(figures["breakthroughs"]) + " |", "|" + "---|" * len(figures["breakthroughs"]),
               "| " + " | ".join(str(v) for v in figures["breakthroughs"].values()) + " |", "",
               "One run says little about where breakthroughs happen; their distribution over seeds is a sweep's",

@@ -40,7 +40,7 @@ double decisions_per_second(std::size_t cities, std::size_t decisions, int threa
     const std::size_t fields = 4;
     const auto state = synthetic_state(cities, fields);
     models::MigrationParams params;
-    models::MigrationChoice choice(params, std::vector<double>(cities, 0.0), cities, fields);
+    models::MigrationChoice choice(params, std::vector<double>(cities, 0.0), std::vector<double>(fields, 0.0), cities, fields);
     choice.prepare(state);
     engine::ThreadLimit limit(threads);
     const engine::StreamKey key{2025, 0, 1};

@@ -22,8 +22,9 @@ struct Quantity {
     const char* variable;
     const char* heading;
     const char* unit;
-    bool count;    // agents, summed over fields and shown x persons_per_agent (persons, or firms for start-ups)
+    bool count;    // summed over fields; agents are shown x persons_per_agent (persons); firms as they are
     bool percent;  // show the relative change too
+    bool firms = false;  // counts firms already (start-ups), not agents
 };
 
 // The quantities a planner reads, in table order; absent ones are skipped, so variables that later
@@ -31,8 +32,8 @@ struct Quantity {
 const Quantity quantities[] = {
     {"talent", "talent", "persons", true, true},
     {"founders", "founders", "persons", true, true},
-    {"startups", "start-ups", "firms", true, true},
-    {"breakthroughs", "breakthroughs", "firms", true, false},
+    {"startups", "start-ups", "firms", true, true, true},
+    {"breakthroughs", "breakthroughs", "firms", true, false, true},
     {"residents", "residents", "persons", false, true},
     {"mean_wage", "mean wage", "CNY/year", false, true},
     {"rent", "rent", "CNY/m2/month", false, true},
@@ -86,7 +87,7 @@ std::vector<double> per_city(const output::Reader& reader, const Quantity& q, st
     const std::size_t width = values.size() / cities;
     std::vector<double> result(cities, 0.0);
     if (width == 1) {
-        for (std::size_t c = 0; c < cities; ++c) result[c] = values[c] * (q.count ? persons_per_agent : 1.0);
+        for (std::size_t c = 0; c < cities; ++c) result[c] = values[c] * (q.count && !q.firms ? persons_per_agent : 1.0);
         return result;
     }
     const auto talent = reader.read_record("talent", last);
@@ -101,7 +102,7 @@ std::vector<double> per_city(const output::Reader& reader, const Quantity& q, st
                 weight += talent[c * width + f];
             }
         }
-        result[c] = q.count ? sum * persons_per_agent : (weight > 0 ? sum / weight : std::nan(""));
+        result[c] = q.count ? sum * (q.firms ? 1.0 : persons_per_agent) : (weight > 0 ? sum / weight : std::nan(""));
     }
     return result;
 }

@@ -67,6 +67,7 @@ RunOutcome execute_run(const RunRequest& request) {
                                           {"run", static_cast<double>(scenario.simulation.run)},
                                           {"steps", static_cast<double>(scenario.simulation.steps)},
                                           {"persons_per_agent", state.persons_per_agent},
+                                          {"residents_per_worker", state.residents_per_worker},
                                           {"years_per_step", model.years_per_step()}};
         spec.global_numeric_attributes.insert(request.extra_numeric_attributes.begin(),
                                               request.extra_numeric_attributes.end());

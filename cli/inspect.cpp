@@ -96,6 +96,10 @@ std::string summary_table(const std::string& file) {
         for (std::size_t f = 0; f < nf; ++f) sum += (*by_city_field)[c * nf + f];
         return sum * persons_per_agent;
     };
+    // Start-up counts are firms already (each start-up agent counts the firms it stands for).
+    auto per_city_firms = [&](const std::optional<std::vector<double>>& by_city_field, std::size_t c) {
+        return per_city_persons(by_city_field, c) / persons_per_agent;
+    };
     auto total_over_time = [&](const std::string& name) -> std::optional<std::vector<double>> {
         if (!table.has(name)) return std::nullopt;
         std::vector<double> total(nc * nf, 0.0);
@@ -154,14 +158,14 @@ std::string summary_table(const std::string& file) {
                        "VC invested"});
         eco.push_back({"", "firms", "firms", "firms", "firms", "firms", "persons", "CNY bn"});
         for (std::size_t c = 0; c < nc; ++c) {
-            const double exited = per_city_persons(acquisitions, c) + per_city_persons(listings, c);
-            eco.push_back({cities[c], format_number(per_city_persons(births, c)),
-                           format_number(per_city_persons(failures, c)), format_number(exited),
-                           format_number(per_city_persons(breakthroughs, c)), format_number(per_city_persons(startups_end, c)),
+            const double exited = per_city_firms(acquisitions, c) + per_city_firms(listings, c);
+            eco.push_back({cities[c], format_number(per_city_firms(births, c)),
+                           format_number(per_city_firms(failures, c)), format_number(exited),
+                           format_number(per_city_firms(breakthroughs, c)), format_number(per_city_firms(startups_end, c)),
                            format_number(per_city_persons(founders_end, c)),
                            format_number(per_city_persons(invested, c) / persons_per_agent / 1e9, 1)});
         }
-        out += "\nStart-ups (each firm agent stands for persons_per_agent firms), " + unit + " " +
+        out += "\nStart-ups (firms; a breakthrough is one firm), " + unit + " " +
                std::to_string(times[first]) + " to " + std::to_string(times[last]) + ":\n" + render_rows(eco);
     }
     return out;

@@ -99,6 +99,12 @@ public:
         return first;
     }
 
+    // Copies every column of row `from` into row `to` (ids stay).
+    void copy_row(std::size_t from, std::size_t to) {
+        if (from >= size() || to >= size()) throw std::out_of_range("copy_row: row out of range in '" + kind_ + "'");
+        for (auto& c : columns_) c->move_block(to, from, 1);
+    }
+
     // Removes every row whose flag is non-zero, keeping the order of the others.
     void remove_flagged(std::span<const std::uint8_t> flags) {
         if (flags.size() != size()) throw std::invalid_argument("remove_flagged: one flag per agent expected");

@@ -70,11 +70,10 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                 if (ended_of[std::min(employer_of[i], n_firms)]) {
                     const std::uint32_t firm = employer_of[i];
                     if (k == static_cast<std::uint8_t>(EmployerKind::founder)) {
-                        if (status[firm] == static_cast<std::uint8_t>(FirmStatus::failed)) {
-                            if (failures[i] < 255) ++failures[i];
-                        } else {
-                            savings[i] = static_cast<float>(savings[i] + payout[firm]);
-                        }
+                        // The firm it founded (the team row) failed: a failure. What exits of its
+                        // cohort paid the founder is owed either way (nothing for an ordinary failure).
+                        if (status[firm] == static_cast<std::uint8_t>(FirmStatus::failed) && failures[i] < 255) ++failures[i];
+                        if (payout[firm] != 0.0) savings[i] = static_cast<float>(savings[i] + payout[firm]);
                     }
                     kind[i] = static_cast<std::uint8_t>(EmployerKind::other);
                     k = static_cast<std::uint8_t>(EmployerKind::other);
@@ -132,16 +131,19 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     for (std::size_t cf = 0; cf < cf_count; ++cf)
         eco.free_talent[cf] = eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::other)];
 
-    std::fill(eco.startups_alive.begin(), eco.startups_alive.end(), 0);
+    std::fill(eco.startups_alive.begin(), eco.startups_alive.end(), 0.0);
     const auto firm_kind = std::as_const(firms).column(eco.firms.kind);
     const auto firm_city = std::as_const(firms).column(eco.firms.city);
     const auto firm_field = std::as_const(firms).column(eco.firms.field);
+    const auto represents = std::as_const(firms).column(eco.firms.represents);
+    const auto team_row = std::as_const(firms).column(eco.firms.team_row);
     auto peak = firms.column(eco.firms.peak_team);
     const auto team = std::as_const(firms).column(eco.firms.team);
     for (const std::uint32_t r : eco.alive.rows) {
-        peak[r] = std::max(peak[r], team[r]);
+        const std::uint32_t t = team_of(team_row, r);
+        peak[t] = std::max(peak[t], team[t]);
         if (firm_kind[r] == static_cast<std::uint8_t>(FirmKind::startup))
-            ++eco.startups_alive[firm_city[r] * fields + firm_field[r]];
+            eco.startups_alive[firm_city[r] * fields + firm_field[r]] += represents[r];
     }
 
     pool.sum_blocks();

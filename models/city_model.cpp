@@ -72,7 +72,7 @@ CityModel::CityModel(const Scenario& scenario)
                      per_city<LabourCityParams>(scenario, [](const CityParams& c) { return c.labour; }),
                      per_field(scenario, &FieldParams::wage_premium)),
       migration_(scenario.mechanisms.migration, per_city<double>(scenario, [](const CityParams& c) { return c.amenity; }),
-                 scenario.cities.size(), scenario.fields.size()),
+                 per_field(scenario, &FieldParams::cluster_preference), scenario.cities.size(), scenario.fields.size()),
       savings_(scenario.mechanisms.savings),
       demography_(scenario.mechanisms.demography, scenario.talent.skill_dispersion) {
     state_.city_names = city_names(scenario);
@@ -80,14 +80,12 @@ CityModel::CityModel(const Scenario& scenario)
     state_.travel_hours = network_.hours_matrix();
     state_.floor_space_per_person = per_city<double>(scenario, [](const CityParams& c) { return c.housing.floor_space_per_person; });
     state_.persons_per_agent = scenario.talent.persons / static_cast<double>(scenario.talent.agents);
-    state_.residents_per_talent = scenario.talent.residents_per_talent;
     state_.talent_count = starting_talent_counts(scenario);
     state_.initial_talent_count = state_.talent_count;
-    state_.other_residents.resize(state_.cities());
-    for (std::size_t c = 0; c < state_.cities(); ++c)
-        state_.other_residents[c] = std::max(
-            0.0, scenario.cities[c].value.residents - state_.talent_persons_in(c) * state_.residents_per_talent);
     state_.reset_flows();
+    households_ = std::make_unique<Households>(
+        scenario.mechanisms.households, per_city<double>(scenario, [](const CityParams& c) { return c.residents; }),
+        per_city<double>(scenario, [](const CityParams& c) { return c.housing.rent; }), state_);
 
     populate(state_.talent, state_.talent_count, state_.fields(), streams_, scenario.talent.skill_dispersion);
     state_.wage.resize(state_.cities() * state_.fields());
@@ -119,6 +117,9 @@ CityModel::CityModel(const Scenario& scenario)
             policies_->begin_step(state_, ctx.step, ctx.years_per_step);
         });
     scheduler_.add_phase("labour_market", [this](const engine::StepContext&) { labour_market_.update(state_); });
+    scheduler_.add_phase("households", [this](const engine::StepContext& ctx) {
+        households_->update(state_, ctx.years_per_step);
+    });
     scheduler_.add_phase("housing", [this](const engine::StepContext& ctx) { housing_->update(state_, ctx.years_per_step); });
     scheduler_.add_phase("migration", [this](const engine::StepContext& ctx) {
         const auto result = migration_.step(state_, ctx.streams, ctx.years_per_step);
@@ -225,6 +226,7 @@ void CityModel::retune(const Scenario& scenario) {
     const auto& m = scenario.mechanisms;
     labour_market_ = LabourMarket(m.labour_market, per_city<LabourCityParams>(scenario, [](const CityParams& c) { return c.labour; }),
                                   per_field(scenario, &FieldParams::wage_premium));
+    households_->retune(m.households);
     housing_->retune(m.housing, per_city<HousingCityParams>(scenario, [](const CityParams& c) { return c.housing; }));
     // Amenities move by what the schedule adds to the scenario's, from where migration started
     // (its calibrated values, if it calibrated).
@@ -234,7 +236,8 @@ void CityModel::retune(const Scenario& scenario) {
     const bool reconsider_changed = m.migration.reconsider_rate != migration_params_.reconsider_rate;
     MigrationParams migration = m.migration;
     migration.calibrate_amenities = false;
-    migration_ = Migration(migration, amenity, state_.cities(), state_.fields());
+    migration_ = Migration(migration, amenity, per_field(scenario, &FieldParams::cluster_preference), state_.cities(),
+                           state_.fields());
     migration_params_ = migration;
     if (reconsider_changed) migration_.reschedule_all(state_);
     state_.amenity = amenity;
@@ -267,7 +270,7 @@ void CityModel::step() {
 }
 
 // A mechanism added to the model changes its size and stops the build here until it is saved below.
-CITYSIM_CHECKPOINTED(CityModel, 3256);
+CITYSIM_CHECKPOINTED(CityModel, 3440);
 
 void CityModel::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("model");
@@ -289,6 +292,7 @@ void CityModel::save_or_restore(checkpoint::Archive& archive) {
     }
     state_.save_or_restore(archive);
     labour_market_.save_or_restore(archive);
+    households_->save_or_restore(archive);
     housing_->save_or_restore(archive);
     migration_.save_or_restore(archive);
     savings_.save_or_restore(archive);

@@ -1,6 +1,7 @@
 // The city model: builds the state from a scenario and runs its mechanisms each step, in order:
 //
 //   labour_market  wages from the talent counts at the start of the step
+//   households     local-service workers follow talent, other residents answer to rents
 //   housing        rents, prices and stock from the residents at the start of the step
 //   migration      reconsidering talent chooses a city (logit); movers move
 //   savings        income after housing is saved; years in the city advance
@@ -78,6 +79,7 @@ private:
     double years_per_step_;
     engine::StreamKey streams_;
     LabourMarket labour_market_;
+    std::unique_ptr<Households> households_;
     std::unique_ptr<HousingMarket> housing_;
     Migration migration_;
     MigrationParams migration_params_;

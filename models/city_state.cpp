@@ -76,7 +76,7 @@ void PolicyLevers::clear_ledger() {
 
 // Checkpoints (engine/checkpoint/archive.hpp). Sizes as recorded by CITYSIM_CHECKPOINTED: a member
 // added to one of these structs stops the build until it is saved below.
-CITYSIM_CHECKPOINTED(CityState, 2272);
+CITYSIM_CHECKPOINTED(CityState, 2424);
 CITYSIM_CHECKPOINTED(PolicyLevers, 312);
 
 void CityState::save_or_restore(checkpoint::Archive& archive) {
@@ -92,11 +92,13 @@ void CityState::save_or_restore(checkpoint::Archive& archive) {
     same("field_names", field_names);
     archive.value("persons_per_agent", persons_per_agent);
     archive.values("amenity", amenity);
-    archive.value("residents_per_talent", residents_per_talent);
+    archive.value("residents_per_worker", residents_per_worker);
     archive.values("travel_hours", travel_hours);
     archive.values("rent", rent);
     archive.values("home_price", home_price);
     archive.values("housing_stock", housing_stock);
+    archive.values("expected_rent_growth", expected_rent_growth);
+    archive.values("local_service_workers", local_service_workers);
     archive.values("other_residents", other_residents);
     archive.values("wage", wage);
     archive.values("skill_sum", skill_sum);
@@ -109,6 +111,8 @@ void CityState::save_or_restore(checkpoint::Archive& archive) {
     archive.values("entries", entries);
     archive.values("exits", exits);
     archive.values("migration", migration);
+    archive.values("local_service_change", local_service_change);
+    archive.values("other_residents_change", other_residents_change);
     ecosystem.save_or_restore(archive);
     policy.save_or_restore(archive);
     archive.values("floor_space_per_person", floor_space_per_person);

@@ -86,14 +86,18 @@ struct CityState {
 
     double persons_per_agent = 1.0;
     std::vector<double> amenity;       // per city, as used by migration (calibrated or given)
-    double residents_per_talent = 1.0;  // residents housed per talent person
+    double residents_per_worker = 1.0;  // persons housed per worker, the worker included (households.hpp)
     std::vector<double> travel_hours;  // [origin * cities + destination], shortest route
 
     // Housing market, per city.
     std::vector<double> rent;                  // CNY per m2 per month
     std::vector<double> home_price;            // CNY per m2
     std::vector<double> housing_stock;         // m2 of residential floor space
-    std::vector<double> other_residents;       // persons not tied to talent (held fixed)
+    std::vector<double> expected_rent_growth;  // 1/year, adaptive (housing.hpp)
+
+    // Households that are not talent (households.hpp), per city.
+    std::vector<double> local_service_workers;  // persons employed in local services
+    std::vector<double> other_residents;        // persons neither talent nor local services, nor their households
 
     // Labour market, per city and field.
     std::vector<double> wage;                  // CNY per year for skill 1
@@ -109,15 +113,19 @@ struct CityState {
     // Flows of the current step, in agents; reset at the start of each step.
     std::vector<std::int64_t> arrivals, departures, entries, exits;  // [city * fields + field]
     std::vector<std::int64_t> migration;                             // [origin * cities + destination]
+    // Changes of the households that are not talent during the step, per city (persons).
+    std::vector<double> local_service_change, other_residents_change;
 
     // Firms, funds and their flows (founding, start-ups, incumbents, universities, venture capital).
     Ecosystem ecosystem;
     PolicyLevers policy;
     // Floor space per resident per city (m2/person), for the cost of living.
     std::vector<double> floor_space_per_person;
-    // What one person's floor space costs a year in the city (CNY/year): what savings pay for, and
-    // what a founder's savings must cover while unpaid.
-    double annual_housing_cost(std::size_t city) const { return 12.0 * rent[city] * floor_space_per_person[city]; }
+    // What a talent worker's household's floor space costs a year in the city (CNY/year): what
+    // savings pay for, and what a founder's savings must cover while unpaid.
+    double annual_housing_cost(std::size_t city) const {
+        return 12.0 * rent[city] * floor_space_per_person[city] * residents_per_worker;
+    }
 
     double talent_persons_in(std::size_t city) const {
         std::int64_t n = 0;
@@ -125,12 +133,14 @@ struct CityState {
         return static_cast<double>(n) * persons_per_agent;
     }
     double residents(std::size_t city) const {
-        return other_residents[city] + talent_persons_in(city) * residents_per_talent;
+        return residents_per_worker * (talent_persons_in(city) + local_service_workers[city]) + other_residents[city];
     }
 
     void reset_flows() {
         for (auto* v : {&arrivals, &departures, &entries, &exits}) v->assign(cities() * fields(), 0);
         migration.assign(cities() * cities(), 0);
+        local_service_change.assign(cities(), 0.0);
+        other_residents_change.assign(cities(), 0.0);
         ecosystem.reset_flows();
         policy.clear_ledger();
     }

@@ -34,19 +34,22 @@ FirmAgents::FirmAgents()
       parent(table.add_column<std::uint32_t>("parent", no_firm)),
       last_investment(table.add_column<std::int64_t>("last_investment", no_investment)),
       founder_payout(table.add_column<double>("founder_payout")),
-      founder_present(table.add_column<std::uint8_t>("founder_present")) {}
+      founder_present(table.add_column<std::uint8_t>("founder_present")),
+      team_row(table.add_column<std::uint32_t>("team_row", no_firm)),
+      cohort_members(table.add_column<std::int32_t>("cohort_members", 1)),
+      cohort_firms(table.add_column<float>("cohort_firms", 1.0f)),
+      team_lead(table.add_column<std::uint32_t>("team_lead", no_firm)) {}
 
 void Ecosystem::resize(std::size_t cities, std::size_t fields) {
     const std::size_t cf = cities * fields;
-    for (auto* v : {&startups_alive, &founders, &free_talent, &births, &refoundings, &failures, &acquisitions,
-                    &listings, &breakthroughs, &graduates})
-        v->assign(cf, 0);
+    for (auto* v : {&founders, &free_talent, &breakthroughs, &graduates}) v->assign(cf, 0);
+    for (auto* v : {&startups_alive, &births, &refoundings, &failures, &acquisitions, &listings}) v->assign(cf, 0.0);
     employment.assign(cf * employer_kinds, 0);
     for (auto* v : {&vc_invested, &vc_returned, &vc_written_off}) v->assign(cf, 0.0);
     for (auto* v : {&vc_raised, &fund_invested, &fund_returned, &fund_written_off, &fund_exited_cost, &vc_dry_powder,
                     &vc_portfolio, &capital_access})
         v->assign(cities, 0.0);
-    funding_seekers.assign(cities, 0);
+    funding_seekers.assign(cities, 0.0);
     fund_count.assign(cities, 0);
     failure_tolerance.assign(cities, 0.0);
     basic_research.assign(cities, 0.0);
@@ -54,30 +57,41 @@ void Ecosystem::resize(std::size_t cities, std::size_t fields) {
 }
 
 void Ecosystem::reset_flows() {
-    for (auto* v : {&births, &refoundings, &failures, &acquisitions, &listings, &breakthroughs, &graduates})
-        std::fill(v->begin(), v->end(), 0);
+    for (auto* v : {&breakthroughs, &graduates}) std::fill(v->begin(), v->end(), 0);
+    for (auto* v : {&births, &refoundings, &failures, &acquisitions, &listings}) std::fill(v->begin(), v->end(), 0.0);
     for (auto* v : {&vc_invested, &vc_returned, &vc_written_off, &vc_raised, &fund_invested, &fund_returned,
                     &fund_written_off, &fund_exited_cost})
         std::fill(v->begin(), v->end(), 0.0);
-    std::fill(funding_seekers.begin(), funding_seekers.end(), 0);
+    std::fill(funding_seekers.begin(), funding_seekers.end(), 0.0);
     events.clear();
 }
 
 void AliveFirms::refresh(const FirmAgents& firms) {
     const auto status = firms.table.column(firms.status);
+    const auto team_row = firms.table.column(firms.team_row);
+    const auto members = firms.table.column(firms.cohort_members);
     const auto known = static_cast<std::uint32_t>(ended.size() - 1), count = static_cast<std::uint32_t>(status.size());
     constexpr auto alive = static_cast<std::uint8_t>(FirmStatus::alive);
+    ended.resize(count + 1);
+    // A firm that ended releases its team only if it was the cohort's last (talent agents are
+    // employed by the team row).
+    auto mark_ended = [&](std::uint32_t r) {
+        const std::uint32_t team = team_of(team_row, r);
+        if (team != r) ended[r] = 1;
+        ended[team] = members[team] <= 0;
+    };
     std::size_t kept = 0;
     for (const std::uint32_t r : rows) {
         if (status[r] == alive) rows[kept++] = r;
-        else ended[r] = 1;
+        else mark_ended(r);
     }
     rows.resize(kept);
-    ended.resize(count + 1);
     for (std::uint32_t r = known; r < count; ++r) {
-        ended[r] = status[r] != alive;
+        ended[r] = 0;
         if (status[r] == alive) rows.push_back(r);
     }
+    for (std::uint32_t r = known; r < count; ++r)
+        if (status[r] != alive) mark_ended(r);
     ended[count] = 0;
 }
 
@@ -229,7 +243,7 @@ void HiringPool::hire_batch(CityState& state, const std::vector<HireRequest>& re
 
 // Checkpoints (engine/checkpoint/archive.hpp): every member of the ecosystem. A member added to one
 // of these structs stops the build (CITYSIM_CHECKPOINTED) until it is saved below.
-CITYSIM_CHECKPOINTED(Ecosystem, 1296);
+CITYSIM_CHECKPOINTED(Ecosystem, 1352);
 CITYSIM_CHECKPOINTED(InvestmentLedger, 96);
 CITYSIM_CHECKPOINTED(Funds, 48);
 CITYSIM_CHECKPOINTED(EventLog, 168);
@@ -262,10 +276,14 @@ void Ecosystem::save_or_restore(checkpoint::Archive& archive) {
     archive.values("founders", founders);
     archive.values("employment", employment);
     archive.values("free_talent", free_talent);
-    for (auto [name, flow] : {std::pair{"births", &births}, {"refoundings", &refoundings}, {"failures", &failures},
-                              {"acquisitions", &acquisitions}, {"listings", &listings}, {"breakthroughs", &breakthroughs},
-                              {"graduates", &graduates}, {"funding_seekers", &funding_seekers}, {"fund_count", &fund_count}})
+    // Firm counts (Float64: a start-up agent stands for several firms) and talent-agent counts.
+    for (auto [name, firms_flow] : {std::pair{"births", &births}, {"refoundings", &refoundings}, {"failures", &failures},
+                                    {"acquisitions", &acquisitions}, {"listings", &listings},
+                                    {"funding_seekers", &funding_seekers}})
+        archive.values(name, *firms_flow);
+    for (auto [name, flow] : {std::pair{"breakthroughs", &breakthroughs}, {"graduates", &graduates}, {"fund_count", &fund_count}})
         archive.values(name, *flow);
+    archive.values("split_rows", split_rows);
     for (auto [name, money] : {std::pair{"vc_invested", &vc_invested}, {"vc_returned", &vc_returned},
                                {"vc_written_off", &vc_written_off}, {"vc_raised", &vc_raised}, {"fund_invested", &fund_invested},
                                {"fund_returned", &fund_returned}, {"fund_written_off", &fund_written_off},

@@ -6,7 +6,19 @@
 // each, so counts and amounts scale exactly like the talent's; an incumbent establishment stands for
 // one firm. A firm's team is counted in talent agents, which is persons per represented firm for a
 // start-up and agents (x persons_per_agent persons) for an incumbent. Cash, rounds and burn are per
-// represented firm; flows recorded per city are totals (x represents).
+// represented firm; flows recorded per city are totals (x represents), and firm counts are firms.
+//
+// One firm per breakthrough. Each of a start-up agent's firms breaks through on its own; the one
+// that does splits off as a firm agent of its own (represents 1), with a copy of the cohort's cash,
+// rounds, progress and its share of the investments, and the row it split from stands for one firm
+// fewer. A talent agent cannot be split, so the firms founded together (the cohort) keep working
+// with one team: the talent agents stay employed by the row the cohort was founded as (`team_row`),
+// each being one person in each firm of the cohort. A firm's team in persons is therefore
+// team[team_row] x scale, scale = persons_per_agent / firms of the cohort still alive (1 until a
+// firm of the cohort ends): when the firms it split from fail or exit, a breakthrough firm takes on
+// their people (an acqui-hire) and pays for them. The team is released when the last firm of the
+// cohort ends; until then the first alive of the cohort's firms (the founding row, then its
+// split-offs in row order) decides whom the cohort hires.
 //
 // Firm rows are never removed: the final firm table lists every firm, and a firm's row is how talent
 // agents refer to their employer. A firm's employees all live in its city and work in its field:
@@ -24,6 +36,7 @@
 #include "models/talent.hpp"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <limits>
 #include <vector>
@@ -100,7 +113,31 @@ struct FirmAgents {
     engine::ColumnHandle<std::int64_t> last_investment;  // newest row of the investment ledger, or no_investment
     engine::ColumnHandle<double> founder_payout;      // CNY per firm owed to the founder at an exit
     engine::ColumnHandle<std::uint8_t> founder_present;  // the founder still works here (set by the census)
+    // The cohort (start-ups founded together; see "One firm per breakthrough" above). Read on the team row.
+    engine::ColumnHandle<std::uint32_t> team_row;        // the row whose team this firm works with; no_firm: itself
+    engine::ColumnHandle<std::int32_t> cohort_members;   // team row: firm agents of the cohort still alive
+    engine::ColumnHandle<float> cohort_firms;            // team row: firms of the cohort still alive
+    engine::ColumnHandle<std::uint32_t> team_lead;       // team row: the alive member that decides hiring; no_firm: itself
 };
+
+// The row whose team firm `row` works with.
+inline std::uint32_t team_of(std::span<const std::uint32_t> team_row, std::uint32_t row) {
+    return team_row[row] == no_firm ? row : team_row[row];
+}
+
+// persons_per_agent / firms of a start-up cohort alive, 1 while none of them has ended.
+inline double cohort_scale(float firms_alive, double persons_per_agent) {
+    const float founded = static_cast<float>(persons_per_agent);
+    return firms_alive >= founded || firms_alive <= 0.0f ? 1.0 : static_cast<double>(founded) / firms_alive;
+}
+
+// Persons per team agent of the firms working with team row `team_row`: persons_per_agent / firms
+// of the cohort alive for start-ups (1 until one of them ends), 1 for incumbents.
+inline double team_scale(const FirmAgents& firms, std::uint32_t team_row, double persons_per_agent) {
+    const auto& t = firms.table;
+    if (t.column(firms.kind)[team_row] != static_cast<std::uint8_t>(FirmKind::startup)) return 1.0;
+    return cohort_scale(t.column(firms.cohort_firms)[team_row], persons_per_agent);
+}
 
 // Every investment, in order; each row links to the same firm's previous one, so that a firm's
 // investors are found without a list per firm.
@@ -145,8 +182,9 @@ struct EventLog {
 // rows appended since, so it costs the firms alive plus the new ones, not every row.
 struct AliveFirms {
     std::vector<std::uint32_t> rows;  // ascending
-    // Per firm row, whether it has ended, with one more entry (0) that agents without an employer
-    // read (their employer is no_firm, clamped to the row count), so a loop needs no branch for them.
+    // Per firm row, whether its team is released (for a start-up cohort: every firm of it has ended),
+    // with one more entry (0) that agents without an employer read (their employer is no_firm,
+    // clamped to the row count), so a loop needs no branch for them.
     std::vector<std::uint8_t> ended{0};
     void refresh(const FirmAgents& firms);
 };
@@ -165,19 +203,24 @@ struct Ecosystem {
     std::vector<double> research_relatedness;  // per field, 0..1
     std::vector<double> capital_access;        // per city: dry powder within reach per talent person (CNY/person)
 
-    // Stocks at the end of the step, per [city * fields + field] (agents).
-    std::vector<std::int64_t> startups_alive, founders;
+    // Stocks at the end of the step, per [city * fields + field]: firms (start-ups alive) and talent agents.
+    std::vector<double> startups_alive;
+    std::vector<std::int64_t> founders;
     std::vector<std::int64_t> employment;      // [(city * fields + field) * employer_kinds + employer]
     std::vector<std::int64_t> free_talent;     // talent with employer `other` after the census
 
-    // Flows of the step per [city * fields + field]: firm agents (births..) or agents (graduates).
-    std::vector<std::int64_t> births, refoundings, failures, acquisitions, listings, breakthroughs, graduates;
+    // Flows of the step per [city * fields + field]: firms (births..) or talent agents (graduates).
+    std::vector<double> births, refoundings, failures, acquisitions, listings;
+    std::vector<std::int64_t> breakthroughs;   // firms: one per breakthrough
+    std::vector<std::int64_t> graduates;
     std::vector<double> vc_invested, vc_returned, vc_written_off;  // CNY, by the firm's city and field
 
     // Venture capital per fund home city (CNY): flows of the step and stocks at its end.
     std::vector<double> vc_raised, fund_invested, fund_returned, fund_written_off, fund_exited_cost;
     std::vector<double> vc_dry_powder, vc_portfolio;
-    std::vector<std::int64_t> funding_seekers;  // start-up agents that sought a round, per firm city
+    std::vector<double> funding_seekers;        // start-ups (firms) that sought a round, per firm city
+    // Rows that split off at a breakthrough, in row order (few: the hiring lead passes among them).
+    std::vector<std::uint32_t> split_rows;
     std::vector<std::int64_t> fund_count;       // funds per home city
 
     void resize(std::size_t cities, std::size_t fields);

@@ -18,7 +18,7 @@ const sc::Record<FoundingParams>& founding_schema() {
         sc::Record<P> r("Talent becoming founders, and where they found");
         r.boolean("enabled", &P::enabled, "let talent found start-ups", true);
         r.real("base_rate", &P::base_rate, "1/year",
-               "founding rate of a skill-1 person with a year of runway, no peers, average pool and capital, "
+               "founding rate of a skill-1 person with a year of runway (Q = 1), no peers, average pool and capital, "
                "tolerance 0, no research spillover and no employer effect",
                0.0008, sc::Range::closed(0, 1));
         r.real("max_rate", &P::max_rate, "1/year", "cap on any person's founding rate (also the thinning bound)", 0.05,
@@ -26,10 +26,13 @@ const sc::Record<FoundingParams>& founding_schema() {
         r.real("skill_elasticity", &P::skill_elasticity, "1", "elasticity of the rate to skill", 1.0,
                sc::Range::closed(0, 10));
         r.real("runway_elasticity", &P::runway_elasticity, "1",
-               "elasticity to runway: savings over the annual housing cost of the city (cost of living while unpaid)",
-               0.5, sc::Range::closed(0, 10));
-        r.real("runway_cap_years", &P::runway_cap_years, "years", "runway beyond which more savings do not help", 5.0,
-               sc::Range::closed(0.05, 100));
+               "exponent on the runway factor Q(runway); runway = savings over the household's annual housing cost in "
+               "the city (the cost of living while unpaid)",
+               1.0, sc::Range::closed(0, 10));
+        r.real("runway_half_saturation_years", &P::runway_half_saturation_years, "years",
+               "runway at which Q(runway) = r(1 + h)/(r + h) reaches half its ceiling 1 + h: more savings help less and "
+               "less beyond it (smooth saturation instead of a cap)",
+               1.5, sc::Range::closed(0.05, 100));
         r.real("peer_elasticity", &P::peer_elasticity, "1",
                "elasticity to 1 + founders per 1000 talent in the city (peers, role models)", 0.2,
                sc::Range::closed(0, 10));
@@ -135,7 +138,7 @@ void Founding::prepare(const CityState& state) {
     }
     unit_skill_elasticity_ = params_.skill_elasticity == 1.0;
     rate_bound_.assign(cities_ * fields_ * employer_slots, 0.0);
-    const double longest_runway = params_.runway_elasticity * std::log(std::max(params_.runway_cap_years, 0.05));
+    const double longest_runway = params_.runway_elasticity * std::log1p(params_.runway_half_saturation_years);
     for (std::size_t c = 0; c < cities_; ++c)
         for (std::size_t f = 0; f < fields_; ++f)
             for (std::size_t k = 0; k < employer_slots; ++k)
@@ -181,12 +184,17 @@ double Founding::employer_log_factor(EmployerKind employer) const {
 double Founding::rate(std::size_t city, std::size_t field, double skill, double savings, EmployerKind employer,
                       bool failed_before) const {
     if (employer == EmployerKind::founder) return 0.0;
-    const double runway = std::clamp((savings + grant_expected_[city]) / housing_cost_[city], 0.05, params_.runway_cap_years);
+    const double runway = std::max((savings + grant_expected_[city]) / housing_cost_[city], 0.05);
     double log_rate = log_rate_[city * fields_ + field] + params_.skill_elasticity * std::log(skill) +
-                      params_.runway_elasticity * std::log(runway);
+                      params_.runway_elasticity * std::log(runway_factor(runway));
     log_rate += employer_log_factor(employer);
     if (failed_before) log_rate += refounding_[city];
     return std::min(params_.max_rate, std::exp(log_rate));
+}
+
+double Founding::runway_factor(double runway_years) const {
+    const double half = params_.runway_half_saturation_years;
+    return runway_years * (1.0 + half) / (runway_years + half);
 }
 
 std::vector<double> Founding::location_probabilities(std::size_t origin, std::size_t field) const {
@@ -311,6 +319,7 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
         firms.table.column(firms.founder)[row] = ids[i];
         firms.table.column(firms.birth_step)[row] = step;
         firms.table.column(firms.represents)[row] = static_cast<float>(state.persons_per_agent);
+        firms.table.column(firms.cohort_firms)[row] = static_cast<float>(state.persons_per_agent);
         const double own_funds = params_.own_funds_share * savings_rw[i];
         firms.table.column(firms.cash)[row] = own_funds + grant[founder.destination];
         savings_rw[i] = static_cast<float>(savings_rw[i] - own_funds);
@@ -324,9 +333,10 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
 
         ++eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::founder)];
         ++eco.founders[cf];
-        ++eco.startups_alive[cf];
-        ++eco.births[cf];
-        if (failures[i] > 0) ++eco.refoundings[cf];
+        const double founded_firms = static_cast<float>(state.persons_per_agent);
+        eco.startups_alive[cf] += founded_firms;
+        eco.births[cf] += founded_firms;
+        if (failures[i] > 0) eco.refoundings[cf] += founded_firms;
         eco.events.add(static_cast<std::int64_t>(firms.table.ids()[row]), step, founder.destination,
                        static_cast<std::int64_t>(f), FirmEvent::founded, own_funds * state.persons_per_agent, origin);
         ++row;

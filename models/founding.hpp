@@ -3,9 +3,9 @@
 // A talent person of field f in city c founds at the rate (per year)
 //
 //   h = min(max_rate, base_rate * propensity[f] * skill^skill_elasticity
-//           * (runway / 1 year)^runway_elasticity                       runway = (savings + expected founder grant in c)
-//                                                                         / annual housing cost in c,
-//                                                                         clamped to [0.05, runway_cap_years]
+//           * Q(runway)^runway_elasticity                                runway = (savings + expected founder grant in c)
+//                                                                         / annual housing cost of the household in c
+//                                                                         (years, at least 0.05)
 //           * (1 + founders per 1000 talent in c)^peer_elasticity
 //           * (L[c,f] / mean_c L[.,f])^pool_elasticity                   same-field talent pool
 //           * ((K[c] + 1) / (mean_c K + 1))^capital_elasticity          K: venture capital within reach per person
@@ -15,7 +15,14 @@
 //           * [failed before] exp(-refounding_stigma + refounding_tolerance_effect * tolerance[c]))
 //
 // Founders running a start-up do not found another. The housing term is the cost of living while
-// unpaid: where rents are high, savings buy fewer years of runway.
+// unpaid: where rents are high, savings buy fewer years of runway. Runway saturates smoothly,
+//
+//   Q(r) = r (1 + r_half) / (r + r_half),        r_half = runway_half_saturation_years,
+//
+// which is 1 at one year, grows almost in proportion below r_half and levels off at 1 + r_half: a
+// founder with ten years of savings is little more likely to found than one with five, but one with
+// one year is much less likely than one with two. The elasticity of Q to runway (and so, with
+// runway_elasticity 1, of the rate to rent, with the sign reversed) is r_half / (r + r_half).
 //
 // A founder who lives in o chooses the city d to found in by logit over
 //
@@ -54,8 +61,8 @@ struct FoundingParams {
     double base_rate = 0.0008;
     double max_rate = 0.05;
     double skill_elasticity = 1.0;
-    double runway_elasticity = 0.5;
-    double runway_cap_years = 5.0;
+    double runway_elasticity = 1.0;
+    double runway_half_saturation_years = 1.5;
     double peer_elasticity = 0.2;
     double pool_elasticity = 0.3;
     double capital_elasticity = 0.2;
@@ -129,6 +136,8 @@ public:
     void prepare(const CityState& state);
     double rate(std::size_t city, std::size_t field, double skill, double savings, EmployerKind employer,
                 bool failed_before) const;
+    // Q(runway) above, for a runway in years.
+    double runway_factor(double runway_years) const;
     std::vector<double> location_probabilities(std::size_t origin, std::size_t field) const;
 
 
@@ -145,7 +154,7 @@ private:
     std::vector<double> location_cumulative_;  // [(origin * fields + field) * cities + d], running sum of exp(U_d - max)
     double employer_log_factor(EmployerKind employer) const;
     // [(city * fields + field) * employer_slots + employer]: the uncapped rate over skill at the
-    // longest runway, with the refounding term where it raises the rate, and a margin for rounding.
+    // saturated runway, with the refounding term where it raises the rate, and a margin for rounding.
     static constexpr std::size_t employer_slots = 5;
     std::vector<double> rate_bound_;
     bool unit_skill_elasticity_ = false;

@@ -50,6 +50,10 @@ const sc::Record<FieldParams>& field_schema() {
         r.real("research_relatedness", &FieldParams::research_relatedness, "1",
                "how much a city's basic research spills over to founding and progress in this field (universities)",
                0.0, sc::Range::unit_interval());
+        r.real("cluster_preference", &FieldParams::cluster_preference, "utility",
+               "migration utility per log point of a city's specialisation in this field (its location quotient): "
+               "talent of the field is drawn to cities where the field is dense (migration)",
+               0.0, sc::Range::closed(0, 20));
         return r;
     }();
     return schema;

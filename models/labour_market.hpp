@@ -30,11 +30,12 @@ struct LabourCityParams {
 const scenario::Record<LabourCityParams>& labour_city_schema();
 
 // A field's keys come from the mechanisms that use them: labour market (wage_premium), founding
-// (founding_propensity) and universities (research_relatedness).
+// (founding_propensity), universities (research_relatedness) and migration (cluster_preference).
 struct FieldParams {
     double wage_premium = 1.0;          // multiplier on the city's mean wage
     double founding_propensity = 1.0;   // multiplier on the founding rate
     double research_relatedness = 0.0;  // 0..1, how much basic research spills over to this field
+    double cluster_preference = 0.0;    // migration utility per log point of the city's location quotient
 };
 const scenario::Record<FieldParams>& field_schema();
 

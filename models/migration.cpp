@@ -44,10 +44,11 @@ const sc::Record<MigrationParams>& migration_schema() {
     return schema;
 }
 
-MigrationChoice::MigrationChoice(const MigrationParams& params, std::vector<double> amenity, std::size_t cities,
-                                 std::size_t fields)
+MigrationChoice::MigrationChoice(const MigrationParams& params, std::vector<double> amenity,
+                                 std::vector<double> cluster_preference, std::size_t cities, std::size_t fields)
     : params_(params),
       amenity_(std::move(amenity)),
+      cluster_preference_(std::move(cluster_preference)),
       cities_(cities),
       fields_(fields),
       stay_weight_(cities * fields),
@@ -59,12 +60,13 @@ double MigrationChoice::reconsider_probability(double years_per_step) const {
 
 void MigrationChoice::prepare(const CityState& state) {
     std::vector<double> destination_value(cities_ * fields_);  // the part of V_d that every origin shares
+    const auto quotient = location_quotients(state);
     for (std::size_t d = 0; d < cities_; ++d)
         for (std::size_t f = 0; f < fields_; ++f)
             destination_value[d * fields_ + f] =
                 params_.income_weight *
                     (std::log(state.wage[d * fields_ + f]) - params_.housing_cost_share * std::log(state.rent[d])) +
-                amenity_[d];
+                amenity_[d] + cluster_preference_[f] * std::log(quotient[d * fields_ + f]);
     std::vector<double> value(cities_);
     for (std::size_t o = 0; o < cities_; ++o)
         for (std::size_t f = 0; f < fields_; ++f) {
@@ -96,8 +98,28 @@ std::vector<double> MigrationChoice::probabilities(CityIndex origin, FieldIndex 
     return p;
 }
 
-Migration::Migration(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields)
-    : params_(params), choice_(params, std::move(amenity), cities, fields) {}
+Migration::Migration(const MigrationParams& params, std::vector<double> amenity, std::vector<double> cluster_preference,
+                     std::size_t cities, std::size_t fields)
+    : params_(params), choice_(params, std::move(amenity), std::move(cluster_preference), cities, fields) {}
+
+std::vector<double> location_quotients(const CityState& state) {
+    const std::size_t cities = state.cities(), fields = state.fields();
+    const double f_count = static_cast<double>(fields);
+    std::vector<double> city_total(cities, 0.0), field_total(fields, 0.0), quotient(cities * fields);
+    double total = 0.0;
+    for (std::size_t c = 0; c < cities; ++c)
+        for (std::size_t f = 0; f < fields; ++f) {
+            const auto n = static_cast<double>(state.talent_count[c * fields + f]);
+            city_total[c] += n;
+            field_total[f] += n;
+            total += n;
+        }
+    for (std::size_t c = 0; c < cities; ++c)
+        for (std::size_t f = 0; f < fields; ++f)
+            quotient[c * fields + f] = ((static_cast<double>(state.talent_count[c * fields + f]) + 1.0) / (city_total[c] + f_count)) /
+                                       ((field_total[f] + 1.0) / (total + f_count));
+    return quotient;
+}
 
 CityIndex MigrationChoice::choose_with_policy(CityIndex origin, FieldIndex field, float skill, std::uint32_t arrival,
                                              std::uint32_t step, float years_in_city,
@@ -264,9 +286,10 @@ void Migration::reschedule_all(CityState& state) const {
 }
 
 
-// Checkpoints: the amenities in use (calibrated at the start, moved by scheduled changes); the choice
-// weights are recomputed each step. A member added to Migration stops the build here until it is saved.
-CITYSIM_CHECKPOINTED(Migration, 248);
+// Checkpoints: the amenities in use (calibrated at the start, moved by scheduled changes); the
+// cluster preferences are parameters (retune), the location quotients and choice weights are
+// recomputed from the talent each step. A member added to Migration stops the build here until it is saved.
+CITYSIM_CHECKPOINTED(Migration, 272);
 void Migration::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("migration");
     auto amenity = choice_.amenity();

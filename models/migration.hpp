@@ -5,6 +5,7 @@
 // exp(V_d) / sum_k exp(V_k):
 //
 //   V_d = income_weight * (ln w[d,f] - housing_cost_share * ln R[d]) + amenity[d]
+//         + cluster_preference[f] * ln LQ[d,f]
 //         - [d != o] * (moving_cost + moving_cost_per_hour * T[o,d])
 //         + [d == o] * (attachment + attachment_per_year * min(y, attachment_cap_years))
 //         + the support of policies in force that would cover the agent in d (policy.hpp)
@@ -12,6 +13,15 @@
 // ln w - housing_cost_share * ln R is real income in the Rosen-Roback sense: income relative to
 // the local cost of housing. T is the shortest travel time in hours. The agent's skill multiplies
 // its wage in every city alike and so cancels out of the choice.
+//
+// Pull by field: LQ[d,f] = ((L[d,f] + 1) / (L[d] + F)) / ((L[.,f] + 1) / (L + F)) is the city's
+// location quotient in the field (its share of the field over the national share, +1 smoothed; F
+// fields), so talent of a field is drawn to the cities that specialise in it: thicker markets for its
+// skills, colleagues to learn from and to found with (Marshall's localisation economies; Rosenthal &
+// Strange 2004; Moretti 2012). With a preference of 0 every field chooses alike, and migration mixes
+// the fields of the cities it links; with a positive one, concentration persists and can grow (path
+// dependence). It is read from the talent at the start of each step, so it is an endogenous force:
+// a city that loses its AI talent loses its pull on AI talent too.
 //
 // Founders running a start-up stay with it (they do not reconsider); anyone else who moves leaves
 // their employer, whose firm cannot come along (firms.hpp).
@@ -68,7 +78,8 @@ const scenario::Record<MigrationParams>& migration_schema();
 // The choice probabilities of one step, precomputed from city-level state.
 class MigrationChoice {
 public:
-    MigrationChoice(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields);
+    MigrationChoice(const MigrationParams& params, std::vector<double> amenity, std::vector<double> cluster_preference,
+                    std::size_t cities, std::size_t fields);
 
     // Rebuilds the tables from wages, rents and travel times.
     void prepare(const CityState& state);
@@ -114,10 +125,14 @@ private:
     }
     MigrationParams params_;
     std::vector<double> amenity_;
+    std::vector<double> cluster_preference_;  // per field
     std::size_t cities_, fields_;
     std::vector<double> stay_weight_;      // [origin * fields + field]: exp(V_o - max) with the base attachment
     std::vector<double> move_cumulative_;  // [(origin * fields + field) * cities + d]: running sum of exp(V_d - max), 0 for d = o
 };
+
+// Each city's location quotient in each field, [city * fields + field] (see above).
+std::vector<double> location_quotients(const CityState& state);
 
 struct MigrationStepResult {
     std::int64_t decisions = 0;  // agents who reconsidered
@@ -126,7 +141,8 @@ struct MigrationStepResult {
 
 class Migration {
 public:
-    Migration(const MigrationParams& params, std::vector<double> amenity, std::size_t cities, std::size_t fields);
+    Migration(const MigrationParams& params, std::vector<double> amenity, std::vector<double> cluster_preference,
+              std::size_t cities, std::size_t fields);
     // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
     void save_or_restore(checkpoint::Archive& archive);
     // Decides for every agent, moves the movers, updates counts and flows.

@@ -8,6 +8,9 @@ namespace citysim::models {
 
 namespace {
 const char* const counts_note = "agents; persons = value x the root attribute persons_per_agent";
+// Firm counts are firms, not firm agents: a start-up agent stands for persons_per_agent firms, one
+// that broke through for one.
+const char* const firms_note = "firms (not agents: each start-up agent counts the firms it stands for)";
 }
 
 const std::vector<OutputVariable>& output_variables() {
@@ -33,24 +36,33 @@ const std::vector<OutputVariable>& output_variables() {
         {"home_price", {"time", "city"}, DType::Float64, "CNY/m2", "average home price", ""},
         {"housing_stock", {"time", "city"}, DType::Float64, "m2", "residential floor space", ""},
         {"residents", {"time", "city"}, DType::Float64, "persons", "resident population, talent included",
-         "other residents are held fixed; talent persons = talent x persons_per_agent"},
+         "residents_per_worker x (talent persons + local_service_workers) + other_residents; talent persons = talent x "
+         "persons_per_agent"},
+        {"local_service_workers", {"time", "city"}, DType::Float64, "persons",
+         "workers in local services (the jobs skilled jobs create)", "households.hpp; their households count in residents"},
+        {"other_residents", {"time", "city"}, DType::Float64, "persons",
+         "residents who are neither talent nor local-service workers nor their households",
+         "they answer to the city's rent (households.hpp)"},
+        {"price_to_rent", {"time", "city"}, DType::Float64, "years", "home price over a year's rent",
+         "home_price / (12 x rent); follows expected rent growth and credit conditions (housing.hpp)"},
+        {"expected_rent_growth", {"time", "city"}, DType::Float64, "1/year",
+         "rent growth that buyers expect (adaptive, from the growth observed)", "housing.hpp"},
         {"migration", {"time", "origin", "destination"}, DType::Int64, "1",
          "talent that moved from origin to destination during the step", counts_note},
         {"founders", {"time", "city", "field"}, DType::Int64, "1", "talent running a start-up they founded",
          counts_note},
-        {"startups", {"time", "city", "field"}, DType::Int64, "1", "start-ups alive at the end of the step",
-         "firm agents; firms = value x persons_per_agent (each stands for that many identical start-ups)"},
-        {"births", {"time", "city", "field"}, DType::Int64, "1", "start-ups founded during the step",
-         "firm agents, x persons_per_agent for firms; counted where the start-up is founded"},
-        {"refoundings", {"time", "city", "field"}, DType::Int64, "1",
-         "start-ups founded during the step by someone whose earlier start-up failed", "firm agents; part of births"},
-        {"failures", {"time", "city", "field"}, DType::Int64, "1", "start-ups that failed during the step",
-         "firm agents; cash ran out, the founder gave up, or no team was left"},
-        {"acquisitions", {"time", "city", "field"}, DType::Int64, "1", "start-ups acquired during the step",
-         "firm agents"},
-        {"listings", {"time", "city", "field"}, DType::Int64, "1", "start-ups listed during the step", "firm agents"},
-        {"breakthroughs", {"time", "city", "field"}, DType::Int64, "1", "breakthroughs made during the step",
-         "firm agents (at most one breakthrough per firm)"},
+        {"startups", {"time", "city", "field"}, DType::Float64, "1", "start-ups alive at the end of the step",
+         firms_note},
+        {"births", {"time", "city", "field"}, DType::Float64, "1", "start-ups founded during the step",
+         firms_note + std::string("; counted where the start-up is founded")},
+        {"refoundings", {"time", "city", "field"}, DType::Float64, "1",
+         "start-ups founded during the step by someone whose earlier start-up failed", firms_note + std::string("; part of births")},
+        {"failures", {"time", "city", "field"}, DType::Float64, "1", "start-ups that failed during the step",
+         firms_note + std::string("; cash ran out, the founder gave up, or no team was left")},
+        {"acquisitions", {"time", "city", "field"}, DType::Float64, "1", "start-ups acquired during the step", firms_note},
+        {"listings", {"time", "city", "field"}, DType::Float64, "1", "start-ups listed during the step", firms_note},
+        {"breakthroughs", {"time", "city", "field"}, DType::Int64, "1", "start-ups that made a breakthrough during the step",
+         "firms (not agents): one per breakthrough, each a firm agent of its own (firms.hpp); at most one per firm"},
         {"graduates", {"time", "city", "field"}, DType::Int64, "1",
          "university graduates who joined the talent pool during the step", counts_note + std::string("; part of entries")},
         {"employment", {"time", "city", "field", "employer"}, DType::Int64, "1",
@@ -75,8 +87,8 @@ const std::vector<OutputVariable>& output_variables() {
          "dry_powder = previous + raised - fund_invested + fund_returned"},
         {"vc_portfolio", {"time", "city"}, DType::Float64, "CNY", "cost of the investments the city's funds still hold",
          "portfolio = previous + fund_invested - fund_written_off - fund_exited_cost"},
-        {"funding_seekers", {"time", "city"}, DType::Int64, "1", "start-ups that sought a round during the step",
-         "firm agents, by the start-up's city"},
+        {"funding_seekers", {"time", "city"}, DType::Float64, "1", "start-ups that sought a round during the step",
+         firms_note + std::string(", by the start-up's city")},
         {"capital_access", {"time", "city"}, DType::Float64, "CNY/person",
          "venture capital within reach of the city per talent person", "distance-weighted dry powder of all funds"},
         {"fiscal_cost", {"time", "city", "instrument"}, DType::Float64, "CNY",
@@ -133,11 +145,15 @@ const std::vector<OutputTable>& output_tables() {
               {"firm_birth_step", f, DType::Int64, "1", "step the firm was founded", "0 for incumbents at the start"},
               {"firm_end_step", f, DType::Int64, "1", "step the firm failed or exited", "-1 while alive"},
               {"firm_team", f, DType::Int64, "1", "team at the end of the run (or when it ended)",
-               "talent agents; persons per firm for start-ups, x persons_per_agent persons for incumbents"},
+               "talent agents; persons per firm for start-ups, x persons_per_agent persons for incumbents; a start-up "
+               "that split off at a breakthrough shows the team it shares with the firm it split from"},
               {"firm_peak_team", f, DType::Int64, "1", "largest team it had", "as firm_team"},
               {"firm_raised", f, DType::Float64, "CNY", "venture capital raised, per firm", ""},
               {"firm_rounds", f, DType::Int64, "1", "funding rounds raised", ""},
-              {"firm_breakthroughs", f, DType::Int64, "1", "breakthroughs made (0 or 1)", ""},
+              {"firm_breakthroughs", f, DType::Int64, "1", "breakthroughs made (0 or 1)",
+               "a start-up firm that breaks through splits off as a row of its own (firm_split_from)"},
+              {"firm_split_from", f, DType::Int64, "1", "id of the start-up this one split off from at its breakthrough",
+               "-1 for every other firm; the two share their team (firms.hpp)"},
               {"firm_represents", f, DType::Float64, "1", "identical firms this row stands for",
                "persons_per_agent for start-ups, 1 for incumbent establishments"}}}};
     }();
@@ -215,9 +231,17 @@ void StateRecorder::write_firms(const CityState& state) {
     for (std::size_t r = 0; r < n; ++r)
         if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
     const auto kind = ints(firms.kind), city = ints(firms.city), field = ints(firms.field), origin = ints(firms.origin_city),
-               birth = ints(firms.birth_step), team = ints(firms.team), peak = ints(firms.peak_team),
-               rounds = ints(firms.rounds), breakthroughs = ints(firms.breakthroughs);
+               birth = ints(firms.birth_step), rounds = ints(firms.rounds), breakthroughs = ints(firms.breakthroughs);
+    auto team = ints(firms.team), peak = ints(firms.peak_team);
     const auto raised = reals(firms.raised), represents = reals(firms.represents);
+    std::vector<std::int64_t> split_from(n, -1);
+    const auto team_row = t.column(firms.team_row);
+    for (std::size_t r = 0; r < n; ++r)
+        if (team_row[r] != no_firm && team_row[r] != r) {
+            split_from[r] = static_cast<std::int64_t>(id[team_row[r]]);
+            team[r] = t.column(firms.team)[team_row[r]];
+            peak[r] = t.column(firms.peak_team)[team_row[r]];
+        }
     using CV = output::Recorder::ColumnValues;
     using I = std::span<const std::int64_t>;
     using D = std::span<const double>;
@@ -228,7 +252,8 @@ void StateRecorder::write_firms(const CityState& state) {
                                      {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
                                      {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
                                      {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},
-                                     {"firm_breakthroughs", I(breakthroughs)}, {"firm_represents", D(represents)}};
+                                     {"firm_breakthroughs", I(breakthroughs)}, {"firm_split_from", I(split_from)},
+                                     {"firm_represents", D(represents)}};
     recorder_.append_rows("firm", columns);
 }
 
@@ -276,15 +301,23 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
         for (std::size_t c = 0; c < residents.size(); ++c) residents[c] = state.residents(c);
         recorder_.put("residents", residents);
     }
+    put_reals("local_service_workers", state.local_service_workers);
+    put_reals("other_residents", state.other_residents);
+    if (wanted("price_to_rent")) {
+        std::vector<double> multiple(state.cities());
+        for (std::size_t c = 0; c < multiple.size(); ++c) multiple[c] = state.home_price[c] / (12.0 * state.rent[c]);
+        recorder_.put("price_to_rent", multiple);
+    }
+    put_reals("expected_rent_growth", state.expected_rent_growth);
     put_counts("migration", state.migration);
     const auto& eco = state.ecosystem;
     put_counts("founders", eco.founders);
-    put_counts("startups", eco.startups_alive);
-    put_counts("births", eco.births);
-    put_counts("refoundings", eco.refoundings);
-    put_counts("failures", eco.failures);
-    put_counts("acquisitions", eco.acquisitions);
-    put_counts("listings", eco.listings);
+    put_reals("startups", eco.startups_alive);
+    put_reals("births", eco.births);
+    put_reals("refoundings", eco.refoundings);
+    put_reals("failures", eco.failures);
+    put_reals("acquisitions", eco.acquisitions);
+    put_reals("listings", eco.listings);
     put_counts("breakthroughs", eco.breakthroughs);
     put_counts("graduates", eco.graduates);
     if (wanted("employment")) {
@@ -307,7 +340,7 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_reals("vc_fund_exited_cost", eco.fund_exited_cost);
     put_reals("vc_dry_powder", eco.vc_dry_powder);
     put_reals("vc_portfolio", eco.vc_portfolio);
-    put_counts("funding_seekers", eco.funding_seekers);
+    put_reals("funding_seekers", eco.funding_seekers);
     put_reals("capital_access", eco.capital_access);
     put_reals("fiscal_cost", state.policy.fiscal_cost);
     put_reals("policy_payout_share", state.policy.payout_share);

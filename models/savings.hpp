@@ -1,10 +1,11 @@
 // Savings: what a person puts aside from income after housing.
 //
-//   savings' = max(0, savings + dt * saving_rate * (pay * w[c,f] * skill - 12 * R[c] * h0[c]))
+//   savings' = max(0, savings + dt * saving_rate * (pay * w[c,f] * skill - 12 * R[c] * h0[c] * r))
 //
 // pay is 1, the employer's wage premium for incumbent employees, and 0 for founders, who live on
 // their savings while their start-up cannot pay them.
-// w is the annual wage for skill 1, R the monthly rent per m2 and h0 the floor space per person.
+// w is the annual wage for skill 1, R the monthly rent per m2, h0 the floor space per person and r
+// the persons per worker (households.hpp): the housing of the worker's household.
 // Savings start at initial_savings_years * w * skill. They are the cushion a founder lives on
 // while unpaid, so high rents in a city erode its founders' runway.
 #pragma once

@@ -42,7 +42,7 @@ const sc::Record<CityParams>& city_schema() {
     static const auto schema = [] {
         sc::Record<CityParams> r("A city");
         r.real("residents", &CityParams::residents, "persons",
-               "resident population at the start, everyone included; those not tied to talent (residents - talent persons x talent.residents_per_talent) are held fixed", std::nullopt,
+               "resident population at the start, everyone included (docs/model.md, Households)", std::nullopt,
                sc::Range::positive());
         r.real("amenity", &CityParams::amenity, "utility",
                "value of living here beyond income and housing (climate, culture, tolerance), in the migration utility",
@@ -89,6 +89,7 @@ const sc::Record<MechanismParams>& mechanisms_schema() {
     static const auto schema = [] {
         sc::Record<MechanismParams> r("Mechanisms and their parameters");
         r.record("labour_market", &MechanismParams::labour_market, labour_market_schema());
+        r.record("households", &MechanismParams::households, households_schema());
         r.record("housing", &MechanismParams::housing, housing_schema());
         r.record("migration", &MechanismParams::migration, migration_schema());
         r.record("savings", &MechanismParams::savings, savings_schema());
@@ -238,13 +239,18 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
                     loaded.error(base + ".incumbents", buf);
                 }
             }
-        // Talent and the residents it brings cannot exceed the city's residents.
-        const double talent_residents = s.talent.persons * c.value.talent.share * s.talent.residents_per_talent;
-        if (!source.has_errors_under(base) && talent_residents > c.value.residents * (1 + 1e-9)) {
-            char buf[300];
+        // The households of talent and of the local-service jobs it brings cannot exceed the city's residents.
+        const auto& hh = s.mechanisms.households;
+        const double talent_residents =
+            s.talent.persons * c.value.talent.share * hh.residents_per_worker * (1.0 + hh.local_jobs_per_talent);
+        if (!source.has_errors_under(base) && !source.has_errors_under("mechanisms.households") &&
+            talent_residents > c.value.residents * (1 + 1e-9)) {
+            char buf[420];
             std::snprintf(buf, sizeof buf,
-                          "residents (%.6g) fewer than the talent living here and the residents it brings "
-                          "(talent.persons x share x talent.residents_per_talent = %.6g); residents count everyone",
+                          "residents (%.6g) fewer than the households of the talent living here and of the local-service "
+                          "jobs it brings (talent.persons x share x residents_per_worker x (1 + local_jobs_per_talent) = "
+                          "%.6g); residents count everyone: raise residents or lower "
+                          "mechanisms.households.local_jobs_per_talent or residents_per_worker",
                           c.value.residents, talent_residents);
             loaded.error(base + ".residents", buf);
         }

@@ -8,6 +8,7 @@
 #include "engine/scenario/schema.hpp"
 #include "models/demography.hpp"
 #include "models/founding.hpp"
+#include "models/households.hpp"
 #include "models/housing.hpp"
 #include "models/incumbents.hpp"
 #include "models/startups.hpp"
@@ -58,6 +59,7 @@ struct NetworkParams {
 
 struct MechanismParams {
     LabourMarketParams labour_market;
+    HouseholdParams households;
     HousingParams housing;
     MigrationParams migration;
     SavingsParams savings;

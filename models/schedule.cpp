@@ -70,6 +70,13 @@ std::string why_not_schedulable(const std::string& key, const std::vector<sc::Ke
         {"cities.<city>.residents", "it sets the starting population"},
         {"cities.<city>.talent.", "it sets the starting population"},
         {"cities.<city>.housing.floor_space_per_person", "it sets the starting housing stock"},
+        {"cities.<city>.housing.rent",
+         "it is the market's starting rent; a boom is a demand shock: schedule cities.<city>.housing.demand_shifter "
+         "(or mechanisms.housing.credit_conditions)"},
+        {"cities.<city>.housing.home_price",
+         "it is the market's starting price; prices follow rents and credit: schedule "
+         "cities.<city>.housing.demand_shifter or mechanisms.housing.credit_conditions"},
+        {"mechanisms.households.residents_per_worker", "it sets the starting population"},
         {"cities.<city>.incumbents.<incumbent>.employees", "it sets the incumbents' starting staff"},
         {"cities.<city>.venture_capital.funds", "funds are created at the start"},
         {"cities.<city>.venture_capital.capital", "it is the funds' starting capital (change raised_per_year)"},

@@ -6,12 +6,13 @@
 // start_step on the key reads value (or its scenario value times multiply), and from end_step on
 // its scenario value again. Changes of the same key apply in the order written. The mechanisms
 // take the new parameters at the start of the step, with their state (people, firms, prices,
-// stocks) as it is; a reference level such as cities.<city>.housing.rent moves the market's
-// clearing rent, so prices follow it at their adjustment speed rather than jumping.
+// stocks) as it is; a demand shifter such as cities.<city>.housing.demand_shifter moves the market's
+// clearing rent, so rents and prices follow it at their adjustment speeds rather than jumping.
 //
 // Keys that set the starting state or the run's layout cannot change on a schedule (simulation,
 // talent, output, network, fields other than their rates, policies, a city's residents, talent
-// shares, floor space per person, incumbents' employees, funds, and rates drawn once as waiting
+// shares, floor space per person, starting rent and home price, persons per household,
+// incumbents' employees, funds, and rates drawn once as waiting
 // times: demography.exit_rate and founding.max_rate); booleans and texts cannot either.
 #pragma once
 

@@ -100,7 +100,7 @@ enum Outcome : std::uint8_t { seek = 1, fail = 2, acquire = 4, list = 8, breakth
 }
 
 void Startups::end_firm(CityState& state, std::uint32_t row, FirmStatus how, const VentureCapital& venture_capital,
-                        double investor_proceeds, std::uint32_t step) const {
+                        double investor_proceeds, double founder_payout, std::uint32_t step) const {
     auto& eco = state.ecosystem;
     auto& t = eco.firms.table;
     const auto& firms = eco.firms;
@@ -108,23 +108,78 @@ void Startups::end_firm(CityState& state, std::uint32_t row, FirmStatus how, con
     const std::size_t cf = state.city_field(c, f);
     t.column(firms.status)[row] = static_cast<std::uint8_t>(how);
     t.column(firms.end_step)[row] = step;
-    const auto team = t.column(firms.team)[row];
-    eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::startup)] -= team;
-    eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::other)] += team;
-    eco.founders[cf] -= t.column(firms.founder_present)[row];
-    --eco.startups_alive[cf];
-    const auto id = static_cast<std::int64_t>(t.ids()[row]);
     const double represents = t.column(firms.represents)[row];
+    const std::uint32_t team_row = team_of(std::as_const(t).column(firms.team_row), row);
+    // The cohort loses this firm; the last firm of it releases the team (at the next census).
+    auto members = t.column(firms.cohort_members);
+    auto cohort_firms = t.column(firms.cohort_firms);
+    --members[team_row];
+    cohort_firms[team_row] = members[team_row] > 0 ? cohort_firms[team_row] - static_cast<float>(represents) : 0.0f;
+    if (members[team_row] == 0) {
+        const auto team = t.column(firms.team)[team_row];
+        eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::startup)] -= team;
+        eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::other)] += team;
+        eco.founders[cf] -= t.column(firms.founder_present)[team_row];
+    } else if (t.column(firms.team_lead)[team_row] == row || (t.column(firms.team_lead)[team_row] == no_firm && row == team_row)) {
+        // The hiring passes to the first alive firm of the cohort.
+        const auto status = std::as_const(t).column(firms.status);
+        const auto rows_team = std::as_const(t).column(firms.team_row);
+        std::uint32_t lead = no_firm;
+        if (status[team_row] == static_cast<std::uint8_t>(FirmStatus::alive)) lead = team_row;
+        for (std::size_t k = 0; lead == no_firm && k < eco.split_rows.size(); ++k) {
+            const std::uint32_t r = eco.split_rows[k];
+            if (rows_team[r] == team_row && status[r] == static_cast<std::uint8_t>(FirmStatus::alive)) lead = r;
+        }
+        t.column(firms.team_lead)[team_row] = lead;
+    }
+    eco.startups_alive[cf] -= represents;
+    const auto id = static_cast<std::int64_t>(t.ids()[row]);
     if (how == FirmStatus::failed) {
-        ++eco.failures[cf];
+        eco.failures[cf] += represents;
         venture_capital.write_off(state, row);
         eco.events.add(id, step, c, f, FirmEvent::failed, t.column(firms.raised)[row] * represents);
     } else {
-        ++(how == FirmStatus::listed ? eco.listings : eco.acquisitions)[cf];
+        (how == FirmStatus::listed ? eco.listings : eco.acquisitions)[cf] += represents;
         venture_capital.pay_out(state, row, investor_proceeds);
+        // Owed to the founder agent (savings per person, at the census): this firm's share of its
+        // persons, whose cohort is represents of the firms founded together.
+        t.column(firms.founder_payout)[team_row] +=
+            founder_payout * represents / static_cast<float>(state.persons_per_agent);
         eco.events.add(id, step, c, f, how == FirmStatus::listed ? FirmEvent::listed : FirmEvent::acquired,
-                       investor_proceeds + t.column(firms.founder_payout)[row] * represents);
+                       investor_proceeds + founder_payout * represents);
     }
+}
+
+std::uint32_t Startups::split_off(CityState& state, std::uint32_t row, const VentureCapital& venture_capital,
+                                  std::uint32_t step) const {
+    auto& eco = state.ecosystem;
+    auto& t = eco.firms.table;
+    const auto& firms = eco.firms;
+    const std::uint32_t split = static_cast<std::uint32_t>(t.append(1));
+    t.copy_row(row, split);
+    const std::uint32_t team_row = team_of(std::as_const(t).column(firms.team_row), row);
+    const double share = 1.0 / t.column(firms.represents)[row];
+    t.column(firms.represents)[row] -= 1.0f;
+    t.column(firms.represents)[split] = 1.0f;
+    t.column(firms.team_row)[split] = team_row;
+    t.column(firms.breakthroughs)[split] = 1;
+    t.column(firms.progress)[split] += params_.breakthrough_progress;
+    // The cohort's team and payout live on its team row; the split row's own copies are not used.
+    t.column(firms.team)[split] = 0;
+    t.column(firms.team_skill)[split] = 0;
+    t.column(firms.peak_team)[split] = 0;
+    t.column(firms.founder_payout)[split] = 0.0;
+    t.column(firms.cohort_members)[split] = 0;
+    t.column(firms.cohort_firms)[split] = 0.0f;
+    t.column(firms.team_lead)[split] = no_firm;
+    ++t.column(firms.cohort_members)[team_row];
+    venture_capital.split_investments(state, row, split, share);
+    eco.split_rows.push_back(split);
+    const std::size_t c = t.column(firms.city)[split], f = t.column(firms.field)[split];
+    ++eco.breakthroughs[state.city_field(c, f)];
+    eco.events.add(static_cast<std::int64_t>(t.ids()[split]), step, static_cast<std::int64_t>(c), static_cast<std::int64_t>(f),
+                   FirmEvent::breakthrough, t.column(firms.raised)[split], static_cast<std::int64_t>(t.ids()[row]));
+    return split;
 }
 
 void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& venture_capital,
@@ -136,15 +191,15 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     update_tightness(state);
     const std::size_t cities = state.cities(), fields = state.fields(), cf_count = cities * fields;
     const auto step = streams.step;
+    const double persons_per_agent = state.persons_per_agent;
 
     // Per (city, field): the parts of the drift and of the breakthrough rate that all firms there share.
     std::vector<double> spill(cf_count), research(cf_count), drift(cf_count), breakthrough_base(cf_count);
     for (std::size_t c = 0; c < cities; ++c)
         for (std::size_t f = 0; f < fields; ++f) {
             const std::size_t cf = c * fields + f;
-            const double talent = std::max<double>(1.0, static_cast<double>(state.talent_count[cf]));
-            spill[cf] = std::pow(1.0 + 1000.0 * static_cast<double>(eco.startups_alive[cf]) / talent,
-                                 params_.spillover_elasticity);
+            const double talent = std::max<double>(1.0, static_cast<double>(state.talent_count[cf]) * persons_per_agent);
+            spill[cf] = std::pow(1.0 + 1000.0 * eco.startups_alive[cf] / talent, params_.spillover_elasticity);
             research[cf] = std::exp(params_.research_spillover * eco.basic_research[c] * eco.research_relatedness[f]);
             drift[cf] = years_per_step * params_.progress_drift * spill[cf] * research[cf];
             breakthrough_base[cf] = years_per_step * params_.breakthrough_rate *
@@ -172,26 +227,22 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     const auto team = std::as_const(t).column(firms.team);
     const auto team_skill = std::as_const(t).column(firms.team_skill);
     const auto founder_present = std::as_const(t).column(firms.founder_present);
+    const auto team_row = std::as_const(t).column(firms.team_row);
+    const auto cohort_firms = std::as_const(t).column(firms.cohort_firms);
+    const auto team_lead = std::as_const(t).column(firms.team_lead);
+    const auto represents = std::as_const(t).column(firms.represents);
     const auto birth = std::as_const(t).column(firms.birth_step);
     const auto raised = std::as_const(t).column(firms.raised);
     auto cash = t.column(firms.cash);
     auto progress = t.column(firms.progress);
     auto breakthroughs = t.column(firms.breakthroughs);
 
-    // Agents a start-up wants to add this step: as many as its cash pays for over hire_runway_years,
-    // within its growth cap.
-    auto hires_wanted = [&](std::size_t r, std::int32_t n, double cash_now, bool founder_here, double quality) {
-        const double cost_of_one_more = burn_per_year(state, city[r], field[r], n + 1, founder_here, quality) -
-                                        burn_per_year(state, city[r], field[r], n, founder_here, quality);
-        if (cost_of_one_more <= 0.0 || cash_now <= 0.0) return std::int32_t{0};
-        const double affordable = 1.0 + std::floor(cash_now / (params_.hire_runway_years * cost_of_one_more));
-        const double growth_cap = n + 1.0 + std::floor(params_.hiring_growth_per_step * n);
-        const auto desired = static_cast<std::int32_t>(
-            std::min({affordable, growth_cap, static_cast<double>(params_.max_team)}));
-        return std::max(0, desired - n);
+    auto mean_skill = [&](std::size_t t_row, std::int32_t n) {
+        return n > 0 ? static_cast<double>(team_skill[t_row]) / (skill_fixed_point * n) : 1.0;
     };
-    auto mean_skill = [&](std::size_t r, std::int32_t n) {
-        return n > 0 ? static_cast<double>(team_skill[r]) / (skill_fixed_point * n) : 1.0;
+    auto scale_of = [&](std::uint32_t t_row) {
+        return kind[t_row] == static_cast<std::uint8_t>(FirmKind::startup) ? cohort_scale(cohort_firms[t_row], persons_per_agent)
+                                                                           : 1.0;
     };
     // The live start-ups in row order, which the serial loop below keeps.
     eco.alive.refresh(firms);
@@ -203,13 +254,15 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     // in the parallel pass (cash and team do not change for them before hiring).
     auto& outcome = scratch_.outcome;
     auto& request = scratch_.request;  // by position in `live`; wanted -1: not worked out there
+    auto& broke_through = scratch_.broke_through;  // firms of the row that broke through this step
     outcome.assign(live.size(), 0);
+    broke_through.assign(live.size(), 0);
     request.assign(live.size(), HiringPool::HireRequest{0, 0, -1, 0});
     constexpr std::size_t prefetch_ahead = 8;
 
     engine::for_each_block(
         live.size(),
-        [&, ids, city, field, team, team_skill, founder_present, birth, raised, cash, progress,
+        [&, ids, city, field, team, team_skill, founder_present, team_row, birth, raised, cash, progress,
          breakthroughs](std::size_t begin, std::size_t end, std::size_t) {
             for (std::size_t j = begin; j < end; ++j) {
                 // Live rows are scattered over the firm table: fetch a later firm's columns while
@@ -222,29 +275,34 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                     __builtin_prefetch(&team[next]);
                     __builtin_prefetch(&team_skill[next]);
                     __builtin_prefetch(&founder_present[next]);
+                    __builtin_prefetch(&team_row[next]);
                     __builtin_prefetch(&birth[next]);
                     __builtin_prefetch(&raised[next]);
                     __builtin_prefetch(&cash[next], 1);
                     __builtin_prefetch(&progress[next], 1);
                     __builtin_prefetch(&breakthroughs[next], 1);
                 }
-                const std::size_t r = live[j];
+                const std::uint32_t r = live[j];
+                const std::uint32_t tr = team_of(team_row, r);
                 const std::size_t cf = city[r] * fields + field[r];
-                const std::int32_t n = team[r];
+                const std::int32_t n = team[tr];
+                const double scale = scale_of(tr);
                 auto work_out_request = [&](double quality) {
-                    request[j] = {static_cast<std::uint32_t>(r), cf,
-                                  hires_wanted(r, n, cash[r], founder_present[r] != 0, quality), ids[r]};
+                    if (!leads(team_lead, r, tr)) return;
+                    request[j] = {tr, cf,
+                                  hires_wanted(state, city[r], field[r], n, scale, cash[r], founder_present[tr] != 0, quality),
+                                  ids[r]};
                 };
                 if (birth[r] == step) {  // founded this step: it only hires (if its cash is not negative)
-                    if (cash[r] >= 0.0) work_out_request(mean_skill(r, n));
+                    if (cash[r] >= 0.0) work_out_request(mean_skill(tr, n));
                     continue;
                 }
                 if (n <= 0) {
                     outcome[j] = fail;
                     continue;
                 }
-                const double quality = mean_skill(r, n);
-                const double burn = burn_per_year(state, city[r], field[r], n, founder_present[r] != 0, quality);
+                const double quality = mean_skill(tr, n);
+                const double burn = burn_per_year(state, city[r], field[r], n, founder_present[tr] != 0, quality, scale);
                 cash[r] -= burn * years_per_step;
                 const auto w = engine::random_words(streams, ids[r], streams::startup_fate);
                 const double age = static_cast<double>(step - birth[r]) * years_per_step;
@@ -252,20 +310,22 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                                params_.progress_volatility * sqrt_dt * engine::standard_normal(w[0], w[1]);
                 std::uint8_t out = 0;
                 if (breakthroughs[r] == 0) {
-                    // x = rate * dt; the probability 1 - exp(-x) <= x <= the bound with (1 + y)
-                    // for (1 + y)^e (e <= 1), so most firms are ruled out without a pow or exp.
+                    // Each of the row's whole firms breaks through with the per-step probability
+                    // p = 1 - exp(-x), x = rate * dt; at least one does with 1 - exp(-firms x), and
+                    // 1 - exp(-firms x) <= firms x <= the bound with (1 + y) for (1 + y)^e (e <= 1), so
+                    // most rows are ruled out without a pow or exp.
                     const double u = engine::uniform_open(w[2]);
+                    const double eligible = std::max(1.0, std::floor(static_cast<double>(represents[r]) + 1e-6));
                     const double maturity = params_.breakthrough_maturity_years > 0
                                                 ? std::min(1.0, age / params_.breakthrough_maturity_years)
                                                 : 1.0;
                     const double common = breakthrough_base[cf] *
                                           power(quality, params_.breakthrough_quality_elasticity) * maturity;
                     const double capital = 1.0 + raised[r] / seed_round;
-                    if ((!capital_bound_holds || u < common * capital) &&
-                        u < -std::expm1(-common * std::pow(capital, params_.breakthrough_capital_elasticity))) {
-                        out |= breakthrough;
-                        breakthroughs[r] = 1;
-                        progress[r] += params_.breakthrough_progress;
+                    if (!capital_bound_holds || u < eligible * common * capital) {
+                        const double x = common * std::pow(capital, params_.breakthrough_capital_elasticity);
+                        broke_through[j] = breakthroughs_drawn(u, eligible, -std::expm1(-x));
+                        if (broke_through[j] > 0) out |= breakthrough;
                     }
                 }
                 const double u = engine::uniform_open(w[3]);
@@ -284,54 +344,131 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
         },
         1024);
 
+    // Each firm that broke through becomes a firm agent of its own, before the step's rounds, exits
+    // and failures (which then concern the firms that did not); a row of one firm (or less) breaks
+    // through itself. Splitting grows the firm table, so no column span is held across this.
+    for (std::size_t j = 0; j < live.size(); ++j) {
+        if (broke_through[j] == 0) continue;
+        const std::uint32_t r = live[j];
+        for (std::uint8_t k = 0; k < broke_through[j]; ++k) {
+            if (t.column(firms.represents)[r] > 1.0f) {
+                split_off(state, r, venture_capital, step);
+                continue;
+            }
+            const std::size_t c = t.column(firms.city)[r], f = t.column(firms.field)[r];
+            ++eco.breakthroughs[state.city_field(c, f)];
+            t.column(firms.breakthroughs)[r] = 1;
+            t.column(firms.progress)[r] += params_.breakthrough_progress;
+            eco.events.add(static_cast<std::int64_t>(t.ids()[r]), step, static_cast<std::int64_t>(c),
+                           static_cast<std::int64_t>(f), FirmEvent::breakthrough,
+                           t.column(firms.raised)[r] * t.column(firms.represents)[r]);
+            break;
+        }
+    }
+    finish_step(state, pool, venture_capital, streams, years_per_step);
+}
+
+void Startups::finish_step(CityState& state, HiringPool& pool, const VentureCapital& venture_capital,
+                           const engine::StreamKey& streams, double years_per_step) const {
+    auto& t = state.ecosystem.firms.table;
+    const auto& firms = state.ecosystem.firms;
+    const std::size_t fields = state.fields();
+    const auto step = streams.step;
+    const double seed_round = venture_capital.params().seed_round;
+    const auto& live = scratch_.live;
+    const auto& outcome = scratch_.outcome;
+    const auto& request = scratch_.request;
+    const auto ids = t.ids();
+    const auto kind = std::as_const(t).column(firms.kind);
+    const auto city = std::as_const(t).column(firms.city);
+    const auto field = std::as_const(t).column(firms.field);
+    const auto team = std::as_const(t).column(firms.team);
+    const auto team_skill = std::as_const(t).column(firms.team_skill);
+    const auto founder_present = std::as_const(t).column(firms.founder_present);
+    const auto team_row = std::as_const(t).column(firms.team_row);
+    const auto cohort_firms = std::as_const(t).column(firms.cohort_firms);
+    const auto team_lead = std::as_const(t).column(firms.team_lead);
+    const auto represents = std::as_const(t).column(firms.represents);
+    const auto raised = std::as_const(t).column(firms.raised);
+    const auto status = std::as_const(t).column(firms.status);
+    const auto breakthroughs = std::as_const(t).column(firms.breakthroughs);
+    const auto cash = std::as_const(t).column(firms.cash);
+    const auto progress = std::as_const(t).column(firms.progress);
+    const auto rounds = std::as_const(t).column(firms.rounds);
     auto& hires = scratch_.hires;
     hires.clear();
-    auto rounds = t.column(firms.rounds);
-    auto payout = t.column(firms.founder_payout);
-    const auto represents = std::as_const(t).column(firms.represents);
     for (std::size_t j = 0; j < live.size(); ++j) {
         const std::uint8_t out = outcome[j];
         // Most start-ups only hire, with what the parallel pass worked out; this loop then reads
         // nothing of the firm table.
-        if (request[j].wanted >= 0 && out == 0) {
+        if (request[j].wanted >= 0 && (out & ~breakthrough) == 0) {
             if (request[j].wanted > 0) hires.push_back(request[j]);
             continue;
         }
         const std::uint32_t r = live[j];
         const std::size_t cf = city[r] * fields + field[r];
-        if (out & breakthrough) {
-            ++eco.breakthroughs[cf];
-            eco.events.add(static_cast<std::int64_t>(ids[r]), step, city[r], field[r], FirmEvent::breakthrough,
-                           raised[r] * represents[r]);
-        }
+        const std::uint32_t tr = team_of(team_row, r);
         if (out & (list | acquire)) {
             const double value = params_.exit_multiple * std::max(raised[r], seed_round) *
                                  std::exp(params_.exit_progress_premium * (progress[r] - params_.exit_progress)) *
                                  (breakthroughs[r] ? params_.breakthrough_value_multiple : 1.0);
             const double investor_share = rounds[r] ? 1.0 - std::pow(1.0 - params_.round_dilution, rounds[r]) : 0.0;
-            payout[r] = value * (1.0 - investor_share) + std::max(0.0, cash[r]);
+            const double founder_payout = value * (1.0 - investor_share) + std::max(0.0, cash[r]);
             end_firm(state, r, (out & list) ? FirmStatus::listed : FirmStatus::acquired, venture_capital,
-                     value * investor_share * represents[r], step);
+                     value * investor_share * represents[r], founder_payout, step);
             continue;
         }
         if (out & seek) venture_capital.seek_round(state, r, streams, years_per_step);
         if ((out & fail) || cash[r] < 0.0) {
-            end_firm(state, r, FirmStatus::failed, venture_capital, 0.0, step);
+            end_firm(state, r, FirmStatus::failed, venture_capital, 0.0, 0.0, step);
             continue;
         }
-        if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive)) continue;
+        if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive) || !leads(team_lead, r, tr)) continue;
         std::int32_t more = request[j].wanted;
-        if ((out & seek) || more < 0)  // a round may have added cash, or the firm is new
-            more = hires_wanted(r, team[r], cash[r], founder_present[r] != 0, mean_skill(r, team[r]));
-        if (more > 0) hires.push_back({r, cf, more, ids[r]});
+        if ((out & seek) || more < 0) {  // a round may have added cash, or the firm is new
+            const double quality = team[tr] > 0 ? static_cast<double>(team_skill[tr]) / (skill_fixed_point * team[tr]) : 1.0;
+            const double scale = kind[tr] == static_cast<std::uint8_t>(FirmKind::startup)
+                                     ? cohort_scale(cohort_firms[tr], state.persons_per_agent)
+                                     : 1.0;
+            more = hires_wanted(state, city[r], field[r], team[tr], scale, cash[r], founder_present[tr] != 0, quality);
+        }
+        if (more > 0) hires.push_back({tr, cf, more, ids[r]});
     }
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }
 
+std::int32_t Startups::hires_wanted(const CityState& state, std::size_t city, std::size_t field, std::int32_t n,
+                                    double scale, double cash, bool founder_present, double quality) const {
+    const double cost_of_one_more = burn_per_year(state, city, field, n + 1, founder_present, quality, scale) -
+                                    burn_per_year(state, city, field, n, founder_present, quality, scale);
+    if (cost_of_one_more <= 0.0 || cash <= 0.0) return 0;
+    const double affordable = 1.0 + std::floor(cash / (params_.hire_runway_years * cost_of_one_more));
+    const double growth_cap = n + 1.0 + std::floor(params_.hiring_growth_per_step * n);
+    const auto desired = static_cast<std::int32_t>(
+        std::min({affordable, growth_cap, std::floor(static_cast<double>(params_.max_team) / scale)}));
+    return std::max(0, desired - n);
+}
 
-// Checkpoints: nothing that outlives a step: the tightness premiums and work lists are refilled each step. A member added to Startups stops the build here until it is saved below (or
+std::uint8_t Startups::breakthroughs_drawn(double u, double firms, double p) {
+    // Binomial(firms, p) by inversion from the top: u below P(K >= 1) = 1 - (1 - p)^firms is a
+    // breakthrough, below P(K >= 2) two, and so on.
+    const auto n = static_cast<std::int64_t>(firms);
+    double tail = -std::expm1(firms * std::log1p(-p));  // P(K >= 1)
+    double point = std::exp(firms * std::log1p(-p));     // P(K = 0)
+    std::uint8_t k = 0;
+    while (k < 255 && k < n && u < tail) {
+        ++k;
+        point *= static_cast<double>(n - k + 1) / k * p / (1.0 - p);  // P(K = k)
+        tail -= point;                                                 // P(K >= k + 1)
+    }
+    return k;
+}
+
+// Checkpoints: nothing that outlives a step: the tightness premiums and work lists (breakthroughs
+// drawn included) are refilled each step; cohorts and split-offs are firm columns and
+// Ecosystem::split_rows. A member added to Startups stops the build here until it is saved below (or
 // confirmed to be a parameter) and the size updated.
-CITYSIM_CHECKPOINTED(Startups, 352);
+CITYSIM_CHECKPOINTED(Startups, 376);
 void Startups::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -91,30 +91,52 @@ public:
               const engine::StreamKey& streams, double years_per_step) const;
     const StartupParams& params() const { return params_; }
 
-    // Burn per firm and year (CNY) of a team of `team` with mean skill `quality` in (city, field).
+    // Burn per firm and year (CNY) of a team of `team` talent agents with mean skill `quality` in
+    // (city, field), each agent `scale` persons of the firm (firms.hpp: 1 unless the firm's cohort
+    // has lost firms); the founder agent's persons are unpaid.
     // (Here, so that step() calls it inline: three times per start-up and step.)
     double burn_per_year(const CityState& state, std::size_t city, std::size_t field, std::int32_t team,
-                         bool founder_present, double quality) const {
-        const double paid = std::max(0, team - (founder_present ? 1 : 0));
+                         bool founder_present, double quality, double scale = 1.0) const {
+        const double paid = std::max(0, team - (founder_present ? 1 : 0)) * scale;
         const std::size_t cf = state.city_field(city, field);
         const double tightness = cf < tightness_.size() ? tightness_[cf] : tightness_premium(state, cf);
         return params_.salary_share * tightness * paid * state.wage[cf] * quality +
-               team * params_.office_m2_per_person * 12.0 * params_.office_rent_ratio * state.rent[city] *
+               team * scale * params_.office_m2_per_person * 12.0 * params_.office_rent_ratio * state.rent[city] *
                    (1.0 - (city < state.policy.startup_rent_share.size() ? state.policy.startup_rent_share[city] : 0.0));
     }
+    // Talent agents a start-up's cohort wants to add to its team: as many as the firm's cash pays for
+    // over hire_runway_years, within its growth cap and max_team persons.
+    std::int32_t hires_wanted(const CityState& state, std::size_t city, std::size_t field, std::int32_t team,
+                              double scale, double cash, bool founder_present, double quality) const;
+    // How many of `firms` firms break through, each with probability p, given the uniform u
+    // (Binomial by inversion; 0 for most u).
+    static std::uint8_t breakthroughs_drawn(double u, double firms, double p);
     // k[c,f] above.
     double tightness_premium(const CityState& state, std::size_t city_field) const;
 
 private:
+    // The firm ends (failed, acquired, listed): investors written off or paid `investor_proceeds`
+    // (all its firms), the founder owed `founder_payout` per firm; its cohort's team is released with
+    // the cohort's last firm.
     void end_firm(CityState& state, std::uint32_t row, FirmStatus how, const VentureCapital& venture_capital,
-                  double investor_proceeds, std::uint32_t step) const;
+                  double investor_proceeds, double founder_payout, std::uint32_t step) const;
+    // One firm of `row` broke through: it splits off as a firm agent of its own; returns its row.
+    std::uint32_t split_off(CityState& state, std::uint32_t row, const VentureCapital& venture_capital,
+                            std::uint32_t step) const;
+    // Rounds, exits, failures and hiring, in firm order, after the parallel pass and the splits.
+    void finish_step(CityState& state, HiringPool& pool, const VentureCapital& venture_capital,
+                     const engine::StreamKey& streams, double years_per_step) const;
+    // Whether firm `row` decides whom the cohort of team row `team_row` hires.
+    static bool leads(std::span<const std::uint32_t> team_lead, std::uint32_t row, std::uint32_t team_row) {
+        return team_lead[team_row] == row || (team_lead[team_row] == no_firm && row == team_row);
+    }
     StartupParams params_;
     mutable std::vector<double> tightness_;  // k[c,f] of the step (set at the start of step())
     // The step's working lists, kept between steps so that they are not allocated (and their pages
     // faulted in) anew every step: the live start-ups, their outcomes, what each wants to hire.
     struct Scratch {
         std::vector<std::uint32_t> live;
-        std::vector<std::uint8_t> outcome;
+        std::vector<std::uint8_t> outcome, broke_through;
         std::vector<HiringPool::HireRequest> request, hires;
     };
     mutable Scratch scratch_;

@@ -22,10 +22,6 @@ const sc::Record<TalentParams>& talent_schema() {
                   sc::Range::closed(1, 2.0e9));
         r.real("skill_dispersion", &TalentParams::skill_dispersion, "1",
                "standard deviation of log skill (skill is log-normal with mean 1)", 0.5, sc::Range::closed(0, 3));
-        r.real("residents_per_talent", &TalentParams::residents_per_talent, "persons/person",
-               "residents housed per talent person, the worker included: household members and the local service "
-               "workers skilled jobs bring (local multiplier); they count in housing demand and move with the talent",
-               1.0, sc::Range::closed(1, 20));
         return r;
     }();
     return schema;

@@ -3,9 +3,8 @@
 // Each agent stands for `persons_per_agent` people (= talent.persons / talent.agents). Its skill is a
 // multiplier on the city-field wage, log-normal with mean 1:
 //     skill = exp(skill_dispersion * z - skill_dispersion^2 / 2),  z ~ N(0, 1)
-// A talent person brings residents_per_talent residents with it: household members and the local
-// service jobs that skilled jobs create (Moretti 2010: about five per high-tech job). They count in
-// the city's residents and housing demand, and move with the talent.
+// A talent person's household and the local-service jobs that skilled jobs create count in the
+// city's residents and housing demand (households.hpp).
 // The starting population is apportioned exactly (largest remainder) over cities by
 // cities.<city>.talent.share and within a city over fields by cities.<city>.talent.field_mix.
 #pragma once
@@ -28,7 +27,6 @@ struct TalentParams {
     double persons = 0.0;             // persons, all cities together
     std::int64_t agents = 0;          // agents representing them
     double skill_dispersion = 0.5;    // standard deviation of log skill
-    double residents_per_talent = 1.0;  // persons housed per talent person (household, local services)
 };
 const scenario::Record<TalentParams>& talent_schema();
 

@@ -114,7 +114,7 @@ bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const 
     auto& firms = eco.firms;
     const std::size_t c = firms.table.column(firms.city)[firm_row];
     const std::size_t f = firms.table.column(firms.field)[firm_row];
-    ++eco.funding_seekers[c];
+    eco.funding_seekers[c] += firms.table.column(firms.represents)[firm_row];
     if (!params_.enabled || eco.funds.size() == 0) return false;
     const auto rounds = firms.table.column(firms.rounds)[firm_row];
     if (rounds == 255) return false;
@@ -195,6 +195,25 @@ void VentureCapital::pay_out(CityState& state, std::uint32_t firm_row, double in
         eco.fund_exited_cost[home] += cost;
         eco.fund_returned[home] += proceeds;
         eco.vc_returned[cf] += proceeds;
+    }
+}
+
+void VentureCapital::split_investments(CityState& state, std::uint32_t from_row, std::uint32_t to_row, double share) const {
+    auto& eco = state.ecosystem;
+    auto& inv = eco.investments;
+    auto last = eco.firms.table.column(eco.firms.last_investment);
+    std::vector<std::int64_t> chain;  // newest first
+    for (auto k = last[from_row]; k != no_investment; k = inv.previous[k]) chain.push_back(k);
+    last[to_row] = no_investment;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        const auto k = static_cast<std::size_t>(*it);
+        const double moved = inv.amount[k] * share;
+        inv.amount[k] -= moved;
+        inv.fund.push_back(inv.fund[k]);
+        inv.firm.push_back(to_row);
+        inv.amount.push_back(moved);
+        inv.previous.push_back(last[to_row]);
+        last[to_row] = static_cast<std::int64_t>(inv.size() - 1);
     }
 }
 

@@ -78,6 +78,10 @@ public:
     // The start-up exited for `investor_proceeds` CNY (all represented firms): paid to its investors
     // pro rata to what they invested.
     void pay_out(CityState& state, std::uint32_t firm_row, double investor_proceeds) const;
+    // A share of the firms of `from_row` split off as `to_row` (a breakthrough): the investors' stakes
+    // split in the same proportion (new ledger rows for `to_row`, in the order of from_row's); the
+    // funds' portfolios do not change.
+    void split_investments(CityState& state, std::uint32_t from_row, std::uint32_t to_row, double share) const;
     // New capital, its mobility, and the stocks and reach at the end of the step.
     void end_step(CityState& state, double years_per_step);
     // Recomputes capital_access and the per-city stocks.

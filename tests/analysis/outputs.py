@@ -11,7 +11,7 @@ description: One city with one field
 simulation: {steps: 12, step_unit: month, seed: 3}
 fields:
   software: {wage_premium: 1.0}
-talent: {persons: 100000, agents: 2000, residents_per_talent: 2.5}
+talent: {persons: 100000, agents: 2000}
 cities:
   solo:
     residents: 500000
@@ -21,6 +21,8 @@ cities:
     talent: {share: 1.0, field_mix: {software: 1.0}}
 network:
   links: []
+mechanisms:
+  households: {residents_per_worker: 1.5, local_jobs_per_talent: 1.0}
 """
 
 

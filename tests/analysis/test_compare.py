@@ -51,8 +51,7 @@ with temp_dir() as tmp:
           "a single pair has no band")
     with xr.open_dataset(base_path, engine="h5netcdf") as b, xr.open_dataset(policy_path, engine="h5netcdf") as p:
         expected = (talent_persons(p) - talent_persons(b)).sel(city="shenzhen").values
-        births = ((p["births"] - b["births"]).sum("field").cumsum("time").sel(city="shenzhen").values
-                  * float(p.attrs["persons_per_agent"]))                              # firms
+        births = (p["births"] - b["births"]).sum("field").cumsum("time").sel(city="shenzhen").values  # firms
     talent_panel = panels["talent"]
     check(np.array_equal(talent_panel["shenzhen"], expected) and expected[-1] != 0,
           f"the talent line is policy minus baseline in persons: {talent_panel['shenzhen'][-3:]} {expected[-3:]}")

@@ -24,7 +24,7 @@ with temp_dir() as tmp:
                                                               'alt="Line chart of breakthroughs per city over time"'))
     # One city, 12 steps: no breakthrough yet, so ten figures and a note.
     check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 10,
-                 ("solo", "Not drawn, zero throughout: Breakthroughs made during the step"))
+                 ("solo", "Not drawn, zero throughout: Start-ups that made a breakthrough during the step"))
     limited = run_file(tmp, "limited", "teaching-two-cities.yaml", "--steps", "6", "--set", "output.record=[talent]")
     check_report(limited, os.path.join(tmp, "limited.html"), 1)
 

@@ -68,6 +68,16 @@ with temp_dir() as tmp:
           f"a damaged newest checkpoint is reported and the one before it used: {resumed.stderr}")
     check(same(path("straight.h5"), path("run.h5")), "resumed from the checkpoint before a damaged one: identical")
 
+    # Resumed in the middle of Shenzhen's demand surge (months 13-36): rents, prices, expected rent
+    # growth and the households that answer to them carry across the checkpoint.
+    surge = ["--set", "talent.agents=30000", "--steps", "48"]
+    citysim("run", scenario("shenzhen-price-surge.yaml"), "-o", path("surge-straight.h5"), "-q", *surge)
+    citysim("run", scenario("shenzhen-price-surge.yaml"), "-o", path("surge.h5"), "-q", "--checkpoint-at", "24", *surge)
+    os.remove(path("surge.h5"))
+    citysim("run", "--resume", path("surge.h5"), "-q", "--threads", "1")
+    check(same(path("surge-straight.h5"), path("surge.h5")),
+          "a run resumed after month 24 of the demand surge (1 thread) equals the straight run")
+
     # Warm forks from the baseline's state after step 30.
     citysim("run", scenario("china-2025.yaml"), "-o", path("base.h5"), "-q", "--checkpoint-at", "30", *SMALL)
     fork_point = path("base.h5.step-000030.ckpt")

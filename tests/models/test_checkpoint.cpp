@@ -42,8 +42,9 @@ void require_same_state(models::CityModel& a, models::CityModel& b) {
 
 TEST_CASE("checkpoint: a restored model is the uninterrupted one, entry by entry, step after step", "[checkpoint]") {
     const auto loaded = everything();
-    // 12: before any scheduled change; 30: while both are in force (the reconsider rate reschedules
-    // every agent when it changes); 40: after the first ended.
+    // 12: before any scheduled change; 30: in the middle of Shenzhen's demand surge, with every
+    // change in force (the reconsider rate reschedules every agent when it changes); 40: after the
+    // surge ended (rents falling, expected rent growth negative).
     for (const std::int64_t k : {12, 30, 40}) {
         models::CityModel uninterrupted(loaded.value);
         step_to(uninterrupted, k);

@@ -21,10 +21,17 @@ bool alive(const models::Ecosystem& eco, std::size_t row) {
     return eco.firms.table.column(eco.firms.status)[row] == static_cast<std::uint8_t>(models::FirmStatus::alive);
 }
 
+// Whether the team of row `row` still works: some firm of its cohort is alive (talent agents are
+// employed by team rows only; a firm that split off at a breakthrough has no team of its own).
+bool team_working(const models::Ecosystem& eco, std::size_t row) {
+    return eco.firms.table.column(eco.firms.cohort_members)[row] > 0;
+}
+
 // What the agents and the firm table say, recounted from scratch.
 struct Recount {
-    std::vector<std::int64_t> talent, employment, founders, startups_alive, team_sum, startup_team_sum,
-        incumbent_team_sum, founders_present;
+    std::vector<std::int64_t> talent, employment, founders, team_sum, startup_team_sum, incumbent_team_sum,
+        founders_present;
+    std::vector<double> startups_alive;  // firms
     std::vector<std::int32_t> team;  // per firm row: agents employed there (alive firms only)
     std::vector<std::int64_t> team_skill;
     std::int64_t misplaced = 0;       // employees living outside their firm's city or field
@@ -40,9 +47,9 @@ Recount recount(const models::CityState& st) {
     Recount r;
     r.talent.assign(cf_count, 0);
     r.employment.assign(cf_count * models::employer_kinds, 0);
-    for (auto* v : {&r.founders, &r.startups_alive, &r.team_sum, &r.startup_team_sum, &r.incumbent_team_sum,
-                    &r.founders_present})
+    for (auto* v : {&r.founders, &r.team_sum, &r.startup_team_sum, &r.incumbent_team_sum, &r.founders_present})
         v->assign(cf_count, 0);
+    r.startups_alive.assign(cf_count, 0.0);
     r.team.assign(ft.size(), 0);
     r.team_skill.assign(ft.size(), 0);
     std::vector<std::uint8_t> has_founder(ft.size(), 0);
@@ -65,7 +72,7 @@ Recount recount(const models::CityState& st) {
         if (needs_firm != (e != models::no_firm)) ++r.inconsistent;
         // Employees of a firm that ended this step are released at the next census, but already
         // count as `other`.
-        if (e != models::no_firm && !alive(eco, e)) k = models::EmployerKind::other;
+        if (e != models::no_firm && !team_working(eco, e)) k = models::EmployerKind::other;
         ++r.employment[cf * models::employer_kinds + models::employer_axis_index(k)];
         if (k == models::EmployerKind::other || e == models::no_firm) continue;
         ++r.team[e];
@@ -78,13 +85,15 @@ Recount recount(const models::CityState& st) {
     }
     const auto kinds = ft.column(firms.kind);
     const auto present = ft.column(firms.founder_present);
+    const auto represents = ft.column(firms.represents);
     for (std::size_t row = 0; row < ft.size(); ++row) {
-        if (!alive(eco, row)) continue;
         const std::size_t cf = st.city_field(firm_city[row], firm_field[row]);
+        const bool startup = kinds[row] == static_cast<std::uint8_t>(models::FirmKind::startup);
+        if (startup && alive(eco, row)) r.startups_alive[cf] += represents[row];
+        if (!team_working(eco, row)) continue;
         const std::int32_t team = ft.column(firms.team)[row];
         r.team_sum[cf] += team;
-        if (kinds[row] == static_cast<std::uint8_t>(models::FirmKind::startup)) {
-            ++r.startups_alive[cf];
+        if (startup) {
             r.startup_team_sum[cf] += team;
             r.founders_present[cf] += present[row];
             if (present[row] != has_founder[row]) ++r.founder_mismatch;
@@ -142,7 +151,7 @@ TEST_CASE("firms: at the end of every step employment, teams, founders and start
         const auto team = eco.firms.table.column(eco.firms.team);
         const auto team_skill = eco.firms.table.column(eco.firms.team_skill);
         for (std::size_t row = 0; row < eco.firms.table.size(); ++row) {
-            if (!alive(eco, row)) continue;
+            if (!team_working(eco, row)) continue;
             wrong_teams += team[row] != r.team[row];
             wrong_skills += team_skill[row] != r.team_skill[row];
         }
@@ -157,7 +166,8 @@ TEST_CASE("firms: at the end of every step employment, teams, founders and start
         CHECK(eco.founders == r.founders);
         CHECK(eco.founders == r.founders_present);
         CHECK(r.founder_mismatch == 0);
-        CHECK(eco.startups_alive == r.startups_alive);
+        for (std::size_t cf = 0; cf < r.startups_alive.size(); ++cf)
+            CHECK(eco.startups_alive[cf] == Approx(r.startups_alive[cf]).margin(1e-6));
         CHECK(r.misplaced == 0);
         CHECK(r.inconsistent == 0);
         // Free talent (the census's list, less those hired or founding since) is never more than
@@ -173,7 +183,7 @@ TEST_CASE("firms: at the end of every step employment, teams, founders and start
                 ++ends;
                 released += team[row];
             }
-        for (auto b : eco.births) births += b;
+        for (auto b : eco.births) births += static_cast<std::int64_t>(b / st.persons_per_agent + 0.5);
     }
     // The run exercised what the invariants are about: foundings, firms ending with employees.
     CHECK(births > 1000);
@@ -197,19 +207,27 @@ TEST_CASE("firms: the step's flows match its event log and the firm table", "[ec
         model.step();
         INFO("step " << step);
         const std::size_t cf_count = st.cities() * st.fields();
-        std::vector<std::int64_t> founded(cf_count, 0), failed(cf_count, 0), acquired(cf_count, 0), listed(cf_count, 0),
-            breakthroughs(cf_count, 0);
+        // Events are per firm agent; flows count firms (each agent's represented firms), breakthroughs
+        // one firm each.
+        std::vector<double> founded(cf_count, 0), failed(cf_count, 0), acquired(cf_count, 0), listed(cf_count, 0);
+        std::vector<std::int64_t> breakthroughs(cf_count, 0), founded_agents(cf_count, 0);
         std::int64_t funded = 0, wrong_step = 0;
         double funded_amount = 0.0;
         for (std::size_t e = 0; e < eco.events.size(); ++e) {
             const auto cf = st.city_field(static_cast<std::size_t>(eco.events.city[e]),
                                           static_cast<std::size_t>(eco.events.field[e]));
             wrong_step += eco.events.step[e] != step;
+            const auto row = ft.find(static_cast<engine::AgentId>(eco.events.firm[e]));
+            REQUIRE(row);
+            const double firms_of_row = ft.column(eco.firms.represents)[*row];
             switch (static_cast<models::FirmEvent>(eco.events.event[e])) {
-                case models::FirmEvent::founded: ++founded[cf]; break;
-                case models::FirmEvent::failed: ++failed[cf]; break;
-                case models::FirmEvent::acquired: ++acquired[cf]; break;
-                case models::FirmEvent::listed: ++listed[cf]; break;
+                case models::FirmEvent::founded:
+                    founded[cf] += st.persons_per_agent;
+                    ++founded_agents[cf];
+                    break;
+                case models::FirmEvent::failed: failed[cf] += firms_of_row; break;
+                case models::FirmEvent::acquired: acquired[cf] += firms_of_row; break;
+                case models::FirmEvent::listed: listed[cf] += firms_of_row; break;
                 case models::FirmEvent::breakthrough: ++breakthroughs[cf]; break;
                 case models::FirmEvent::funded:
                     ++funded;
@@ -219,40 +237,58 @@ TEST_CASE("firms: the step's flows match its event log and the firm table", "[ec
             }
         }
         CHECK(wrong_step == 0);
-        CHECK(founded == eco.births);
-        CHECK(failed == eco.failures);
-        CHECK(acquired == eco.acquisitions);
-        CHECK(listed == eco.listings);
+        for (std::size_t cf = 0; cf < cf_count; ++cf) {
+            CHECK(founded[cf] == Approx(eco.births[cf]));
+            CHECK(failed[cf] == Approx(eco.failures[cf]));
+            CHECK(acquired[cf] == Approx(eco.acquisitions[cf]));
+            CHECK(listed[cf] == Approx(eco.listings[cf]));
+        }
         CHECK(breakthroughs == eco.breakthroughs);
-        CHECK(funded == static_cast<std::int64_t>(eco.investments.size() - investments_before));
+        // New ledger rows: the step's rounds, and the stakes copied to firms that split off.
+        std::int64_t copied = 0;
+        for (std::size_t k = investments_before; k < eco.investments.size(); ++k) {
+            const auto firm = eco.investments.firm[k];
+            copied += ft.column(eco.firms.team_row)[firm] != models::no_firm &&
+                      ft.column(eco.firms.birth_step)[firm] != static_cast<std::uint32_t>(step) &&
+                      firm >= firms_before;
+        }
+        CHECK(funded + copied == static_cast<std::int64_t>(eco.investments.size() - investments_before));
         double invested = 0.0;
         for (double v : eco.fund_invested) invested += v;
         CHECK(funded_amount == Approx(invested).epsilon(1e-9));
 
         // The start-ups born this step are the rows appended, with this step's birth; the firms
         // that ended this step carry this step as their end and a status that says how.
-        std::int64_t born = 0, ended_failed = 0, ended_exit = 0;
-        for (auto v : eco.births) born += v;
-        std::int64_t new_startups = 0, new_wrong = 0;
+        std::int64_t born = 0, split = 0;
+        double ended_failed = 0, ended_exit = 0;
+        for (auto v : founded_agents) born += v;
+        for (auto v : eco.breakthroughs) split += v;
+        std::int64_t new_startups = 0, new_wrong = 0, new_split = 0;
         for (std::size_t row = firms_before; row < ft.size(); ++row) {
             if (ft.column(eco.firms.kind)[row] != static_cast<std::uint8_t>(models::FirmKind::startup)) continue;
+            // Firms that split off at a breakthrough keep the birth of the firm they split from.
+            if (ft.column(eco.firms.team_row)[row] != models::no_firm) {
+                ++new_split;
+                continue;
+            }
             ++new_startups;
             new_wrong += ft.column(eco.firms.birth_step)[row] != static_cast<std::uint32_t>(step);
         }
         CHECK(new_startups == born);
         CHECK(new_wrong == 0);
+        CHECK(new_split <= split);
         for (std::size_t row = 0; row < ft.size(); ++row) {
             if (ft.column(eco.firms.end_step)[row] != static_cast<std::uint32_t>(step) || alive(eco, row)) continue;
             const auto status = static_cast<models::FirmStatus>(ft.column(eco.firms.status)[row]);
-            (status == models::FirmStatus::failed ? ended_failed : ended_exit) += 1;
+            (status == models::FirmStatus::failed ? ended_failed : ended_exit) += ft.column(eco.firms.represents)[row];
         }
-        std::int64_t failures = 0, exits = 0;
+        double failures = 0, exits = 0;
         for (std::size_t cf = 0; cf < cf_count; ++cf) {
             failures += eco.failures[cf];
             exits += eco.acquisitions[cf] + eco.listings[cf];
         }
-        CHECK(ended_failed == failures);
-        CHECK(ended_exit == exits);
+        CHECK(ended_failed == Approx(failures));
+        CHECK(ended_exit == Approx(exits));
         total_events += static_cast<std::int64_t>(eco.events.size());
         total_funded += funded;
     }
@@ -383,13 +419,18 @@ TEST_CASE("firms: the list of firms alive follows ends and appends without resca
     models::FirmAgents firms;
     models::AliveFirms alive;
     auto& table = firms.table;
-    auto set_status = [&](std::size_t row, models::FirmStatus s) { table.column(firms.status)[row] = static_cast<std::uint8_t>(s); };
+    // As Startups::end_firm does: the cohort of an ordinary firm is the firm alone.
+    auto set_status = [&](std::size_t row, models::FirmStatus s) {
+        table.column(firms.status)[row] = static_cast<std::uint8_t>(s);
+        table.column(firms.cohort_members)[row] = s == models::FirmStatus::alive ? 1 : 0;
+    };
     auto expect_matches_table = [&] {
         std::vector<std::uint32_t> rows;
         for (std::uint32_t r = 0; r < table.size(); ++r)
             if (table.column(firms.status)[r] == static_cast<std::uint8_t>(models::FirmStatus::alive)) rows.push_back(r);
         CHECK(alive.rows == rows);
         REQUIRE(alive.ended.size() == table.size() + 1);
+        // Rows of this test are ordinary firms (no split-offs): a firm's team is released when it ends.
         for (std::uint32_t r = 0; r < table.size(); ++r) CHECK(alive.ended[r] == (table.column(firms.status)[r] != 0));
         CHECK(alive.ended.back() == 0);  // read by agents without an employer
     };
@@ -409,4 +450,22 @@ TEST_CASE("firms: the list of firms alive follows ends and appends without resca
     CHECK(alive.rows == std::vector<std::uint32_t>{0, 2, 3, 6, 8});
     alive.refresh(firms);  // nothing changed
     expect_matches_table();
+
+    // A breakthrough firm split off row 2 (row 9 shares row 2's team): the team is released only
+    // when both have ended, whichever ends first.
+    table.append(1);
+    table.column(firms.team_row)[9] = 2;
+    table.column(firms.cohort_members)[2] = 2;
+    alive.refresh(firms);
+    table.column(firms.status)[2] = static_cast<std::uint8_t>(models::FirmStatus::failed);
+    --table.column(firms.cohort_members)[2];
+    alive.refresh(firms);
+    CHECK(alive.rows == std::vector<std::uint32_t>{0, 3, 6, 8, 9});
+    CHECK(alive.ended[2] == 0);  // its people still work for row 9
+    table.column(firms.status)[9] = static_cast<std::uint8_t>(models::FirmStatus::acquired);
+    --table.column(firms.cohort_members)[2];
+    alive.refresh(firms);
+    CHECK(alive.rows == std::vector<std::uint32_t>{0, 3, 6, 8});
+    CHECK(alive.ended[2] == 1);
+    CHECK(alive.ended[9] == 1);
 }

@@ -55,7 +55,7 @@ TEST_CASE("migration: choice probabilities include moving costs and attachment b
     const auto s = testing::load(testing::three_cities_yaml());
     models::CityModel model(s);
     const auto& m = s.mechanisms.migration;
-    models::MigrationChoice choice(m, {0.2, 0.0, -0.1}, 3, 1);
+    models::MigrationChoice choice(m, {0.2, 0.0, -0.1}, {0.0}, 3, 1);
     choice.prepare(model.state());
     const auto& st = model.state();
     auto value = [&](std::size_t origin, std::size_t d, double years) {
@@ -132,4 +132,50 @@ TEST_CASE("migration: calibrated amenities make the starting distribution a stea
     CHECK(given == std::vector<double>{0.2, 0.0, -0.1});
     CHECK((amenity[0] + amenity[1] + amenity[2]) / 3 == Approx((0.2 + 0.0 - 0.1) / 3).margin(1e-9));
     CHECK(amenity != given);
+}
+
+TEST_CASE("migration: talent of a field is pulled to the cities that specialise in it", "[migration]") {
+    // Two cities of two fields, x hardware-heavy and y AI-heavy, everything else alike.
+    const auto s = testing::load(testing::two_fields_yaml(), {"cities.y.amenity=0"});
+    models::CityModel model(s);
+    const auto& st = model.state();
+    const auto quotient = models::location_quotients(st);
+    // x: 0.7 hardware against 0.58 nationally; y: 0.6 AI against 0.42.
+    CHECK(quotient[st.city_field(0, 0)] > 1.0);
+    CHECK(quotient[st.city_field(1, 1)] > 1.0);
+    CHECK(quotient[st.city_field(0, 1)] < 1.0);
+    const auto& m = s.mechanisms.migration;
+    models::MigrationChoice plain(m, {0.0, 0.0}, {0.0, 0.0}, 2, 2), pulled(m, {0.0, 0.0}, {1.0, 1.0}, 2, 2);
+    plain.prepare(st);
+    pulled.prepare(st);
+    // The preference multiplies the weight of d by LQ[d,f]^preference: an AI worker in x is drawn to y
+    // by exactly the ratio of the two cities' AI quotients (the stay alternative gains x's own).
+    const auto p0 = plain.probabilities(0, 1, 0.0f), p1 = pulled.probabilities(0, 1, 0.0f);
+    const double odds_plain = p0[1] / p0[0], odds_pulled = p1[1] / p1[0];
+    CHECK(odds_pulled / odds_plain == Approx(quotient[st.city_field(1, 1)] / quotient[st.city_field(0, 1)]).epsilon(1e-9));
+    // Hardware talent the other way.
+    const auto h0 = plain.probabilities(1, 0, 0.0f), h1 = pulled.probabilities(1, 0, 0.0f);
+    CHECK(h1[0] > h0[0]);
+}
+
+TEST_CASE("migration: without a pull by field the fields mix; with it each field's concentration holds",
+          "[migration]") {
+    auto spread = [](const std::vector<std::string>& extra) {
+        std::vector<std::string> overrides = {"mechanisms.migration.reconsider_rate=0.5", "talent.agents=100000",
+                                              "mechanisms.demography.enabled=false"};
+        overrides.insert(overrides.end(), extra.begin(), extra.end());
+        models::CityModel model(testing::load(testing::two_fields_yaml(), overrides));
+        for (int s = 0; s < 120; ++s) model.step();
+        const auto& st = model.state();
+        // AI share of y's talent minus of x's: 0.6 - 0.3 at the start.
+        const auto share = [&](std::size_t c) {
+            return static_cast<double>(st.talent_count[st.city_field(c, 1)]) /
+                   static_cast<double>(st.talent_count[st.city_field(c, 0)] + st.talent_count[st.city_field(c, 1)]);
+        };
+        return share(1) - share(0);
+    };
+    const double mixed = spread({}), held = spread({"fields.hardware.cluster_preference=2", "fields.ai.cluster_preference=2"});
+    INFO("AI share of y minus x after ten years: " << mixed << " without, " << held << " with a pull by field");
+    CHECK(mixed < 0.25);  // migration mixes the fields: the gap closes from 0.3
+    CHECK(held > mixed + 0.05);
 }

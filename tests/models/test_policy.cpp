@@ -35,7 +35,8 @@ Totals run(const std::string& yaml, int steps = 36, std::vector<std::string> ove
     t.cost.assign(st.cities() * models::policy_instruments, 0.0);
     for (int s = 0; s < steps; ++s) {
         model.step();
-        for (std::size_t cf = 0; cf < st.ecosystem.births.size(); ++cf) t.births[cf / st.fields()] += st.ecosystem.births[cf];
+        for (std::size_t cf = 0; cf < st.ecosystem.births.size(); ++cf)
+            t.births[cf / st.fields()] += std::llround(st.ecosystem.births[cf]);
         for (std::size_t k = 0; k < t.cost.size(); ++k) {
             t.cost[k] += st.policy.fiscal_cost[k];
             t.lowest_payout = std::min(t.lowest_payout, st.policy.payout_share[k]);
@@ -155,8 +156,8 @@ TEST_CASE("policy: start-up rent subsidies and founder grants raise founding in 
     CHECK(rent.births[city_b] > base.births[city_b]);
     CHECK(cost_of(rent, city_b, models::PolicyInstrument::startup_rent_subsidy) > 0.0);
     CHECK(grant.births[city_b] > base.births[city_b]);
-    // Every start-up founded in b received the grant (no cap): cost = grant x firms.
-    const double firms = static_cast<double>(grant.births[city_b]) * 10.0;  // 10 persons (firms) per agent
+    // Every start-up founded in b received the grant (no cap): cost = grant x firms (births count firms).
+    const double firms = static_cast<double>(grant.births[city_b]);
     CHECK(cost_of(grant, city_b, models::PolicyInstrument::founder_grant) == Approx(2.0e6 * firms).epsilon(1e-12));
 }
 

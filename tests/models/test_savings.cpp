@@ -28,7 +28,9 @@ TEST_CASE("savings: grow with income after housing", "[savings]") {
     const std::vector<double> rent = st.rent;
     for (std::size_t i = 0; i < 100; ++i) {
         const double income = st.wage[city[i] * st.fields() + field[i]] * skill[i];
-        const double expected = std::max(0.0, before[i] + (1.0 / 12) * 0.3 * (income - 12 * rent[city[i]] * 35));
+        // The household's floor space: 35 m2 per person x persons per worker.
+        const double housing = 12 * rent[city[i]] * 35 * st.residents_per_worker;
+        const double expected = std::max(0.0, before[i] + (1.0 / 12) * 0.3 * (income - housing));
         CHECK(after[i] == Approx(expected).epsilon(1e-5));
     }
 }

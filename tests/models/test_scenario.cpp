@@ -56,7 +56,7 @@ TEST_CASE("scenario checks: unreachable cities, too many talent, unknown outputs
                                  {"network.links=[[a, b, 1.0]]", "cities.c.residents=1000", "output.record=[talent, rnet]"});
     for (const auto& l : lines) UNSCOPED_INFO(l);
     CHECK(has(lines, R"(network\.links: no travel route between a and c, b and c)"));
-    CHECK(has(lines, R"(cities\.c\.residents: residents \(1000\) fewer than the talent)"));
+    CHECK(has(lines, R"(cities\.c\.residents: residents \(1000\) fewer than the households of the talent)"));
     CHECK(has(lines, R"(output\.record\.1: unknown output variable 'rnet' .*; did you mean 'rent'\?)"));
 }
 

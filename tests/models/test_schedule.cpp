@@ -26,22 +26,25 @@ std::string errors_of(const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("schedule: a rent surge raises rents while in force, and they settle back after", "[schedule]") {
+TEST_CASE("schedule: a demand surge raises rents and prices while in force, and they settle back after", "[schedule]") {
     const auto base = testing::ecosystem_yaml();
     const auto surge = base + R"(
 schedule:
-  - {key: cities.a.housing.rent, multiply: 1.5, start_step: 6, end_step: 18}
+  - {key: cities.a.housing.demand_shifter, value: 1.5, start_step: 6, end_step: 18}
 )";
     models::CityModel plain(testing::load(base)), shocked(testing::load(surge));
-    std::vector<double> gap;
+    std::vector<double> gap, price_gap;
     for (int s = 1; s <= 48; ++s) {
         plain.step();
         shocked.step();
         gap.push_back(shocked.state().rent[0] / plain.state().rent[0]);
+        price_gap.push_back(shocked.state().home_price[0] / plain.state().home_price[0]);
         if (s < 6) CHECK(shocked.state().rent == plain.state().rent);
     }
-    CHECK(gap[16] > 1.3);          // near the new clearing level while in force
-    CHECK(gap[47] < gap[16]);      // falling back after end_step
+    CHECK(gap[16] > 1.2);            // rents well up while in force
+    CHECK(price_gap[16] > gap[16]);  // and prices more: expected growth lifts the multiple
+    CHECK(gap[47] < gap[16]);        // falling back after end_step
+    CHECK(price_gap[47] < price_gap[16]);
     CHECK(gap[47] < 1.1);
 }
 
@@ -64,18 +67,19 @@ TEST_CASE("schedule: the scenario's values and the overrides in force, for sever
     const auto scenario = testing::load(testing::ecosystem_yaml());
     const auto yaml = scenario::to_yaml(models::scenario_schema(), scenario);
     const std::vector<models::ScheduledChange> changes = {
-        {"cities.a.housing.rent", 2, 5, 0.0, 1.5},
-        {"cities.b.housing.rent", 3, 0, 40.0, 0.0},
-        {"cities.a.housing.rent", 4, 6, 0.0, 2.0},
+        {"cities.a.labour.mean_wage", 2, 5, 0.0, 1.5},
+        {"cities.b.labour.mean_wage", 3, 0, 40.0, 0.0},
+        {"cities.a.labour.mean_wage", 4, 6, 0.0, 2.0},
     };
     const auto values = models::scenario_values(changes, yaml);
-    CHECK(values == std::vector<double>{70.0, 50.0, 70.0});
+    CHECK(values == std::vector<double>{200000.0, 180000.0, 200000.0});
     CHECK(models::overrides_at(changes, values, 1).empty());
     CHECK(models::overrides_at(changes, values, 3) ==
-          std::vector<std::string>{"cities.a.housing.rent=105", "cities.b.housing.rent=40"});
-    // Changes of one key compose in the order written: 70 x 1.5 x 2.
+          std::vector<std::string>{"cities.a.labour.mean_wage=300000", "cities.b.labour.mean_wage=40"});
+    // Changes of one key compose in the order written: 200000 x 1.5 x 2.
     CHECK(models::overrides_at(changes, values, 4) ==
-          std::vector<std::string>{"cities.a.housing.rent=105", "cities.b.housing.rent=40", "cities.a.housing.rent=210"});
+          std::vector<std::string>{"cities.a.labour.mean_wage=300000", "cities.b.labour.mean_wage=40",
+                                   "cities.a.labour.mean_wage=600000"});
     CHECK(models::schedule_changes_at(changes, 5));
     CHECK_FALSE(models::schedule_changes_at(changes, 7));
 }
@@ -84,12 +88,15 @@ TEST_CASE("schedule: keys that cannot change during a run are refused with the r
     const auto base = testing::ecosystem_yaml();
     CHECK_THAT(errors_of(base + "schedule:\n  - {key: talent.agents, value: 5, start_step: 2}\n"),
                Catch::Contains("schedule.0.key") && Catch::Contains("starting population"));
-    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.zz.housing.rent, value: 5, start_step: 2}\n"),
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.zz.housing.demand_shifter, value: 5, start_step: 2}\n"),
                Catch::Contains("no number at"));
-    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.rent, value: 5, multiply: 2, start_step: 2}\n"),
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.demand_shifter, value: 5, multiply: 2, start_step: 2}\n"),
                Catch::Contains("either value or multiply"));
-    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.rent, value: -5, start_step: 2}\n"),
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.demand_shifter, value: -5, start_step: 2}\n"),
                Catch::Contains("not valid"));
+    // A boom is a demand shock, not a new starting rent: the message says what to schedule instead.
+    CHECK_THAT(errors_of(base + "schedule:\n  - {key: cities.a.housing.rent, multiply: 1.4, start_step: 2}\n"),
+               Catch::Contains("starting rent") && Catch::Contains("demand_shifter"));
     CHECK_THAT(errors_of(base + "schedule:\n  - {key: mechanisms.migration.calibrate_amenities, value: 1, start_step: 2}\n"),
                Catch::Contains("boolean"));
     CHECK(errors_of(base + "schedule:\n  - {key: fields.ai.wage_premium, multiply: 1.2, start_step: 2}\n").empty());

@@ -18,7 +18,7 @@ fields:
 talent: {persons: 600000, agents: 30000}
 cities:
   a:
-    residents: 5.0e6
+    residents: 8.0e6
     labour: {mean_wage: 200000}
     housing: {home_price: 40000, rent: 60, land_area_km2: 3000}
     talent: {share: 1.0, field_mix: {ai: 1.0}}
@@ -42,9 +42,9 @@ Run run(const std::vector<std::string>& overrides, std::int64_t steps = 120) {
         model.step();
         const auto& eco = model.state().ecosystem;
         for (std::size_t k = 0; k < eco.births.size(); ++k) {
-            r.births += eco.births[k];
-            r.failures += eco.failures[k];
-            r.exits += eco.acquisitions[k] + eco.listings[k];
+            r.births += std::llround(eco.births[k]);
+            r.failures += std::llround(eco.failures[k]);
+            r.exits += std::llround(eco.acquisitions[k] + eco.listings[k]);
             r.breakthroughs += eco.breakthroughs[k];
             r.invested += eco.vc_invested[k];
         }
@@ -69,13 +69,13 @@ TEST_CASE("start-ups: burn is the unpaid founder, paid staff and office rent tie
 
 TEST_CASE("start-ups: firms fail, exit and break through, and every firm's story adds up", "[ecosystem][startups]") {
     models::CityModel model(testing::load(startup_yaml()));
-    Run r;
+    Run r;  // firms
     for (int s = 0; s < 120; ++s) {
         model.step();
         const auto& eco = model.state().ecosystem;
-        r.births += eco.births[0];
-        r.failures += eco.failures[0];
-        r.exits += eco.acquisitions[0] + eco.listings[0];
+        r.births += std::llround(eco.births[0]);
+        r.failures += std::llround(eco.failures[0]);
+        r.exits += std::llround(eco.acquisitions[0] + eco.listings[0]);
         r.breakthroughs += eco.breakthroughs[0];
     }
     const auto& eco = model.state().ecosystem;
@@ -85,22 +85,96 @@ TEST_CASE("start-ups: firms fail, exit and break through, and every firm's story
     CHECK(r.failures > 0.2 * r.births);
     CHECK(r.exits > 0);
     CHECK(r.exits < r.failures);
-    // Births - failures - exits = alive.
-    CHECK(r.births - r.failures - r.exits == eco.startups_alive[0]);
+    // Births - failures - exits = alive (firms).
+    CHECK(r.births - r.failures - r.exits == std::llround(eco.startups_alive[0]));
     // The firm table agrees with the flows.
     const auto& t = eco.firms.table;
-    std::int64_t alive = 0, failed = 0, hired = 0;
+    double alive = 0, failed = 0;
+    std::int64_t hired = 0;
     for (std::size_t row = 0; row < t.size(); ++row) {
         if (t.column(eco.firms.kind)[row] != static_cast<std::uint8_t>(models::FirmKind::startup)) continue;
         const auto status = static_cast<models::FirmStatus>(t.column(eco.firms.status)[row]);
-        alive += status == models::FirmStatus::alive;
-        failed += status == models::FirmStatus::failed;
+        const double firms = t.column(eco.firms.represents)[row];
+        alive += status == models::FirmStatus::alive ? firms : 0.0;
+        failed += status == models::FirmStatus::failed ? firms : 0.0;
         hired += t.column(eco.firms.peak_team)[row] > 1;
         if (status != models::FirmStatus::alive) CHECK(t.column(eco.firms.end_step)[row] >= t.column(eco.firms.birth_step)[row]);
     }
-    CHECK(alive == eco.startups_alive[0]);
-    CHECK(failed == r.failures);
+    CHECK(alive == Approx(eco.startups_alive[0]));
+    CHECK(failed == Approx(static_cast<double>(r.failures)));
     CHECK(hired > 0);  // funded start-ups grow by hiring
+}
+
+TEST_CASE("start-ups: every breakthrough is one firm, which splits off and shares its cohort's team",
+          "[ecosystem][startups]") {
+    // 20 persons per agent: a start-up agent stands for 20 firms, each of which may break through.
+    models::CityModel model(testing::load(startup_yaml(), {"mechanisms.startups.breakthrough_rate=0.0003"}));
+    const auto& st = model.state();
+    const auto& eco = st.ecosystem;
+    const auto& t = eco.firms.table;
+    std::int64_t flow = 0, events = 0, events_of_one_firm = 0, split_events = 0;
+    double investments_before_split = 0.0;
+    for (int s = 0; s < 120; ++s) {
+        model.step();
+        flow += eco.breakthroughs[0];
+        for (std::size_t e = 0; e < eco.events.size(); ++e) {
+            if (static_cast<models::FirmEvent>(eco.events.event[e]) != models::FirmEvent::breakthrough) continue;
+            ++events;
+            const auto row = t.find(static_cast<engine::AgentId>(eco.events.firm[e]));
+            REQUIRE(row);
+            events_of_one_firm += t.column(eco.firms.represents)[*row] == 1.0f;
+            // The firm it split from (a row down to its last firm breaks through itself: -1).
+            split_events += eco.events.counterpart_city[e] >= 0 || t.column(eco.firms.team_row)[*row] == models::no_firm;
+        }
+        // Funds' portfolios equal the investments they hold, splits or not.
+        double held = 0.0;
+        for (double v : eco.vc_portfolio) held += v;
+        investments_before_split = held;
+    }
+    INFO("breakthroughs " << flow << ", events " << events);
+    CHECK(flow > 20);
+    CHECK(events == flow);
+    CHECK(events_of_one_firm == events);
+    CHECK(split_events == events);
+    // In the firm table: every firm that broke through stands for one firm, split off a cohort whose
+    // team it reads; the cohort counts its members and firms.
+    std::int64_t broke = 0;
+    const auto team_row = t.column(eco.firms.team_row);
+    for (std::size_t row = 0; row < t.size(); ++row) {
+        if (t.column(eco.firms.breakthroughs)[row] == 0) continue;
+        ++broke;
+        CHECK(t.column(eco.firms.represents)[row] == 1.0f);
+        if (team_row[row] == models::no_firm) continue;  // a cohort's last firm, which broke through itself
+        CHECK(team_row[team_row[row]] == models::no_firm);  // the team row is an ordinary start-up row
+        CHECK(t.column(eco.firms.team)[row] == 0);          // its own team columns are not used
+    }
+    CHECK(broke == flow);
+    // Cohorts: members alive and firms alive agree with the rows working with each team.
+    std::vector<std::int32_t> members(t.size(), 0);
+    std::vector<double> firms(t.size(), 0.0);
+    for (std::size_t row = 0; row < t.size(); ++row) {
+        if (t.column(eco.firms.kind)[row] != static_cast<std::uint8_t>(models::FirmKind::startup) ||
+            t.column(eco.firms.status)[row] != static_cast<std::uint8_t>(models::FirmStatus::alive))
+            continue;
+        const auto team = models::team_of(team_row, static_cast<std::uint32_t>(row));
+        ++members[team];
+        firms[team] += t.column(eco.firms.represents)[row];
+    }
+    std::int64_t wrong_members = 0, wrong_firms = 0, acqui_hires = 0;
+    for (std::size_t row = 0; row < t.size(); ++row) {
+        if (t.column(eco.firms.kind)[row] != static_cast<std::uint8_t>(models::FirmKind::startup) ||
+            team_row[row] != models::no_firm)
+            continue;
+        wrong_members += t.column(eco.firms.cohort_members)[row] != members[row];
+        if (members[row] > 0) {
+            wrong_firms += std::abs(t.column(eco.firms.cohort_firms)[row] - firms[row]) > 1e-4;
+            acqui_hires += models::team_scale(eco.firms, static_cast<std::uint32_t>(row), st.persons_per_agent) > 1.0;
+        }
+    }
+    CHECK(wrong_members == 0);
+    CHECK(wrong_firms == 0);
+    INFO("cohorts whose firms carry more than one person per team agent: " << acqui_hires);
+    CHECK(investments_before_split > 0.0);
 }
 
 TEST_CASE("start-ups: without venture capital they cannot hire and fewer survive", "[ecosystem][startups][direction]") {

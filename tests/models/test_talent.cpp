@@ -40,11 +40,14 @@ TEST_CASE("talent: the starting population follows the shares and skill has mean
     CHECK(st.persons_per_agent == Approx(2.0));
 }
 
-TEST_CASE("talent: residents include what talent brings", "[talent]") {
-    const auto s = testing::load(testing::two_fields_yaml(), {"talent.residents_per_talent=3"});
+TEST_CASE("talent: residents include the households talent brings", "[talent]") {
+    const auto s = testing::load(testing::two_fields_yaml(), {"mechanisms.households.residents_per_worker=1.5",
+                                                              "mechanisms.households.local_jobs_per_talent=1"});
     models::CityModel model(s);
     const auto& st = model.state();
-    // 30,000 agents x 2 persons x 3 residents each; the rest of x's 1e6 residents are held fixed.
-    CHECK(st.other_residents[0] == Approx(1.0e6 - 180000));
+    // 30,000 agents x 2 persons, each with one local-service job, 1.5 persons per worker's household;
+    // the rest of x's 1e6 residents are other residents.
+    CHECK(st.local_service_workers[0] == Approx(60000));
+    CHECK(st.other_residents[0] == Approx(1.0e6 - 1.5 * 120000));
     CHECK(st.residents(0) == Approx(1.0e6));
 }
