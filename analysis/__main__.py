@@ -1,9 +1,12 @@
 """Command line of the analysis package: `python3 -m analysis report PATH -o report.html`,
 `python3 -m analysis compare BASE POLICY -o diff.png` and `python3 -m analysis validation`."""
 import argparse
+import os
+import subprocess
 import sys
 
 from analysis.compare import compare
+from analysis.effects import CitysimNotFound, effect_text
 from analysis.load import IncompleteOutputError
 from analysis.report import write_report
 
@@ -23,10 +26,13 @@ def main(argv=None):
                              "directory of run files), runs paired by (seed, run)")
     report.add_argument("--allow-incomplete", action="store_true",
                         help="report on a file whose run did not finish (its status is not 'complete')")
+    report.add_argument("--citysim", help="the citysim binary that computes the policy-minus-baseline table "
+                                          "(default: $CITYSIM_BINARY, build/citysim, or citysim on PATH)")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     comparison = commands.add_parser("compare", help="draw policy minus baseline per city over time (paired runs)",
                                       description="Pair the runs of BASE and POLICY by (seed, run) and draw, per variable "
-                                                  "and city, the mean difference over the pairs with its 5-95%% range; "
-                                                  "print the differences at the last step.")
+                                                  "and city, the mean difference over the pairs with its 90%% interval; "
+                                                  "print citysim compare's table of the effects.")
     comparison.add_argument("baseline", metavar="BASE", help="a run file, a sweep (directory or sweep.h5), or a "
                                                              "directory of run files")
     comparison.add_argument("policy", metavar="POLICY", help="the same kinds, with the same seeds and run numbers")
@@ -36,6 +42,33 @@ def main(argv=None):
                                  "start-ups, births, breakthroughs and fiscal_cost, those the files have)")
     comparison.add_argument("--arm", default=0, help="the arm of a sweep (name or index; default: the first)")
     comparison.add_argument("--allow-incomplete", action="store_true", help="accept files whose run did not finish")
+    comparison.add_argument("--citysim", help="the citysim binary that computes the table (default: $CITYSIM_BINARY, "
+                                              "build/citysim, or citysim on PATH)")
+    why = commands.add_parser(
+        "why", help="how likely city A beats city B on an outcome, and how much of the gap each force explains",
+        description="Run a scenario as one sweep: R replicates of every combination of swapping the two "
+                    "cities' inputs by group (talent mix, housing, incumbents, tolerance of failure, universities, "
+                    "venture capital, policies); print P(A > B) with its Wilson interval, each city's chance of "
+                    "leading, per-head rates, and each group's Shapley share of the gap. Resumable (run it again); "
+                    "prints how many runs it will make and how long they should take.")
+    why.add_argument("a", metavar="A", help="the city that won (e.g. hangzhou)")
+    why.add_argument("b", metavar="B", help="the city it is compared with (e.g. shenzhen)")
+    why.add_argument("--outcome", action="append", choices=["ai_breakthroughs", "breakthroughs", "ai_startups", "startups",
+                                                             "talent", "ai_talent", "founders_per_head"],
+                     help="ai_breakthroughs (default), breakthroughs, ai_startups, startups, talent, ai_talent or "
+                          "founders_per_head; repeat it for more outcomes from the same runs (the first leads)")
+    why.add_argument("--scenario", action="append",
+                     help="the scenario (default: the China baseline); repeat it to answer on several (the first leads)")
+    why.add_argument("--replicates", type=int, default=20, help="random streams, each running every arm (default 20)")
+    why.add_argument("--agents", type=int, default=40000, help="talent agents per run (default 40,000)")
+    why.add_argument("--steps", type=int, help="steps per run (default: the scenario's)")
+    why.add_argument("--out", metavar="DIR", help="sweep directory of a single scenario (default: out/why-A-B-SCENARIO; "
+                                                  "reused to resume)")
+    why.add_argument("--launcher", help='run the sweep under this command, e.g. "mpiexec -n 4"')
+    why.add_argument("--citysim", default="build/citysim", help="the citysim binary (default: build/citysim)")
+    why.add_argument("-o", "--output", help="markdown file to write (default: print it)")
+    why.add_argument("--figure", help="waterfall figure of the first scenario (PNG; default: beside the markdown, "
+                                      "one per scenario, or none)")
     generators = {
         "validation": ("measure the model against stylized facts and write docs/validation.md",
                        "Run the China baseline and its paired variants, measure survival, firm sizes, VC "
@@ -83,18 +116,63 @@ def main(argv=None):
         for failure in failures:
             print(f"{args.command} failed: {failure}", file=sys.stderr)
         return 1 if failures else 0
+    if args.command == "why":
+        from analysis.why import markdown as why_markdown, waterfall, why as run_why
+        if args.replicates < 2:
+            parser.error("--replicates must be at least 2")
+        outcomes = args.outcome or ["ai_breakthroughs"]
+        scenarios = args.scenario or ["scenarios/china-2025.yaml"]
+        if args.out and len(scenarios) > 1:
+            parser.error("--out names the sweep directory of one scenario; leave it out with several")
+        answers, figures, written = [], [], []
+        try:
+            for i, scenario in enumerate(scenarios):
+                results = run_why(args.citysim, args.a, args.b, outcomes=outcomes, scenario=scenario,
+                                  replicates=args.replicates, agents=args.agents, out_dir=args.out,
+                                  launcher=args.launcher, steps=args.steps)
+                answers.append((scenario, results))
+                stem = os.path.splitext(args.output)[0] if args.output else None
+                figure = (args.figure if i == 0 and args.figure else
+                          f"{stem}{'' if i == 0 else '-' + os.path.splitext(os.path.basename(scenario))[0]}.png"
+                          if stem else None)
+                if figure:
+                    waterfall(results[0], figure)
+                    written.append(figure)
+                figures.append(os.path.relpath(figure, os.path.dirname(args.output) or ".")
+                               if figure and args.output else figure)
+        except (ValueError, OSError, subprocess.CalledProcessError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        command = (f"python3 -m analysis why {args.a} {args.b} " + " ".join(f"--outcome {o}" for o in outcomes)
+                   + "".join(f" --scenario {s}" for s in scenarios)
+                   + f" --replicates {args.replicates} --agents {args.agents}"
+                   + (f" --steps {args.steps}" if args.steps else "")
+                   + (f" -o {args.output}" if args.output else ""))
+        text = why_markdown(answers, command, figures)
+        figure = ", ".join(written)
+        if args.output:
+            with open(args.output, "w") as f:
+                f.write(text)
+            print(f"written: {args.output}" + (f", {figure}" if figure else ""))
+        else:
+            print(text)
+        return 0
     try:
         if args.command == "compare":
             arm = int(args.arm) if str(args.arm).isdigit() else args.arm
-            rows = compare(args.baseline, args.policy, args.output, variables=args.variables, arm=arm,
-                           allow_incomplete=args.allow_incomplete)
-            for row in rows:
-                print(f"{row['variable']:45s} {row['city']:12s} {row['mean']:+14,.4g}   "
-                      f"90% [{row['low']:+,.4g}, {row['high']:+,.4g}]   {row['pairs']} pairs")
+            # The table is citysim compare's (one result, one place); the figure is drawn here.
+            print(effect_text(args.baseline, args.policy, citysim=args.citysim,
+                              arm=None if str(arm) == "0" else str(arm), variables=args.variables), end="")
+            print(f"drawing {args.output} ...", file=sys.stderr, flush=True)
+            compare(args.baseline, args.policy, args.output, variables=args.variables, arm=arm,
+                    allow_incomplete=args.allow_incomplete)
             print(f"figure: {args.output}")
             return 0
         count = write_report(args.path, args.output, title=args.title, allow_incomplete=args.allow_incomplete,
-                             baseline=args.baseline)
+                             baseline=args.baseline, citysim=args.citysim, quiet=args.quiet)
+    except CitysimNotFound as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except (IncompleteOutputError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from .load import open_run, persons
+from .progress import Progress
 
 MAX_FRAMES = 120
 LARGEST_RADIUS = 0.3   # of the distance between neighbouring cities
@@ -43,8 +44,9 @@ def frame_steps(steps):
     return np.arange(steps, 0, -stride)[::-1], stride
 
 
-def animate_run(path, out_gif, fps=8):
-    """Write the animation of the run file PATH to OUT_GIF; returns OUT_GIF."""
+def animate_run(path, out_gif, fps=8, quiet=True):
+    """Write the animation of the run file PATH to OUT_GIF; returns OUT_GIF. Unless QUIET, the frames drawn
+    are counted on stderr."""
     ds = open_run(path)
     talent = persons(ds, "talent").sum("field").values                           # (time, city)
     cities = [str(name) for name in ds["city"].values]
@@ -111,7 +113,10 @@ def animate_run(path, out_gif, fps=8):
                        f"circle area = talent (persons), arrows = moves{firms}")
         return [*circles, *firm_discs, *labels, *arrows, title]
 
-    FuncAnimation(figure, draw, frames=len(shown)).save(out_gif, writer=PillowWriter(fps=fps))
+    progress = Progress("animate", len(shown), quiet=quiet)
+    FuncAnimation(figure, draw, frames=len(shown)).save(
+        out_gif, writer=PillowWriter(fps=fps), progress_callback=lambda frame, total: progress.step("frames"))
+    progress.finish()
     return out_gif
 
 
@@ -120,9 +125,10 @@ def main(argv=None):
     parser.add_argument("run", help="a run's HDF5 file")
     parser.add_argument("-o", "--output", help="the GIF to write (default: the run file's name with .gif)")
     parser.add_argument("--fps", type=int, default=8, help="frames per second (default 8)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
     output = args.output or os.path.splitext(args.run)[0] + ".gif"
-    print(animate_run(args.run, output, fps=args.fps))
+    print(animate_run(args.run, output, fps=args.fps, quiet=args.quiet))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Policy minus baseline, paired, over time: per city, the difference a policy makes, with a 90% interval.
+"""Policy minus baseline, paired, over time: per city, the difference a policy makes, with its 90% interval.
 
 A baseline and a policy are each one run file, a sweep (its directory or sweep.h5; one arm of it), or a
 set of run files (a list of paths, or a directory of run files such as a sweep's `runs/`). Runs are
@@ -8,10 +8,14 @@ numbers), so its difference is the policy's effect, not noise; a policy that cha
 by exactly zero.
 
 Per variable and city the figure shows the mean over pairs of policy minus baseline at every step,
-with the 5-95% range over pairs (a single pair: its difference alone). Variables that count events
-during a step (births, breakthroughs, ...) are shown cumulated from the start. A `fiscal_cost`
-variable (the cost of policy instruments, per city and instrument), when the files have it, is shown
-cumulated and summed over instruments; a baseline without it counts as zero cost.
+with its 90% interval (analysis/interval.py; a single pair: its difference alone). Variables that
+count events during a step (births, breakthroughs, ...) are shown cumulated from the start. A
+`fiscal_cost` variable (the cost of policy instruments, per city and instrument), when the files have
+it, is shown cumulated and summed over instruments; a baseline without it counts as zero cost.
+
+The table of the effects (flows summed, stocks at the end, fiscal cost) is not computed here: it is
+`citysim compare`'s (analysis/effects.py runs it), so every tool shows the same numbers. At the last
+step the figure's lines end on that table's values.
 
     python3 -m analysis compare out/base.h5 out/policy.h5 -o diff.png
 
@@ -27,13 +31,12 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from analysis import load
+from analysis import interval, load
 from analysis.figures import _city_colour, _time_label, per_city
 from analysis.sensitivity import select_arm
 
 DIFFERENCE_VARIABLES = ("talent", "rent", "home_price", "founders", "startups", "births", "breakthroughs")
 FISCAL_COST = "fiscal_cost"
-INTERVAL = (0.05, 0.95)
 PAIR_DIMS = ("seed", "stream_run")
 
 
@@ -135,8 +138,12 @@ def _check_forks(base, treated):
 
 
 def is_flow(da):
-    """Whether a variable counts what happened during a step (so its cumulative sum is a total to date)."""
-    return any("during the step" in str(da.attrs.get(name, "")) for name in ("long_name", "description"))
+    """Whether a variable counts what happened during a step (its long_name says "during the step") and adds
+    up (a count or an amount), so that its cumulative sum is a total to date: the rule of citysim compare
+    (cli/effects.cpp, describe_quantity)."""
+    if "during the step" not in str(da.attrs.get("long_name", "")):
+        return False
+    return load.is_count(da) or da.attrs.get("units") in ("CNY", "persons", "firms", "m2")
 
 
 def _city_totals(ds, var):
@@ -171,9 +178,9 @@ def paired_difference(base, policy, var):
 
 
 def summarise(difference):
-    """The mean over pairs of a paired difference and its 5% and 95% quantiles: (mean, low, high)."""
-    return (difference.mean("pair"), difference.quantile(INTERVAL[0], dim="pair", skipna=False).drop_vars("quantile"),
-            difference.quantile(INTERVAL[1], dim="pair", skipna=False).drop_vars("quantile"))
+    """The mean over pairs of a paired difference and its 90% interval: (mean, low90, high90)."""
+    mean, low, high, _ = interval.mean_interval(difference, "pair")
+    return mean, low, high
 
 
 def compared_variables(base, policy, variables=None):
@@ -196,7 +203,7 @@ def _panel_title(difference, var):
 
 
 def difference_figure(base, policy, variables=None, title=None):
-    """One panel per variable: policy minus baseline per city over time, mean over pairs and 90% band.
+    """One panel per variable: policy minus baseline per city over time, mean over pairs and its 90% interval.
 
     BASE and POLICY come from open_paired. A single pair draws its difference alone.
     """
@@ -228,7 +235,7 @@ def difference_figure(base, policy, variables=None, title=None):
     for axes in panels[len(chosen):]:
         axes.set_visible(False)
     panels[0].legend(fontsize="small", ncols=2 if len(cities) > 4 else 1)
-    what = (f"mean over {pairs} pairs (same seed and run) with the 5-95% range" if pairs > 1
+    what = (f"mean over {pairs} pairs (same seed and run) with its 90% interval" if pairs > 1
             else "one pair of runs with the same seed and run")
     fork = (f"; forked from the baseline's state after {policy['time'].attrs.get('units', 'step')} "
             f"{policy.attrs['fork_step']} (dotted)" if "fork_step" in policy.attrs else "")
@@ -236,21 +243,8 @@ def difference_figure(base, policy, variables=None, title=None):
     return figure
 
 
-def final_differences(base, policy, variables=None):
-    """Rows (variable, city, mean, low, high, pairs) of policy minus baseline at the last step."""
-    rows = []
-    for var in compared_variables(base, policy, variables):
-        difference = paired_difference(base, policy, var).isel(time=-1)
-        mean, low, high = summarise(difference)
-        for city in policy["city"].values:
-            rows.append(dict(variable=_panel_title(difference, var), city=str(city), mean=float(mean.sel(city=city)),
-                             low=float(low.sel(city=city)), high=float(high.sel(city=city)),
-                             pairs=int(base.sizes["pair"])))
-    return rows
-
-
 def compare(baseline, policy, out_png, variables=None, arm=0, allow_incomplete=False):
-    """Writes the difference figure of POLICY against BASELINE to OUT_PNG; returns the final_differences rows."""
+    """Writes the difference figure of POLICY against BASELINE to OUT_PNG; returns the number of pairs drawn."""
     base, treated = open_paired(baseline, policy, arm=arm, allow_incomplete=allow_incomplete)
     difference_figure(base, treated, variables).savefig(out_png, dpi=100)
-    return final_differences(base, treated, variables)
+    return base.sizes["pair"]

@@ -5,7 +5,7 @@ last step, in persons when it counts agents.
 
 - Grid designs (`design: {kind: grid}` in the sweep's resolved file): at each value of the
   parameter, the mean over the points sharing it is taken per replicate; the line is the mean of those
-  replicate means and the band its 95% Student-t interval (no band with one replicate).
+  replicate means and the band its 90% interval (analysis/interval.py; no band with one replicate).
 - Other designs (random, Latin hypercube, Saltelli): each point's mean over replicates as a dot, and
   as a line the mean of the dots in bins holding equal numbers of points along the parameter.
 
@@ -13,14 +13,14 @@ last step, in persons when it counts agents.
     response_curves("out/china-grid", var="talent").savefig("curves.png")
 """
 import os
-import re
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 from matplotlib.figure import Figure
-from scipy import stats
 
+from . import interval
 from .load import open_sweep, provenance
 from .sensitivity import run_outcome, select_arm, varied_parameters
 
@@ -34,18 +34,19 @@ def is_grid(ds, points):
     parameter's distinct values."""
     source = ds.encoding.get("source")
     if source and os.path.exists(source):
-        match = re.search(r"^design:\s*\n\s+kind:\s*(\w+)", provenance(source).get("sweep_resolved", ""), re.MULTILINE)
-        if match:
-            return match.group(1) == "grid"
+        resolved = yaml.safe_load(provenance(source).get("sweep_resolved") or "") or {}
+        kind = resolved.get("design", {}).get("kind") if isinstance(resolved, dict) else None
+        if kind:
+            return kind == "grid"
     return int(np.prod(points.nunique().to_numpy())) == len(points)
 
 
 def grid_curve(runs, parameter, cities):
-    """Per value of PARAMETER: the mean over replicates of the per-replicate means, and its 95% interval."""
+    """Per value of PARAMETER: the mean over replicates of the per-replicate means, and its 90% interval."""
     per_replicate = runs.groupby([parameter, "replicate"])[cities].mean().groupby(level=parameter)
     centre, spread, count = per_replicate.mean(), per_replicate.std(), per_replicate.size()
-    half_width = spread.mul(stats.t.ppf(0.975, np.maximum(count - 1, 1)) / np.sqrt(count), axis=0)
-    return centre, ((centre - half_width, centre + half_width) if count.min() > 1 else None)
+    half = spread.mul(interval.half_width(1.0, count.to_numpy()), axis=0)
+    return centre, ((centre - half, centre + half) if count.min() > 1 else None)
 
 
 def binned_curve(point_table, parameter, cities):
@@ -94,6 +95,6 @@ def response_curves(sweep, var="talent", city=None, arm=0):
         axes.set_xlabel(parameter)
         axes.set_ylabel(f"{var} at step {int(ds['time'].values[-1])} ({unit})")
     panels[0].legend(fontsize="small")
-    figure.suptitle(("grid: replicate means, 95% bands" if grid else "points and binned means")
+    figure.suptitle(("grid: replicate means, 90% intervals" if grid else "points and binned means")
                     + f" ({len(point_table)} points)")
     return figure

@@ -7,10 +7,10 @@ across its runs.
 """
 import numpy as np
 import pandas as pd
-import scipy.stats
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
+from analysis import interval
 from analysis.load import arm_names, is_count, persons
 
 # Per-city time series the report plots, in this order, when the file has them. The last five come with
@@ -18,7 +18,6 @@ from analysis.load import arm_names, is_count, persons
 SERIES_VARIABLES = ("talent", "residents", "rent", "home_price", "mean_wage", "housing_stock",
                     "founders", "startups", "births", "deaths", "breakthroughs", "fiscal_cost")
 ARM_LINE_STYLES = ("-", "--", ":", "-.")
-BAND_QUANTILES = (0.025, 0.975)
 
 
 def is_sweep_dataset(ds):
@@ -73,7 +72,7 @@ def _city_colour(index):
 
 
 def city_series(ds, var):
-    """One line per city of VAR over time; for a sweep, the mean across runs with a 95% band per arm."""
+    """One line per city of VAR over time; for a sweep, the mean across runs with its 90% interval per arm."""
     values = per_city(ds, var)
     if "city" not in values.dims:
         raise ValueError(f"{var!r} is not a per-city variable (dimensions {values.dims})")
@@ -87,18 +86,16 @@ def city_series(ds, var):
             runs = values.isel(run=np.flatnonzero(ds["arm"].values == arm_index))
             if runs.sizes["run"] == 0:
                 continue
-            mean = runs.mean("run")
-            band = runs.quantile(list(BAND_QUANTILES), dim="run")
+            mean, low, high, _ = interval.mean_interval(runs, "run")
             for city_index, city in enumerate(cities):
                 label = city if len(arms) == 1 else f"{city} ({arm})"
                 style = dict(color=_city_colour(city_index), linestyle=ARM_LINE_STYLES[arm_index % len(ARM_LINE_STYLES)])
                 ax.plot(times, mean.sel(city=city).values, label=label, **style)
-                ax.fill_between(times, band.sel(city=city, quantile=BAND_QUANTILES[0]).values,
-                                band.sel(city=city, quantile=BAND_QUANTILES[1]).values,
+                ax.fill_between(times, low.sel(city=city).values, high.sel(city=city).values,
                                 color=style["color"], alpha=0.15, linewidth=0)
         runs_per_arm = values.sizes["run"] // len(arms)
-        ax.set_title(f"{_label(values, var)}\nmean and 95% band across {runs_per_arm} runs"
-                     + (" per arm" if len(arms) > 1 else ""), fontsize="medium")
+        ax.set_title(f"{_label(values, var)}\nmean across {runs_per_arm} runs"
+                     + (" per arm" if len(arms) > 1 else "") + " with its 90% interval", fontsize="medium")
     else:
         for city_index, city in enumerate(cities):
             ax.plot(times, values.sel(city=city).values, label=city, color=_city_colour(city_index))
@@ -179,10 +176,10 @@ def migration_network(ds):
 
 
 def paired_differences(sweep_ds, var):
-    """Per later arm and city: the mean, 95% CI (Student t) and count of paired differences at the last step.
+    """Per later arm and city: the mean, 90% interval and count of paired differences at the last step.
 
     A pair is the run of that arm and the run of the first arm at the same point and replicate, which
-    share their random numbers. Returns a DataFrame with columns arm, city, mean, low95, high95, pairs.
+    share their random numbers. Returns a DataFrame with columns arm, city, mean, low90, high90, pairs.
     """
     arms = arm_names(sweep_ds)
     if len(arms) < 2:
@@ -202,18 +199,13 @@ def paired_differences(sweep_ds, var):
         shared = treated.index.intersection(reference.index)
         differences = treated.loc[shared] - reference.loc[shared]
         for city in cities:
-            sample = differences[city].dropna()
-            mean = sample.mean()
-            half_width = np.nan
-            if len(sample) >= 2:
-                half_width = scipy.stats.t.ppf(0.975, len(sample) - 1) * sample.std(ddof=1) / np.sqrt(len(sample))
-            rows.append(dict(arm=arm, city=city, mean=mean, low95=mean - half_width, high95=mean + half_width,
-                             pairs=len(sample)))
+            mean, low, high, count = interval.mean_interval_of(differences[city].values)
+            rows.append(dict(arm=arm, city=city, mean=mean, low90=low, high90=high, pairs=count))
     return pd.DataFrame(rows)
 
 
 def policy_difference(sweep_ds, var):
-    """Bar chart per city of each arm minus the first arm (paired runs) of VAR at the last step, 95% CI."""
+    """Bar chart per city of each arm minus the first arm (paired runs) of VAR at the last step, 90% interval."""
     differences = paired_differences(sweep_ds, var)
     arms = arm_names(sweep_ds)
     cities = list(dict.fromkeys(differences["city"]))
@@ -224,7 +216,7 @@ def policy_difference(sweep_ds, var):
     for k, arm in enumerate(treated_arms):
         rows = differences[differences["arm"] == arm].set_index("city").loc[cities]
         x = np.arange(len(cities)) + (k - (len(treated_arms) - 1) / 2) * width
-        error = np.vstack([rows["mean"] - rows["low95"], rows["high95"] - rows["mean"]])
+        error = np.vstack([rows["mean"] - rows["low90"], rows["high90"] - rows["mean"]])
         ax.bar(x, rows["mean"].values, width=width, yerr=np.nan_to_num(error), capsize=4,
                label=f"{arm} − {arms[0]} ({rows['pairs'].min()} pairs)", color=f"C{k}")
     ax.axhline(0, color="black", linewidth=0.8)
@@ -232,8 +224,10 @@ def policy_difference(sweep_ds, var):
     final_step = int(sweep_ds["time"].values[-1])
     values = per_city(sweep_ds, var)
     ax.set_ylabel(f"difference ({values.attrs.get('units', '1')})")
+    pairs = int(differences["pairs"].min())
+    few = f"\nonly {pairs} pairs: the interval rests on few values" if pairs < interval.MINIMUM_COUNT else ""
     ax.set_title(f"{_label(values, var)} at step {final_step}\n"
-                 f"paired difference from arm {arms[0]!r}: mean and 95% CI", fontsize="medium")
+                 f"paired difference from arm {arms[0]!r}: mean and its 90% interval{few}", fontsize="medium")
     ax.legend(fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     return figure

@@ -100,9 +100,14 @@ def is_count(da):
 
 
 def persons(ds, var):
-    """Variable VAR in persons when it counts agents, in firms when it counts firm agents (start-ups: each
-    firm agent stands for persons_per_agent start-ups); other variables are returned unchanged."""
+    """Variable VAR in persons when it counts agents, in firms when it counts firms or firm agents (start-ups
+    in citysim 0.1's files: each firm agent stands for persons_per_agent start-ups); other variables are
+    returned unchanged."""
     da = ds[var]
+    if counts_firms(da):  # firms already: only the unit says so
+        labelled = da.copy()
+        labelled.attrs = {**da.attrs, "units": "firms"}
+        return labelled
     if not (is_agent_count(da) or is_firm_count(da)):
         return da
     converted = da * float(ds.attrs["persons_per_agent"])

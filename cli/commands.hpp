@@ -1,5 +1,7 @@
-// The four verbs of the command line. Each returns the process exit code (see exit_codes).
+// The verbs of the command line. Each returns the process exit code (see exit_codes).
 #pragma once
+
+#include "engine/scenario/schema.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -44,12 +46,40 @@ struct SweepOptions {
     std::string part;                   // "I/N": only the I-th of N shares of the runs (Slurm job arrays)
 };
 
+struct CompareOptions {
+    std::string baseline, policy;  // run files, sweeps or directories of run files
+    std::string format = "table";  // table, csv or json
+    std::optional<std::int64_t> from, to, at;
+    bool unpaired = false;
+    bool relative = false;
+    std::optional<std::string> arm, baseline_arm, policy_arm;
+    std::vector<std::string> variables;
+};
+
+struct InspectOptions {
+    std::string path;  // a run file, a sweep (directory or sweep.h5) or its summary.h5
+    std::string format = "table";
+};
+
+struct ExportOptions {
+    std::string file;                 // a run file
+    std::string format = "csv";
+    std::optional<std::string> output;  // default: stdout
+    std::vector<std::string> variables;  // default: all
+    bool force = false;               // replace an existing output file
+};
+
 int run(const RunOptions& options);
 int sweep_command(const SweepOptions& options);
 int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
 int schema(const std::string& format);
-int inspect(const std::string& file);
-int compare(const std::string& base_file, const std::string& policy_file);
+int inspect(const InspectOptions& options);
+int compare(const CompareOptions& options);
+int export_run(const ExportOptions& options);
+
+// `citysim schema` as text: one block per key (its path, then type, unit, default and range, then the
+// description), wrapped to `width` columns.
+std::string render_schema_text(const std::vector<scenario::KeyRow>& rows, std::size_t width);
 
 // The per-city table printed after a run and by inspect, read back from an output file.
 std::string summary_table(const std::string& file);

@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/suggest.hpp"
 
 #include "citysim/version.hpp"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     citysim::sweep::MpiSession mpi(argc, argv);
     CLI::App app{"citysim: founders, talent, capital and housing moving between cities.\n"
                  "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario, 130 interrupted."};
+    app.name("citysim");
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("citysim ") + citysim::version + " (" + citysim::git_commit + ")");
 
@@ -88,14 +90,55 @@ int main(int argc, char** argv) {
                                                                                 : std::string("expected I/N with 0 <= I < N");
         });
 
-    std::string compare_base, compare_policy;
-    auto* compare = app.add_subcommand("compare", "Per-city difference of a policy run from its baseline run");
-    compare->add_option("baseline", compare_base, "baseline output file")->required();
-    compare->add_option("policy", compare_policy, "policy output file (same scenario family, same seed)")->required();
+    cli::CompareOptions compare_options;
+    auto* compare = app.add_subcommand(
+        "compare", "Policy minus baseline per city: flows summed, stocks at the end, fiscal cost; runs paired by seed "
+                   "and run number; sweeps give a mean with its 90% interval");
+    compare->add_option("baseline", compare_options.baseline,
+                        "baseline: a run file, a sweep (directory or sweep.h5) or a directory of run files")
+        ->required();
+    compare->add_option("policy", compare_options.policy, "policy: the same kinds, with the same seeds and run numbers")
+        ->required();
+    compare->add_option("--format", compare_options.format, "table (default), csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}));
+    compare->add_option("--from", compare_options.from, "first step of the window over which flows are summed "
+                                                        "(default: the first step after the start)");
+    compare->add_option("--to", compare_options.to, "last step of that window (default: the last step)");
+    compare->add_option("--at", compare_options.at, "the step at which stocks are compared (default: --to)");
+    compare->add_option("--var", compare_options.variables, "only this variable (repeatable; default: every per-city "
+                                                            "series of the files)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    compare->add_option("--arm", compare_options.arm, "the arm of a sweep on both sides (name or index; default: the first)");
+    compare->add_option("--baseline-arm", compare_options.baseline_arm, "the arm of the baseline sweep");
+    compare->add_option("--policy-arm", compare_options.policy_arm, "the arm of the policy sweep");
+    compare->add_flag("--unpaired", compare_options.unpaired,
+                      "compare runs that do not share seed and run number (the differences then include noise)");
+    compare->add_flag("--relative", compare_options.relative, "show the change relative to the baseline (%)");
 
-    std::string inspect_file;
-    auto* inspect = app.add_subcommand("inspect", "Show an output file's metadata and per-city summary");
-    inspect->add_option("file", inspect_file, "citysim HDF5 output")->required();
+    cli::InspectOptions inspect_options;
+    auto* inspect = app.add_subcommand(
+        "inspect", "Show what an output holds: a run's metadata and per-city summary, a sweep's design and arms");
+    inspect->add_option("path", inspect_options.path, "a run file, a sweep (directory or sweep.h5) or its summary.h5")
+        ->required();
+    inspect->add_option("--format", inspect_options.format, "table (default), csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}));
+
+    cli::ExportOptions export_options;
+    auto* export_command = app.add_subcommand(
+        "export", "Write every variable of a run as a tidy long CSV table (one row per time, city, field, variable)");
+    export_command->add_option("file", export_options.file, "a run file")->required();
+    export_command->add_option("--format", export_options.format, "csv (the only format)")
+        ->check(CLI::IsMember({"csv"}));
+    export_command->add_option("-o,--output", export_options.output, "file to write (default: standard output)");
+    export_command->add_option("--var", export_options.variables, "only this variable (repeatable)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    export_command->add_flag("--force", export_options.force, "replace the output file if it exists");
+
+    if (const auto refused = cli::unknown_word(app, argc, argv)) return *refused;
 
     try {
         app.parse(argc, argv);
@@ -110,7 +153,8 @@ int main(int argc, char** argv) {
     if (*sweep) return cli::sweep_command(sweep_options);
     if (*validate) return cli::validate(validate_files, validate_overrides);
     if (*schema) return cli::schema(schema_format);
-    if (*inspect) return cli::inspect(inspect_file);
-    if (*compare) return cli::compare(compare_base, compare_policy);
+    if (*inspect) return cli::inspect(inspect_options);
+    if (*compare) return cli::compare(compare_options);
+    if (*export_command) return cli::export_run(export_options);
     return cli::exit_codes::usage;
 }

@@ -5,8 +5,8 @@
 //                     file exists is done, which is what makes a killed sweep resumable
 // OUT/sweep.h5        every run along a `run` dimension, with point, replicate, arm and the
 //                     varied parameters as coordinates (written when all runs are done)
-// OUT/summary.h5      per point and arm: mean, sd and 95% interval of the final state across
-//                     replicates, and each arm's paired difference from the first arm
+// OUT/summary.h5      per point and arm: mean, sd and 90% interval (engine/sweep/statistics.hpp) of the
+//                     final state across replicates, and each arm's paired difference from the first arm
 #include <algorithm>
 #include "cli/commands.hpp"
 #include "cli/execute.hpp"
@@ -289,11 +289,11 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
     const std::vector<std::pair<std::string, std::string>> statistics = {
         {"mean", "mean across replicates"},
         {"sd", "standard deviation across replicates"},
-        {"low95", "2.5% quantile across replicates"},
-        {"high95", "97.5% quantile across replicates"},
+        {"low90", "lower end of the 90% interval of the mean across replicates"},
+        {"high90", "upper end of the 90% interval of the mean across replicates"},
         {"diff_mean", "mean paired difference from the first arm (same point and replicate)"},
-        {"diff_low95", "lower end of the 95% confidence interval of the paired difference (Student t)"},
-        {"diff_high95", "upper end of the 95% confidence interval of the paired difference (Student t)"}};
+        {"diff_low90", "lower end of the 90% interval of the mean paired difference"},
+        {"diff_high90", "upper end of the 90% interval of the mean paired difference"}};
     for (const auto& v : series)
         for (const auto& [suffix, meaning] : statistics) {
             std::vector<std::string> dims = {"point", "arm"};
@@ -334,9 +334,9 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
                         sample[q] = finals[a][q][k][i];
                         difference[q] = finals[a][q][k][i] - finals[0][q][k][i];
                     }
-                    const auto s = sweep::summarize(sample);
+                    const auto s = sweep::mean_interval(sample);
                     const auto m = sweep::mean_interval(difference);
-                    const double values[] = {s.mean, s.sd, s.low95, s.high95, m.mean, m.low95, m.high95};
+                    const double values[] = {s.mean, s.sd, s.low90, s.high90, m.mean, m.low90, m.high90};
                     for (std::size_t j = 0; j < statistics.size(); ++j) stats[j][a * width + i] = values[j];
                 }
             for (std::size_t j = 0; j < statistics.size(); ++j)

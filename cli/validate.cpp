@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/table.hpp"
 #include "engine/scenario/schema.hpp"
 #include "models/scenario.hpp"
 
@@ -37,7 +38,7 @@ int schema(const std::string& format) {
             "with this file's keys merged over it (mappings key by key, anything else replaced), so a policy "
             "scenario holds only what it changes and pairs with its baseline on the same seed.");
     else
-        std::cout << scenario::render_text(rows);
+        std::cout << render_schema_text(rows, output_width());
     return exit_codes::ok;
 }
 

@@ -7,7 +7,8 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config git
   # C++ libraries
-  libboost-graph-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2 libcli11-dev librandom123-dev
+  libboost-graph-dev libboost-math-dev libboost-random-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2
+  libcli11-dev librandom123-dev libfmt-dev
   # distributed sweeps
   openmpi-bin libopenmpi-dev
   # the Slurm test (tests/slurm): a one-node Slurm on localhost
@@ -15,7 +16,7 @@ packages=(
   # reading and checking output
   hdf5-tools netcdf-bin
   # analysis (run with /usr/bin/python3)
-  python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-matplotlib python3-pandas python3-scipy python3-yaml
+  python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-matplotlib python3-pandas python3-scipy python3-yaml python3-jinja2
 )
 
 missing=()

@@ -1627,6 +1627,31 @@ std::vector<double> Reader::read_static(const std::string& variable) const {
     return impl_->read_doubles(dataset.get(), variable, true, 0);
 }
 
+std::vector<double> Reader::read_all(const std::string& variable) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    return impl_->read_doubles(dataset.get(), variable, true, 0);
+}
+
+std::vector<double> Reader::read_index(const std::string& variable, std::size_t index) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    const auto extent = dataset_extent(dataset.get(), impl_->calls, "'" + variable + "'");
+    if (extent.empty()) impl_->fail("variable '" + variable + "' is a scalar; it has no first axis");
+    if (index >= extent.front()) {
+        impl_->fail("variable '" + variable + "': index " + std::to_string(index) + " out of range (" +
+                    std::to_string(extent.front()) + " along its first axis)");
+    }
+    return impl_->read_doubles(dataset.get(), variable, false, index);
+}
+
+std::vector<std::size_t> Reader::shape(const std::string& variable) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    const auto extent = dataset_extent(dataset.get(), impl_->calls, "'" + variable + "'");
+    return std::vector<std::size_t>(extent.begin(), extent.end());
+}
+
 std::vector<std::string> Reader::tables() const {
     const SilencedHdf5ErrorPrinting silenced;
     std::vector<std::string> names;

@@ -203,6 +203,14 @@ public:
     // as doubles in row-major order of the non-time axes.
     std::vector<double> read_record(const std::string& variable, std::size_t time_index) const;
     std::vector<double> read_static(const std::string& variable) const;
+    // The whole of any variable, time series or not, in row-major order (one read, for tools that
+    // go over every record, such as compare and export).
+    std::vector<double> read_all(const std::string& variable) const;
+    // Index `index` of a variable's first axis, whatever that axis is (a run of a sweep's combined
+    // file, whose variables are [run, time, ...]), in row-major order of the other axes.
+    std::vector<double> read_index(const std::string& variable, std::size_t index) const;
+    // The length of each of a variable's axes, outermost first.
+    std::vector<std::size_t> shape(const std::string& variable) const;
 
     std::vector<std::string> tables() const;  // the tables' (row axes') names, creation order
     std::vector<std::string> table_columns(const std::string& table) const;  // creation order

@@ -1,7 +1,8 @@
 #include "engine/sweep/design.hpp"
 
 #include "engine/rng.hpp"
-#include "engine/sweep/detail/sobol_directions.hpp"
+
+#include <boost/random/sobol.hpp>
 
 #include <algorithm>
 #include <array>
@@ -255,43 +256,22 @@ Design make_design(DesignKind kind, const std::vector<Dimension>& dimensions, st
     throw std::invalid_argument("unknown design kind");
 }
 
-std::size_t sobol_max_dimensions() { return detail::sobol_table_dimensions; }
+std::size_t sobol_max_dimensions() { return boost::random::default_sobol_table::max_dimension; }
 
 std::vector<std::vector<double>> sobol_points(std::size_t count, std::size_t dimensions) {
     if (dimensions > sobol_max_dimensions())
-        throw std::invalid_argument("sobol_points: " + std::to_string(dimensions) + " dimensions requested, the table has " +
+        throw std::invalid_argument("sobol_points: " + std::to_string(dimensions) +
+                                    " dimensions requested, Boost.Random's table has " +
                                     std::to_string(sobol_max_dimensions()));
     if (count > (std::size_t{1} << 32))
         throw std::invalid_argument("sobol_points: at most 2^32 points (32-bit direction numbers)");
-
-    // Direction numbers v_1..v_32 of every dimension, scaled by 2^32 (Bratley & Fox 1988).
-    std::vector<std::array<std::uint32_t, 32>> directions(dimensions);
-    for (std::size_t d = 0; d < dimensions; ++d) {
-        auto& v = directions[d];
-        if (d == 0) {
-            for (unsigned i = 0; i < 32; ++i) v[i] = std::uint32_t{1} << (31 - i);
-            continue;
-        }
-        const detail::SobolDirection& row = detail::sobol_directions[d - 1];
-        const unsigned s = row.degree;
-        for (unsigned i = 0; i < s; ++i) v[i] = static_cast<std::uint32_t>(row.initial[i]) << (31 - i);
-        for (unsigned i = s; i < 32; ++i) {
-            v[i] = v[i - s] ^ (v[i - s] >> s);
-            for (unsigned k = 1; k < s; ++k)
-                if ((row.coefficients >> (s - 1 - k)) & 1u) v[i] ^= v[i - k];
-        }
-    }
-
-    // Gray-code order (Antonov & Saleev): x_n = x_{n-1} xor v_c, c = the lowest zero bit of n - 1.
     std::vector<std::vector<double>> points(count, std::vector<double>(dimensions, 0.0));
-    std::vector<std::uint32_t> x(dimensions, 0);
-    for (std::size_t n = 1; n < count; ++n) {
-        const auto c = static_cast<unsigned>(std::countr_one(static_cast<std::uint64_t>(n - 1)));
-        for (std::size_t d = 0; d < dimensions; ++d) {
-            x[d] ^= directions[d][c];
-            points[n][d] = static_cast<double>(x[d]) * 0x1p-32;
-        }
-    }
+    if (dimensions == 0 || count < 2) return points;
+    // Point 0 is the origin; Boost.Random's generator starts at point 1 and yields its coordinates
+    // one dimension after another, each an integer of 32 bits (exact in a double, as is the scaling).
+    boost::random::sobol_engine<std::uint32_t, 32> engine(dimensions);
+    for (std::size_t n = 1; n < count; ++n)
+        for (std::size_t d = 0; d < dimensions; ++d) points[n][d] = static_cast<double>(engine()) * 0x1p-32;
     return points;
 }
 

@@ -65,8 +65,8 @@ struct Design {
 // saltelli: Saltelli (2002) / Saltelli et al. (2010) scheme with `samples` base rows N: matrices A
 // and B (N x k) from the first 2k dimensions of a Sobol low-discrepancy sequence (Joe & Kuo
 // direction numbers, skipping the first saltelli_skip(N) points: base row j is Sobol point
-// saltelli_skip(N) + j, A its first k
-// coordinates, B the next k), ordered per base row as A, B, AB_1 .. AB_k, for N (k + 2) points;
+// saltelli_skip(N) + j, A its first k coordinates, B the next k), ordered per base row as A, B,
+// AB_1 .. AB_k, for N (k + 2) points;
 // deterministic, `seed` is ignored.
 // Throws std::invalid_argument with a message for impossible requests (a grid over a range without
 // levels >= 2, a range with min > max, non-finite bounds or a log scale with min <= 0, a sampling
@@ -75,9 +75,9 @@ Design make_design(DesignKind kind, const std::vector<Dimension>& dimensions, st
                    std::uint64_t seed);
 
 // The first `count` points of the `dimensions`-dimensional Sobol sequence (point 0 is the origin),
-// for tests and for the Saltelli design: 32-bit direction numbers from Joe & Kuo's
-// new-joe-kuo-6.21201 (detail/sobol_directions.hpp), Bratley-Fox recurrence, Antonov-Saleev
-// gray-code order (the order of Joe & Kuo's own generator and of scipy's unscrambled Sobol).
+// for tests and for the Saltelli design: Boost.Random's sobol_engine with 32-bit integers (Joe &
+// Kuo's direction numbers new-joe-kuo-6.21201, Antonov-Saleev gray-code order, the order of Joe &
+// Kuo's own generator and of scipy's unscrambled Sobol), point n at engine output n - 1.
 // Throws std::invalid_argument for dimensions > sobol_max_dimensions() or count > 2^32.
 std::vector<std::vector<double>> sobol_points(std::size_t count, std::size_t dimensions);
 std::size_t sobol_max_dimensions();
@@ -88,6 +88,6 @@ inline std::size_t saltelli_skip(std::size_t n) {
     std::size_t skip = 2;
     while (skip < n) skip *= 2;
     return skip;
-}  // 1024
+}
 
 }  // namespace citysim::sweep

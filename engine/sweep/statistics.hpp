@@ -1,34 +1,44 @@
-// Summaries across replicates: mean, standard deviation, empirical 95% interval, and the mean of a
-// paired difference with its 95% confidence interval (Student t).
+// The one interval of the project: the "90% interval" of a mean.
+//
+// Every interval citysim shows (compare, inspect, a sweep's summary.h5, the Python report and
+// figures) is this one: over n values (paired differences, or one quantity across replicates),
+//
+//     mean +/- t(0.95, n - 1) * sd / sqrt(n)
+//
+// with sd the sample standard deviation (n - 1) and t(0.95, n - 1) the 95% quantile of Student's
+// t with n - 1 degrees of freedom (Boost.Math): a 90% confidence interval of the mean. Its ends are
+// named low90 and high90 everywhere (summary.h5's X_low90, compare's JSON and CSV, the report).
+// With one value there is no interval (NaN); below interval_minimum_count values the tools warn
+// that the interval rests on few values (with 2 values t is 6.3 and the interval is very wide).
+// The Python side (analysis/interval.py) implements the same definition with scipy, and
+// tests/analysis/test_effects.py checks that both give the same numbers on the same runs.
 #pragma once
 
+#include <cstddef>
 #include <span>
+#include <string>
 
 namespace citysim::sweep {
 
-struct Summary {
-    double mean = 0.0;
-    double sd = 0.0;        // sample standard deviation (n - 1); NaN when n < 2
-    double low95 = 0.0;     // 2.5% empirical quantile (linear interpolation, as numpy's default)
-    double high95 = 0.0;    // 97.5% empirical quantile
-    std::size_t count = 0;  // values used: NaN values are skipped (infinities are kept)
-};
-// With no values left everything is NaN; with one, sd is NaN and both quantiles are that value.
-Summary summarize(std::span<const double> values);
+inline constexpr double interval_level = 0.90;
+inline constexpr const char* interval_name = "90% interval";
+inline constexpr std::size_t interval_minimum_count = 5;
+// One sentence for tables and files: what the interval is.
+std::string interval_definition();
+// "" when count >= interval_minimum_count, else a warning naming the count.
+std::string interval_warning(std::size_t count, const std::string& what = "pairs");
 
 struct MeanInterval {
     double mean = 0.0;
-    double low95 = 0.0;   // mean -/+ t(0.975, n-1) * sd / sqrt(n); NaN when n < 2
-    double high95 = 0.0;
-    std::size_t count = 0;
+    double sd = 0.0;      // sample standard deviation (n - 1); NaN when n < 2
+    double low90 = 0.0;   // mean -/+ t(0.95, n - 1) sd / sqrt(n); NaN when n < 2
+    double high90 = 0.0;
+    std::size_t count = 0;  // values used: NaN values are skipped (infinities are kept)
 };
-// For paired differences (policy - baseline at the same point and replicate). NaN values are
-// skipped, as in summarize; count is the number used; mean is NaN when none is left.
+// With no values left everything is NaN.
 MeanInterval mean_interval(std::span<const double> values);
 
-// The 0.975 quantile of Student's t with `degrees_of_freedom` (exact to 1e-6 relative; in practice
-// to about 1e-13): closed forms for 1 and 2, Newton's method on the regularized incomplete beta
-// function below 1000, the Cornish-Fisher expansion to 1/df^4 from 1000 on. NaN for 0.
-double student_t_975(std::size_t degrees_of_freedom);
+// The p quantile of Student's t with `degrees_of_freedom` (boost::math::students_t); NaN for 0.
+double student_t_quantile(double p, std::size_t degrees_of_freedom);
 
 }  // namespace citysim::sweep

@@ -57,7 +57,7 @@ with temp_dir() as tmp:
             check(np.allclose(line.get_ydata(), expected.sel(city=city).values),
                   f"{parameter}, {city}: y {line.get_ydata()} = mean final talent {expected.sel(city=city).values}")
         bands = axes.collections
-        check(len(bands) == 2, f"{parameter}: a 95% band per city ({len(bands)})")
+        check(len(bands) == 2, f"{parameter}: a 90% interval per city ({len(bands)})")
         for city, band in zip(lines, bands):
             y = band.get_paths()[0].vertices[:, 1]
             check(y.min() < lines[city].get_ydata().min() and y.max() > lines[city].get_ydata().max(),
@@ -93,6 +93,8 @@ with temp_dir() as tmp:
     result = subprocess.run([sys.executable, "-m", "analysis.animate", long_run, "-o", cli_gif, "--fps", "12"],
                             capture_output=True, text=True, cwd=SOURCE)
     check(result.returncode == 0 and result.stdout.strip() == cli_gif, f"python3 -m analysis.animate: {result}")
+    check("animate: " in result.stderr and "frames" in result.stderr,
+          f"python3 -m analysis.animate shows its progress on stderr: {result.stderr[-300:]}")
     with Image.open(cli_gif) as image:
         check(image.n_frames == 100, f"300 steps are shown in 100 frames of 3 steps: {image.n_frames}")
         check(80 <= image.info.get("duration", 0) <= 90, f"12 frames per second: {image.info.get('duration')} ms")

@@ -91,7 +91,7 @@ with temp_dir() as tmp:
     manual = (by_arm[1].values - by_arm[0].values).mean(axis=0)
     check(np.allclose(table.loc["more_land", "mean"].values, manual), "paired differences match a direct computation")
     check(np.allclose(sorted(bar.get_height() for bar in bars), sorted([*manual, 0, 0])), "bar heights are the means")
-    check(all(table["pairs"] == 3) and (table.loc["more_land", "high95"] >= table.loc["more_land", "low95"]).all(),
+    check(all(table["pairs"] == 3) and (table.loc["more_land", "high90"] >= table.loc["more_land", "low90"]).all(),
           "three pairs per arm, with a confidence interval")
 
     # Founders, start-ups, breakthroughs and home prices over replicates: a band and a mean per city.

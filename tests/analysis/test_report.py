@@ -25,6 +25,11 @@ with temp_dir() as tmp:
     # One city, 12 steps: no breakthrough yet, so ten figures and a note.
     check_report(one_city_file(tmp), os.path.join(tmp, "solo.html"), 10,
                  ("solo", "Not drawn, zero throughout: Start-ups that made a breakthrough during the step"))
+    shown = report(teach, "-o", os.path.join(tmp, "progress.html"))
+    check("report: 1/" in shown.stderr and "writing" in shown.stderr and "report:" in shown.stdout,
+          f"the report shows its progress on stderr, its result on stdout: {shown.stderr[-300:]}")
+    quiet = report(teach, "-o", os.path.join(tmp, "quiet.html"), "-q")
+    check(quiet.stderr == "", f"--quiet: no progress: {quiet.stderr[-300:]}")
     limited = run_file(tmp, "limited", "teaching-two-cities.yaml", "--steps", "6", "--set", "output.record=[talent]")
     check_report(limited, os.path.join(tmp, "limited.html"), 1)
 

@@ -1,11 +1,11 @@
 #include "engine/sweep/design.hpp"
 
-#include <boost/random/sobol.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -61,28 +61,43 @@ TEST_CASE("sobol: the first points of the 2-D sequence", "[sweep][design]") {
     CHECK(sobol_max_dimensions() >= 40);
 }
 
-TEST_CASE("sobol: every dimension matches Boost.Random's Joe-Kuo Sobol generator", "[sweep][design]") {
-    // Boost.Random (boost/random/sobol.hpp) carries its own copy of new-joe-kuo-6.21201 and its own
-    // implementation; it starts at our point 1 (it skips the origin).
-    const std::size_t dims = sobol_max_dimensions();
-    const std::size_t count = 4096;  // points 1..4096 use v_1 .. v_13, i.e. every m_i in the table
-    const auto ours = sobol_points(count + 1, dims);
-    boost::random::sobol_engine<std::uint32_t, 32> reference(dims);
-    std::size_t mismatches = 0;
-    for (std::size_t i = 1; i <= count; ++i)
-        for (std::size_t d = 0; d < dims; ++d)
-            if (ours[i][d] != static_cast<double>(reference()) / 4294967296.0) ++mismatches;
-    CHECK(mismatches == 0);
+// FNV-1a over the bit patterns of every coordinate, in order.
+static std::uint64_t digest(const std::vector<std::vector<double>>& units) {
+    std::uint64_t hash = 1469598103934665603ull;
+    for (const auto& point : units)
+        for (const double u : point) {
+            std::uint64_t bits = 0;
+            std::memcpy(&bits, &u, sizeof bits);
+            for (int b = 0; b < 8; ++b) {
+                hash ^= (bits >> (8 * b)) & 0xffu;
+                hash *= 1099511628211ull;
+            }
+        }
+    return hash;
+}
 
-    // And far along the sequence, in a few dimensions (the higher direction numbers).
-    const std::size_t far = 70000;
-    const auto long_run = sobol_points(far + 1, 40);
-    boost::random::sobol_engine<std::uint32_t, 32> reference40(40);
-    reference40.discard(static_cast<std::uintmax_t>((far - 1) * 40));
-    for (std::size_t d = 0; d < 40; ++d) {
-        INFO("dimension " << d);
-        CHECK(long_run[far][d] == static_cast<double>(reference40()) / 4294967296.0);
-    }
+TEST_CASE("sobol: the same points as before Boost.Random's generator replaced the copied tables",
+          "[sweep][design]") {
+    // Digests of the points citysim made with its own copy of the Joe & Kuo tables and its own
+    // recurrence (commit 0896939, engine/sweep/detail/sobol_directions.hpp), taken before that code
+    // was deleted: a sweep file gives the same design points, bit for bit, as it did then.
+    const auto range = [](double lo, double hi) {
+        Dimension d;
+        d.key = "x";
+        d.min = lo;
+        d.max = hi;
+        return d;
+    };
+    // scenarios/sweeps/china-sobol.yaml: three ranges, 32 base rows.
+    const auto china = make_design(DesignKind::saltelli, {range(2, 6), range(0.05, 0.4), range(0.5, 3)}, 32, 13);
+    CHECK(china.units.size() == 160);
+    CHECK(digest(china.units) == 0x71654d63f656914bull);
+    CHECK(china.units[7] == std::vector<double>{0.046875, 0.765625, 0.203125});
+    const auto wide = make_design(DesignKind::saltelli, std::vector<Dimension>(20, range(0, 1)), 100, 0);
+    CHECK(wide.units.size() == 2200);
+    CHECK(digest(wide.units) == 0x361f385f56e6dd7bull);
+    CHECK(digest(sobol_points(5000, 1024)) == 0xb06b241dd5cf1248ull);  // every dimension the old table had
+    CHECK(digest(sobol_points(70001, 7)) == 0x9c255870a0e9edecull);   // far along the sequence
 }
 
 TEST_CASE("sobol: the first 2^m points hit every dyadic interval of every dimension once", "[sweep][design]") {
