@@ -92,7 +92,41 @@ def main(argv=None):
                                         "preferences) by repeated runs and write them into the scenario file")
             generator.add_argument("--city", metavar="NAME",
                                    help="with --fit: fit this city's amenity alone (a city just added)")
+    hindcast = commands.add_parser("hindcast", help="score the 2015-2023 hindcast against what happened and write "
+                                                    "docs/hindcast.md",
+                                   description="Run the replicates of the 2015-2023 hindcast with `citysim sweep`, "
+                                               "score every target of data/city-history.yaml (hindcast_targets, the "
+                                               "NBS price indices) and of data/hindcast-2015.yaml (talent flows), and "
+                                               "write the markdown: observed value, model mean and 90% interval, "
+                                               "calibrated or held out, verdict.")
+    hindcast.add_argument("--citysim", default="build/citysim", help="the citysim binary (default: build/citysim)")
+    hindcast.add_argument("--scenario", default="scenarios/hindcast-2015.yaml", help="the hindcast scenario")
+    hindcast.add_argument("--sweep", default="scenarios/sweeps/hindcast-2015-seeds.yaml",
+                          help="the sweep whose seed and replicates are used (its base is replaced by --scenario)")
+    hindcast.add_argument("-o", "--output", help="markdown file to write (default: print it)")
+    hindcast.add_argument("--check", action="store_true",
+                          help="exit 1 if the data cite an unknown source or fewer than half of the targets are held out "
+                               "(a missed target is reported in the table, not failed)")
+    hindcast.add_argument("--fit", action="store_true",
+                          help="first re-fit the levels of the national credit phases to the calibration targets "
+                               "and write them into the scenario file")
     args = parser.parse_args(argv)
+    if args.command == "hindcast":
+        from analysis.hindcast import fit as fit_hindcast, hindcast as score_hindcast
+        try:
+            if args.fit:
+                levels = fit_hindcast(args.citysim, args.scenario, sweep=args.sweep)
+                print(f"fitted and written into {args.scenario}: credit levels "
+                      + ", ".join(f"{v:+.3f}" for v in levels))
+            text, failures = score_hindcast(args.citysim, args.scenario, args.output, args.check, sweep=args.sweep)
+        except (OSError, ValueError, subprocess.CalledProcessError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if not args.output:
+            print(text)
+        for failure in failures:
+            print(f"hindcast failed: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     if args.command == "calibration" and args.city and not args.fit:
         parser.error("--city goes with --fit (it names the city whose amenity to fit)")
     if args.command == "calibration" and args.fit:

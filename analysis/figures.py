@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from analysis import interval
+from analysis.geography import city_layout, draw_outline
 from analysis.load import arm_names, is_count, persons
 
 # Per-city time series the report plots, in this order, when the file has them. The last five come with
@@ -116,7 +117,9 @@ def _reference_runs(ds):
 
 
 def migration_network(ds):
-    """Cities on a circle; edges as wide as the total flow between two cities, arrows the net direction.
+    """Cities as nodes (where the live page draws them: on the outline of China when the scenario gives every
+    city a location, else on a circle); an arrow per pair of cities with a net flow over the run, from the city
+    that lost people to the one that gained them, as wide as that net number (never the gross flow).
 
     Node areas are proportional to the final talent. For a sweep, the runs of the first arm are averaged.
     """
@@ -131,47 +134,66 @@ def migration_network(ds):
     cities = [str(city) for city in ds["city"].values]
     origin_to_destination = flows.sel(origin=cities, destination=cities).values.astype(float)
 
-    angles = np.pi / 2 - 2 * np.pi * np.arange(len(cities)) / len(cities)
-    radius = 0.0 if len(cities) == 1 else 1.0
-    positions = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
+    layout = city_layout(ds)
+    if layout.is_map:
+        positions = layout.positions
+    else:
+        angles = np.pi / 2 - 2 * np.pi * np.arange(len(cities)) / len(cities)
+        radius = 0.0 if len(cities) == 1 else 1.0
+        positions = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
     final_talent = talent.sel(city=cities).values if talent is not None else np.ones(len(cities))
     largest_talent = np.nanmax(final_talent) if np.nanmax(final_talent) > 0 else 1.0
     marker_areas = 200 + 2300 * final_talent / largest_talent
 
     figure = Figure(figsize=(7, 7), layout="constrained")
     ax = figure.add_subplot()
-    gross = origin_to_destination + origin_to_destination.T
-    largest_gross = gross.max() if gross.size and gross.max() > 0 else 1.0
+    draw_outline(ax, layout)
+    net = origin_to_destination - origin_to_destination.T      # net[i, j] > 0: more moved from i to j
+    largest_net = np.abs(net).max() if net.size and np.abs(net).max() > 0 else 1.0
     for i in range(len(cities)):
         for j in range(i + 1, len(cities)):
-            if gross[i, j] <= 0:
+            if net[i, j] == 0:
                 continue
-            net = origin_to_destination[i, j] - origin_to_destination[j, i]
-            source, target = (i, j) if net >= 0 else (j, i)
-            line_width = 0.5 + 10 * gross[i, j] / largest_gross
+            source, target = (i, j) if net[i, j] > 0 else (j, i)
+            line_width = 0.5 + 10 * abs(net[i, j]) / largest_net
             arrow = FancyArrowPatch(positions[source], positions[target], arrowstyle="-|>",
                                     mutation_scale=12 + 3 * line_width, linewidth=line_width, color="0.35", alpha=0.6,
                                     shrinkA=np.sqrt(marker_areas[source]) / 2 + 2,
                                     shrinkB=np.sqrt(marker_areas[target]) / 2 + 2)
+            arrow.net_persons = abs(net[i, j])
             ax.add_patch(arrow)
     ax.scatter(positions[:, 0], positions[:, 1], s=marker_areas, c=[_city_colour(k) for k in range(len(cities))],
                zorder=3, edgecolors="white")
-    # Labels outside the circle, away from the edges, which all run inside it.
-    outward = np.column_stack([np.cos(angles), np.sin(angles)]) if len(cities) > 1 else np.array([[0.0, -1.0]])
-    for position, direction, city, persons_there, area in zip(positions, outward, cities, final_talent, marker_areas):
+    centre = positions.mean(axis=0)
+    for k, (position, city, persons_there, area) in enumerate(zip(positions, cities, final_talent, marker_areas)):
+        if layout.is_map or len(cities) == 1:
+            direction = np.array([1.0, 0.0])
+        else:
+            direction = (position - centre) / (np.linalg.norm(position - centre) or 1.0)
         horizontal = "left" if direction[0] > 0.3 else "right" if direction[0] < -0.3 else "center"
         vertical = "bottom" if direction[1] > 0.3 else "top" if direction[1] < -0.3 else "center"
         ax.annotate(f"{city}\n{persons_there:,.0f}" if talent is not None else city, position,
                     xytext=direction * (np.sqrt(area) / 2 + 4), textcoords="offset points",
-                    ha=horizontal, va=vertical, fontsize="small", zorder=4)
-    ax.set_xlim(-1.5, 1.5)
-    ax.set_ylim(-1.5, 1.5)
+                    ha=horizontal, va=vertical, fontsize="small", zorder=4,
+                    bbox=dict(facecolor="white", alpha=0.6, edgecolor="none", pad=1) if layout.is_map else None)
+    if layout.is_map:
+        low, high = positions.min(axis=0), positions.max(axis=0)
+        margin = max(1.5, 0.15 * (high - low).max())
+        ax.set_xlim(low[0] - margin, high[0] + 2.5 * margin)
+        ax.set_ylim(low[1] - margin, high[1] + margin)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.5, 1.5)
+        ax.axis("off")
     ax.set_aspect("equal")
-    ax.axis("off")
-    edges = (f"edge width = total flow between two cities (largest {largest_gross:,.0f} persons), "
-             "arrow = net direction" if gross.max() > 0 else "no moves between cities")
+    edges = ("arrows: from the city that lost people to the one that gained them\n"
+             f"arrow width = net persons (largest {largest_net:,.0f})" if np.abs(net).max() > 0
+             else "no net moves between cities\n")
     nodes = "node area = final talent (persons)" if talent is not None else "talent not recorded"
-    ax.set_title(f"Migration {what}\n{edges}\n{nodes}", fontsize="medium")
+    where = ", cities at their coordinates" if layout.is_map else ""
+    ax.set_title(f"Net migration {what}{where}\n{edges}; {nodes}", fontsize="medium")
     return figure
 
 

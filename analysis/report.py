@@ -146,8 +146,8 @@ def _figure_plan(ds, path, info, sweep):
     if "migration" in ds.data_vars:
         plan.append(("migration network", lambda: _figure(
             figures.migration_network(ds), "Network of migration flows between the cities",
-            "Migration network: edge width is the total flow between two cities over the run, the arrow points the "
-            "way of the net flow, node area is the final talent.")))
+            "Net migration: each arrow points from the city that lost people to the one that gained them over the "
+            "run and is as wide as that net number; node area is the final talent.")))
     if not sweep:
         return plan, notes
     arms = load.arm_names(ds)

@@ -52,6 +52,15 @@ std::unique_ptr<checkpoint::FileReader> restore_checkpoint(const RunRequest& req
     return reader;
 }
 
+void remove_partial_output(const fs::path& output) {
+    const fs::path partial = output.string() + ".incomplete";
+    std::error_code error;
+    if (!fs::is_regular_file(fs::symlink_status(partial, error))) return;
+    if (!fs::remove(partial, error) && error)
+        throw CheckpointError("cannot remove " + partial.string() + ", the partial output of the run to resume: " +
+                              error.message());
+}
+
 bool checkpoint_due(const RunRequest& request, std::int64_t step, std::int64_t steps) {
     if (step >= steps) return false;
     if (request.checkpoint_every > 0 && step % request.checkpoint_every == 0) return true;

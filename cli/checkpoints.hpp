@@ -20,6 +20,10 @@ namespace citysim::cli {
 std::unique_ptr<checkpoint::FileReader> restore_checkpoint(const RunRequest& request, models::CityModel& model,
                                                            output::FileSpec& spec);
 
+// Removes OUT.incomplete, the partial output of the killed run that `--resume` continues (only a
+// regular file: a link or anything else planted there is left for the recorder to refuse).
+void remove_partial_output(const std::filesystem::path& output);
+
 // Whether a checkpoint is due after `step` of a run of `steps` steps (never after the last: the
 // complete file supersedes it).
 bool checkpoint_due(const RunRequest& request, std::int64_t step, std::int64_t steps);

@@ -12,10 +12,14 @@ namespace citysim::cli {
 
 namespace exit_codes {
 inline constexpr int ok = 0;
-inline constexpr int failure = 1;       // the run failed (I/O, HDF5, an internal error)
-inline constexpr int usage = 2;         // the command line is wrong
-inline constexpr int invalid_scenario = 3;
-inline constexpr int interrupted = 130;  // SIGINT or SIGTERM; the output keeps its .incomplete name
+// The run failed: I/O (a full disk, a read-only folder), HDF5, a population the machine cannot hold.
+inline constexpr int failure = 1;
+// The command line is wrong: an unknown option, an output that exists (without --force), that is a
+// folder or one of the run's own inputs, a sweep file given to `run` (or a scenario to `sweep`).
+inline constexpr int usage = 2;
+inline constexpr int invalid_scenario = 3;  // an invalid scenario or sweep file
+// SIGINT, SIGTERM, SIGHUP or SIGQUIT; the output keeps its .incomplete name, marked with the reason.
+inline constexpr int interrupted = 130;
 }  // namespace exit_codes
 
 struct RunOptions {
@@ -27,6 +31,7 @@ struct RunOptions {
     std::vector<std::string> overrides;  // key.path=value
     bool quiet = false;
     bool profile = false;
+    bool force = false;  // replace an existing output
     std::string command_line;
     // Checkpoints (cli/checkpoints.hpp): write them, resume a killed run, fork from a baseline's.
     std::int64_t checkpoint_every = 0;
@@ -41,6 +46,7 @@ struct SweepOptions {
     std::optional<int> jobs;          // runs in flight on this process; default: cores / threads
     int threads = 1;                  // threads per run
     bool quiet = false;
+    bool profile = false;             // print where the sweep's CPU time went
     std::string command_line;
     std::int64_t checkpoint_every = 0;  // runs checkpoint every N steps; a stopped run resumes from its newest
     std::string part;                   // "I/N": only the I-th of N shares of the runs (Slurm job arrays)
@@ -69,7 +75,17 @@ struct ExportOptions {
     bool force = false;               // replace an existing output file
 };
 
+struct ServeOptions {
+    std::vector<std::string> scenarios;  // none: the teaching scenarios under ./scenarios
+    std::string host = "127.0.0.1";
+    int port = 8080;                     // 0: any free port
+    int threads = 0;                     // 0 = all cores
+    std::size_t max_runs = 64;
+    int idle_timeout = 120;              // seconds without a request before a run is closed
+};
+
 int run(const RunOptions& options);
+int serve(const ServeOptions& options);
 int sweep_command(const SweepOptions& options);
 int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
 int schema(const std::string& format);

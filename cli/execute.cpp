@@ -3,10 +3,12 @@
 #include "citysim/version.hpp"
 #include "cli/checkpoints.hpp"
 #include "cli/progress.hpp"
+#include "cli/signals.hpp"
 #include "engine/output/recorder.hpp"
 #include "engine/parallel.hpp"
 #include "models/recording.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,10 +22,13 @@ namespace citysim::cli {
 
 namespace {
 
+// gmtime_r: runs of a sweep start on several threads at once, and std::gmtime's result is shared.
 std::string utc_now() {
     const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return buf;
 }
 
@@ -31,6 +36,55 @@ std::string hostname() {
     char buf[256] = {};
     return gethostname(buf, sizeof buf - 1) == 0 ? buf : "unknown";
 }
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Where a run's CPU time went, for --profile: the stepping thread's setup, steps and output calls,
+// and the recorder's writer thread (which works while the next steps run).
+struct RunCpu {
+    double process_start = process_cpu_seconds(), thread_start = engine::thread_cpu_seconds();
+    double building = 0.0, setup = 0.0, steps = 0.0, output = 0.0;  // setup: creating the file, the first records
+    double mark = thread_start;
+    bool on = true;  // off: lap() does nothing (a system call per lap, two per step)
+    // Adds the stepping thread's CPU time since the last mark to `to`.
+    void lap(double& to) {
+        if (!on) return;
+        const double now = engine::thread_cpu_seconds();
+        to += now - mark;
+        mark = now;
+    }
+    std::string report(const models::CityModel& model, double writer_seconds, int threads) const {
+        const auto step = model.scheduler().serial_share(threads);
+        double in_phases = 0.0;
+        for (const auto& t : model.scheduler().timings()) in_phases += t.cpu_seconds + t.timed_cpu_seconds;
+        const double between = std::max(0.0, steps - in_phases);  // resetting the flows, counters
+        // The phases on the steps whose blocks were timed cost a little more than the rest; the
+        // serial and parallel times below are those of the other steps, scaled to all of them.
+        const double serial = building + setup + output + between + step.serial_seconds;
+        const double parallel = step.parallel_seconds;
+        // The writer thread's work overlaps the steps; the rest of the stepping thread's is serial.
+        auto bound = [&](int n) {
+            const double one = serial + parallel + writer_seconds;
+            return one / (building + setup + output + between + std::max(step.serial_seconds + parallel / n, writer_seconds));
+        };
+        char line[640];
+        std::snprintf(line, sizeof line,
+                      "whole run: %.3f s CPU in all threads; the stepping thread: building the model %.3f s, creating the "
+                      "output file %.3f s, steps %.3f s (%.3f s of it between the phases), output calls %.3f s; the output "
+                      "writer thread %.3f s\n"
+                      "serial share of the whole run: %.2f%% (setup, output calls, between the phases and the "
+                      "phases' serial parts; the writer works while the steps run)\n"
+                      "bound on the whole run's speed-up: 2 threads %.2fx, 16 threads %.2fx, 64 threads %.2fx\n",
+                      process_cpu_seconds() - process_start, building, setup, steps, between, output, writer_seconds,
+                      100.0 * serial / std::max(1e-12, serial + parallel + writer_seconds), bound(2), bound(16), bound(64));
+        return line;
+    }
+};
 
 }  // namespace
 
@@ -44,11 +98,15 @@ std::string read_text_file(const std::string& path) {
 RunOutcome execute_run(const RunRequest& request) {
     const models::Scenario& scenario = request.scenario->value;
     const auto wall_start = std::chrono::steady_clock::now();
+    RunCpu cpu;
+    cpu.on = request.profile || request.time_parts;
     RunOutcome outcome;
     std::optional<output::Recorder> recorder;
     try {
         models::CityModel model(scenario);
+        if (request.profile) model.enable_profiling();
         const auto& state = model.state();
+        cpu.lap(cpu.building);
 
         output::FileSpec spec;
         spec.path = request.output_path;
@@ -81,12 +139,18 @@ RunOutcome execute_run(const RunRequest& request) {
                                  {"scenario_original", request.scenario_text}};
         spec.flush_every_steps = static_cast<int>(scenario.output.flush_every);
         spec.deflate_level = static_cast<int>(scenario.output.deflate_level);
+        spec.replace_existing = request.replace_existing;
         // A run that continues from a checkpoint restores the model, then rewrites what the run had
         // recorded up to it (its own, or for a fork the baseline's) before going on.
         std::unique_ptr<checkpoint::FileReader> continued;
-        if (!request.continue_from.empty()) continued = restore_checkpoint(request, model, spec);
-        else if (request.checkpoint_every > 0 || !request.checkpoint_at.empty())
+        if (!request.continue_from.empty()) {
+            continued = restore_checkpoint(request, model, spec);
+            // A resumed run's own partial output, which the checkpoint supersedes (only once the
+            // checkpoint was found to fit this run).
+            if (!request.fork) remove_partial_output(request.output_path);
+        } else if (request.checkpoint_every > 0 || !request.checkpoint_at.empty()) {
             checkpoint::remove_old_checkpoints(request.output_path, 0);  // an earlier run's
+        }
         recorder.emplace(spec);
 
         models::StateRecorder state_recorder(*recorder, scenario.output.record);
@@ -97,18 +161,21 @@ RunOutcome execute_run(const RunRequest& request) {
             state_recorder.write_static(state);
             state_recorder.write_record(state, 0);
         }
+        cpu.lap(cpu.setup);
 
         const std::int64_t steps = scenario.simulation.steps;
         for (std::int64_t s = model.steps_done(); s < steps; ++s) {
             if (const int signal = request.stop_signal ? request.stop_signal() : 0) {
-                outcome.stop_reason = "interrupted by signal " + std::to_string(signal) + " after step " +
+                outcome.stop_reason = "interrupted by " + signal_name(signal) + " after step " +
                                       std::to_string(model.steps_done()) + " of " + std::to_string(steps);
                 state_recorder.write_firms(state);
                 recorder->abort(outcome.stop_reason);
                 outcome.counters = model.counters();
                 return outcome;
             }
+            cpu.lap(cpu.output);
             model.step();
+            cpu.lap(cpu.steps);
             state_recorder.write_events(state);
             if (!request.final_record_only || model.steps_done() == steps)
                 state_recorder.write_record(state, model.steps_done());
@@ -124,7 +191,11 @@ RunOutcome execute_run(const RunRequest& request) {
         outcome.completed = true;
         if (request.remove_checkpoints_when_complete)
             checkpoint::remove_old_checkpoints(request.output_path, 0, request.checkpoint_at);
-        outcome.profile = model.scheduler().profile_report();
+        const int threads = engine::current_concurrency();
+        outcome.profile = model.scheduler().profile_report(threads);
+        cpu.lap(cpu.output);
+        if (request.profile) outcome.profile += cpu.report(model, recorder->writer_cpu_seconds(), threads);
+        if (cpu.on) outcome.cpu = {cpu.building, cpu.setup, cpu.steps, cpu.output, recorder->writer_cpu_seconds()};
         return outcome;
     } catch (const std::exception& e) {
         if (!recorder) throw;

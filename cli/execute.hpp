@@ -23,6 +23,7 @@ struct RunRequest {
     std::string output_path;
     std::string command_line;
     bool final_record_only = false;  // write the starting state and the last step only
+    bool replace_existing = false;   // the output (and a partial one) may be replaced
     std::map<std::string, std::string> extra_attributes;   // root attributes, e.g. a sweep's arm
     std::map<std::string, double> extra_numeric_attributes;
     std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it
@@ -39,6 +40,8 @@ struct RunRequest {
     // The rotating checkpoints are removed once the run is complete (sweeps: they were only for
     // resuming); those of checkpoint_at are kept.
     bool remove_checkpoints_when_complete = false;
+    bool profile = false;            // measure serial and parallel time (RunOutcome::profile)
+    bool time_parts = false;         // only RunOutcome::cpu (implied by profile)
 };
 
 struct RunOutcome {
@@ -46,7 +49,13 @@ struct RunOutcome {
     std::string stop_reason;  // why an incomplete run stopped
     double wall_seconds = 0.0;
     models::CityModel::Counters counters;
-    std::string profile;      // the scheduler's per-phase report
+    std::string profile;      // the scheduler's per-phase report; with RunRequest::profile, the
+                              // serial share and Amdahl bounds of the step and of the whole run
+    // With RunRequest::profile or time_parts: CPU seconds of the run's thread building the model, creating the file
+    // (and writing its first records), stepping and handing records over; and of its writer thread.
+    struct Cpu {
+        double model = 0.0, file = 0.0, steps = 0.0, output = 0.0, writer = 0.0;
+    } cpu;
 };
 
 // Runs the scenario and writes the file (as PATH.incomplete, renamed when complete). On an

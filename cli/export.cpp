@@ -10,10 +10,12 @@
 #include "cli/commands.hpp"
 #include "cli/runs.hpp"
 #include "cli/table.hpp"
+#include "engine/output/output_path.hpp"
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 
 namespace citysim::cli {
@@ -57,23 +59,18 @@ int export_run(const ExportOptions& options) {
         for (const auto& axis : axes) labels[axis] = reader.labels(axis);
         const auto times = reader.times();
 
-        std::ofstream file_out;
+        // A file is checked like a run's output (never replaced without --force, never the run file
+        // itself, never a device) and written in one piece under a new name, then renamed into place:
+        // nothing is written through a link planted under the final or a temporary name.
+        std::ostringstream file_out;
         if (options.output) {
-            const fs::path out = *options.output;
-            if (fs::exists(out) && !options.force) {
-                std::cerr << "citysim: export: " << out.string()
-                          << " exists; pass --force to replace it, or choose another -o\n";
+            if (output::same_file(*options.output, file)) {
+                std::cerr << "citysim: export: '" << *options.output << "' is the run file it reads itself; give another -o\n";
                 return exit_codes::usage;
             }
-            if (!out.parent_path().empty() && !fs::is_directory(out.parent_path())) {
-                std::cerr << "citysim: export: the folder " << out.parent_path().string()
-                          << " does not exist; create it first (mkdir -p " << out.parent_path().string() << ")\n";
-                return exit_codes::failure;
-            }
-            file_out.open(out.string() + ".incomplete", std::ios::binary);
-            if (!file_out) {
-                std::cerr << "citysim: export: cannot write " << out.string() << ".incomplete\n";
-                return exit_codes::failure;
+            if (const auto problem = output::prepare_output_file(*options.output, options.force, {})) {
+                std::cerr << "citysim: export: " << problem->message << "\n";
+                return problem->kind == output::OutputProblem::Kind::usage ? exit_codes::usage : exit_codes::failure;
             }
         }
         std::ostream& out = options.output ? static_cast<std::ostream&>(file_out) : std::cout;
@@ -109,13 +106,10 @@ int export_run(const ExportOptions& options) {
             }
         }
         if (options.output) {
-            file_out.close();
-            if (!file_out) {
-                std::cerr << "citysim: export: writing " << *options.output << " failed (disk full?); the partial file "
-                          << "keeps the name " << *options.output << ".incomplete\n";
-                return exit_codes::failure;
+            if (const auto problem = output::write_file_atomically(*options.output, file_out.str(), options.force)) {
+                std::cerr << "citysim: export: " << problem->message << "\n";
+                return problem->kind == output::OutputProblem::Kind::usage ? exit_codes::usage : exit_codes::failure;
             }
-            fs::rename(*options.output + ".incomplete", *options.output);
             std::cerr << "export: " << *options.output << " (" << specs.size() << " variables)\n";
         }
         return exit_codes::ok;

@@ -1,21 +1,35 @@
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "cli/suggest.hpp"
+#include "cli/terminal.hpp"
 
 #include "citysim/version.hpp"
 
 #include "engine/sweep/dispatch.hpp"
 
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 
 #include <iostream>
 #include <sstream>
 
 int main(int argc, char** argv) {
     namespace cli = citysim::cli;
+    // Control characters from input files never reach the terminal raw (cli/terminal.hpp).
+    const cli::TerminalTextGuard terminal_text;
+    // HDF5's own clean-up at exit closes files that are still open; after a close that failed (a
+    // full disk) its state for that file is broken and the clean-up crashes (HDF5 1.10.8). citysim
+    // closes every file it opens itself, so the clean-up is not needed. Before any other HDF5 call.
+    H5dont_atexit();
+    // HDF5 failures become one-line messages (engine/output/recorder.cpp), not printed stacks.
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    std::vector<std::string> allowed_paths;
+    const std::string allow_path_help =
+        "a folder that extends: and base: may read besides the scenario's own (repeatable)";
     // Under mpirun, MPI starts here (for `sweep`); otherwise this does nothing.
     citysim::sweep::MpiSession mpi(argc, argv);
     CLI::App app{"citysim: founders, talent, capital and housing moving between cities.\n"
-                 "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario, 130 interrupted."};
+                 "Exit codes: 0 ok, 1 run failed, 2 bad command line, 3 invalid scenario or sweep, 130 interrupted."};
     app.name("citysim");
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("citysim ") + citysim::version + " (" + citysim::git_commit + ")");
@@ -26,9 +40,9 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     run->add_option("-o,--output", run_options.output, "output HDF5 file (default: the scenario's output.path)");
     run->add_option("--seed", run_options.seed, "seed of every random stream (overrides simulation.seed)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::integer_in(0, 9007199254740991));
     run->add_option("--steps", run_options.steps, "steps to simulate (overrides simulation.steps)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::integer_in(0, 100000));
     run->add_option("--threads", run_options.threads, "worker threads, 0 = all cores; never changes the results")
         ->check(CLI::Range(0, 4096));
     // One value per --set, so that a --set before the scenario does not swallow it.
@@ -54,6 +68,8 @@ int main(int argc, char** argv) {
                     "baseline only in policies and scheduled changes that start after the checkpoint's step")
         ->check(CLI::ExistingFile)
         ->excludes(resume_option);
+    run->add_flag("--force", run_options.force, "replace the output file (and a partial one) if it exists");
+    run->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
 
     std::vector<std::string> validate_files, validate_overrides;
     auto* validate = app.add_subcommand("validate", "Check scenario files and report every error");
@@ -62,6 +78,7 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    validate->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
 
     std::string schema_format = "text";
     auto* schema = app.add_subcommand("schema", "List every scenario key with type, unit, default, range");
@@ -89,6 +106,8 @@ int main(int argc, char** argv) {
             return (in >> i >> slash >> n) && slash == '/' && in.eof() && i < n ? std::string()
                                                                                 : std::string("expected I/N with 0 <= I < N");
         });
+    sweep->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
+    sweep->add_flag("--profile", sweep_options.profile, "print where the sweep's CPU time went (checks, runs, combining)");
 
     cli::CompareOptions compare_options;
     auto* compare = app.add_subcommand(
@@ -138,6 +157,20 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     export_command->add_flag("--force", export_options.force, "replace the output file if it exists");
 
+    cli::ServeOptions serve_options;
+    auto* serve = app.add_subcommand("serve", "Serve the live classroom page: the model runs in the browser, one run per tab");
+    serve->add_option("scenarios", serve_options.scenarios,
+                      "scenario YAML files (default: scenarios/teaching-*.yaml and china-2025.yaml, from the repository root)")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--port", serve_options.port, "TCP port (default 8080; 0 picks a free one)")->check(CLI::Range(0, 65535));
+    serve->add_option("--host", serve_options.host, "address to listen on (default 127.0.0.1: this machine only)");
+    serve->add_option("--threads", serve_options.threads, "worker threads for all runs, 0 = all cores")
+        ->check(CLI::Range(0, 4096));
+    serve->add_option("--max-runs", serve_options.max_runs, "most runs open at once (default 64)")->check(CLI::Range(1, 10000));
+    serve->add_option("--idle-timeout", serve_options.idle_timeout,
+                      "seconds without a request after which a run is closed (default 120)")
+        ->check(CLI::Range(5, 86400));
+
     if (const auto refused = cli::unknown_word(app, argc, argv)) return *refused;
 
     try {
@@ -147,6 +180,7 @@ int main(int argc, char** argv) {
         return code == 0 ? cli::exit_codes::ok : cli::exit_codes::usage;
     }
 
+    cli::allow_paths(allowed_paths);
     for (int i = 0; i < argc; ++i) run_options.command_line += (i ? " " : "") + std::string(argv[i]);
     sweep_options.command_line = run_options.command_line;
     if (*run) return cli::run(run_options);
@@ -156,5 +190,6 @@ int main(int argc, char** argv) {
     if (*inspect) return cli::inspect(inspect_options);
     if (*compare) return cli::compare(compare_options);
     if (*export_command) return cli::export_run(export_options);
+    if (*serve) return cli::serve(serve_options);
     return cli::exit_codes::usage;
 }

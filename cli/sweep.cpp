@@ -7,16 +7,24 @@
 //                     varied parameters as coordinates (written when all runs are done)
 // OUT/summary.h5      per point and arm: mean, sd and 90% interval (engine/sweep/statistics.hpp) of the
 //                     final state across replicates, and each arm's paired difference from the first arm
+#include <sys/resource.h>
+
 #include <algorithm>
 #include "cli/commands.hpp"
 #include "cli/execute.hpp"
-#include "engine/checkpoint/file.hpp"
-#include "models/fork.hpp"
+#include "cli/file_kind.hpp"
+#include "cli/memory.hpp"
 #include "cli/signals.hpp"
+#include "cli/sweep_check.hpp"
+#include "engine/checkpoint/file.hpp"
+#include "engine/output/output_path.hpp"
 #include "engine/output/recorder.hpp"
+#include "engine/parallel.hpp"
+#include "engine/scenario/input.hpp"
 #include "engine/sweep/dispatch.hpp"
 #include "engine/sweep/plan.hpp"
 #include "engine/sweep/statistics.hpp"
+#include "models/fork.hpp"
 #include "models/scenario.hpp"
 
 #include <fcntl.h>
@@ -138,6 +146,50 @@ int available_cores() {
     return std::max(1, hardware / local_ranks);
 }
 
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Where a sweep's CPU time went (--profile): this process's, all threads.
+struct SweepProfile {
+    double start = process_cpu_seconds();
+    double checks = 0.0, runs = 0.0, combine = 0.0;  // process CPU in each part
+    std::mutex mutex;
+    std::size_t count = 0;                   // runs made by this process
+    double load = 0.0;                       // their threads' CPU loading their scenarios
+    RunOutcome::Cpu cpu;                     // summed over the runs
+    void add(double loading, const RunOutcome::Cpu& run) {
+        const std::lock_guard lock(mutex);
+        ++count;
+        load += loading;
+        cpu.model += run.model;
+        cpu.file += run.file;
+        cpu.steps += run.steps;
+        cpu.output += run.output;
+        cpu.writer += run.writer;
+    }
+    std::string report() const {
+        const double total = process_cpu_seconds() - start;
+        const double n = count ? static_cast<double>(count) : 1.0;
+        const double accounted = load + cpu.model + cpu.file + cpu.steps + cpu.output + cpu.writer;
+        char text[1400];
+        std::snprintf(text, sizeof text,
+                      "sweep profile (CPU seconds of this process, all threads): %.2f in all\n"
+                      "  checking every run's scenario       %8.2f\n"
+                      "  the runs (%zu)                   %8.2f  per run %.2f ms: its scenario loaded %.2f, the model built "
+                      "%.2f, its file created %.2f, steps %.2f, records handed over %.2f, the writer thread %.2f, the rest "
+                      "%.2f (threads, scheduling)\n"
+                      "  sweep.h5 and summary.h5              %8.2f  (%.1f%% of all)\n",
+                      total, checks, count, runs, 1e3 * runs / n, 1e3 * load / n, 1e3 * cpu.model / n, 1e3 * cpu.file / n,
+                      1e3 * cpu.steps / n, 1e3 * cpu.output / n, 1e3 * cpu.writer / n, 1e3 * (runs - accounted) / n, combine,
+                      total > 0 ? 100.0 * combine / total : 0.0);
+        return text;
+    }
+};
+
 std::string format_seconds(double seconds) {
     char buf[32];
     if (seconds < 120) std::snprintf(buf, sizeof buf, "%.1f s", seconds);
@@ -173,13 +225,28 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
         if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
 }
 
-void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                    const std::string& command_line) {
+// The combined file (every run along a `run` dimension) and the summary (per point and arm, the
+// statistics of the final record across replicates), written in one pass over the run files in run
+// order: a point's runs are consecutive, so its summary record is written once they are read, and
+// no more than one point's final records are held. The layout of the run files (variables, axes,
+// records) is read from the first; each other file is opened once and each of its variables read
+// once, all records together, without looking its axes up again (only its size is checked).
+// The combine stops at the next run it would copy when a stop signal arrives: the files keep their
+// .incomplete names, and the same command finishes them later. Returns false when stopped.
+bool write_combined_and_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
+                                const std::string& command_line, const std::string& manifest, const StopSignals& stop) {
     const fs::path runs_dir = out / "runs";
+    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
+    const std::size_t arms = plan.arm_names.size();
     output::Reader first((runs_dir / run_file_name(0)).string());
     std::vector<output::VariableSpec> inner;
     for (const auto& name : first.variables()) inner.push_back(first.variable(name));
+    const std::vector<std::int64_t> times = first.times();
+    const std::size_t records = times.size();
+    if (records == 0) throw std::runtime_error("run 0 has no records");
+    const auto attributes = first.global_attributes();
 
+    // sweep.h5
     output::FileSpec spec;
     spec.path = out / "sweep.h5";
     spec.record_axis = "run";
@@ -189,13 +256,11 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     output::LabelledAxis time;
     time.name = "time";
     time.long_name = "time since the start of the simulation";
-    time.values = first.times();
-    const auto attributes = first.global_attributes();
+    time.values = times;
     time.units = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
     spec.axes.push_back(time);
     copy_labelled_axes(spec, first);
     spec.axes.push_back(output::LabelledAxis::of("arm_name", "names of the arms, indexed by arm", plan.arm_names));
-
     std::string coordinates = "point replicate arm stream_run";
     for (const auto& d : plan.dimensions) coordinates += " " + d.key;
     auto coordinate = [&](const std::string& name, output::DType type, const std::string& long_name) {
@@ -216,75 +281,29 @@ void write_combined(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec,
     spec.global_attributes = {{"title", "citysim sweep"}};
     spec.global_numeric_attributes = {{"runs", static_cast<double>(plan.runs.size())},
                                       {"points", static_cast<double>(plan.points())},
-                                      {"arms", static_cast<double>(plan.arm_names.size())}};
+                                      {"arms", static_cast<double>(arms)}};
     describe_sweep(spec, sweep_spec, first);
     spec.provenance_attributes = {{"command_line", command_line}};
-    spec.provenance_texts = {{"sweep_resolved", read_text_file((out / "sweep.yaml").string())}};
+    spec.provenance_texts = {{"sweep_resolved", manifest}};
+    spec.replace_existing = true;  // a .incomplete left by a combine that was stopped
 
-    output::Recorder recorder(spec);
-    for (const auto& run : plan.runs) {
-        output::Reader reader((runs_dir / run_file_name(run.index)).string());
-        recorder.begin_record(static_cast<std::int64_t>(run.index));
-        const std::vector<std::int64_t> ids = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
-                                               static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
-        const char* names[] = {"point", "replicate", "arm", "stream_run"};
-        for (std::size_t k = 0; k < 4; ++k) recorder.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
-        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
-            const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
-            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
-        }
-        const auto times = reader.times();
-        if (times.size() != time.values.size())
-            throw std::runtime_error("run " + std::to_string(run.index) + " has " + std::to_string(times.size()) +
-                                     " records, the first run " + std::to_string(time.values.size()));
-        for (const auto& v : inner) {
-            std::vector<double> values;
-            if (!v.dims.empty() && v.dims.front() == "time") {
-                for (std::size_t t = 0; t < times.size(); ++t) {
-                    const auto record = reader.read_record(v.name, t);
-                    values.insert(values.end(), record.begin(), record.end());
-                }
-            } else {
-                values = reader.read_static(v.name);
-            }
-            if (v.dtype == output::DType::Int64) {
-                std::vector<std::int64_t> counts(values.begin(), values.end());
-                recorder.put(v.name, counts);
-            } else {
-                recorder.put(v.name, values);
-            }
-        }
-        recorder.end_record();
-    }
-    recorder.finish();
-}
-
-// Per point and arm: statistics of the final record across replicates, and paired differences.
-void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                   const std::string& command_line) {
-    const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
-    const fs::path runs_dir = out / "runs";
-    output::Reader first((runs_dir / run_file_name(0)).string());
-    const std::size_t arms = plan.arm_names.size();
-    std::vector<output::VariableSpec> series;
-    for (const auto& name : first.variables()) {
-        auto v = first.variable(name);
-        if (!v.dims.empty() && v.dims.front() == "time") series.push_back(v);
-    }
-
-    output::FileSpec spec;
-    spec.path = out / "summary.h5";
-    spec.record_axis = "point";
-    spec.time_units = "1";
-    spec.time_long_name = "design point";
-    spec.flush_every_steps = 16;
-    spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
-    copy_labelled_axes(spec, first);
-    std::string coordinates;
+    // summary.h5
+    std::vector<std::size_t> series;  // indices into inner of the time series
+    for (std::size_t k = 0; k < inner.size(); ++k)
+        if (!inner[k].dims.empty() && inner[k].dims.front() == "time") series.push_back(k);
+    output::FileSpec summary_spec;
+    summary_spec.path = out / "summary.h5";
+    summary_spec.record_axis = "point";
+    summary_spec.time_units = "1";
+    summary_spec.time_long_name = "design point";
+    summary_spec.flush_every_steps = 16;
+    summary_spec.axes.push_back(output::LabelledAxis::of("arm", "arm", plan.arm_names));
+    copy_labelled_axes(summary_spec, first);
+    std::string parameters;
     for (const auto& d : plan.dimensions) {
-        spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
-                                  "NaN where the value is not a number", ""});
-        coordinates += (coordinates.empty() ? "" : " ") + d.key;
+        summary_spec.variables.push_back({d.key, {"point"}, output::DType::Float64, "1", "varied parameter " + d.key,
+                                          "NaN where the value is not a number", ""});
+        parameters += (parameters.empty() ? "" : " ") + d.key;
     }
     const std::vector<std::pair<std::string, std::string>> statistics = {
         {"mean", "mean across replicates"},
@@ -294,124 +313,229 @@ void write_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, 
         {"diff_mean", "mean paired difference from the first arm (same point and replicate)"},
         {"diff_low90", "lower end of the 90% interval of the mean paired difference"},
         {"diff_high90", "upper end of the 90% interval of the mean paired difference"}};
-    for (const auto& v : series)
+    for (const std::size_t k : series)
         for (const auto& [suffix, meaning] : statistics) {
+            const auto& v = inner[k];
             std::vector<std::string> dims = {"point", "arm"};
             dims.insert(dims.end(), v.dims.begin() + 1, v.dims.end());
-            spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
-                                      v.long_name + ": " + meaning + ", at the last step", "", coordinates});
+            summary_spec.variables.push_back({v.name + "_" + suffix, dims, output::DType::Float64, v.units,
+                                              v.long_name + ": " + meaning + ", at the last step", "", parameters});
         }
-    spec.global_attributes = {{"title", "citysim sweep summary"}};
-    spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
-                                      {"arms", static_cast<double>(arms)}};
-    describe_sweep(spec, sweep_spec, first);
-    spec.provenance_attributes = {{"command_line", command_line}};
+    summary_spec.global_attributes = {{"title", "citysim sweep summary"}};
+    summary_spec.global_numeric_attributes = {{"points", static_cast<double>(plan.points())},
+                                              {"arms", static_cast<double>(arms)}};
+    describe_sweep(summary_spec, sweep_spec, first);
+    summary_spec.provenance_attributes = {{"command_line", command_line}};
+    summary_spec.replace_existing = true;
 
-    output::Recorder recorder(spec);
+    output::Recorder combined(spec);
+    output::Recorder summary(summary_spec);
+    // Values a record of each variable holds (all of it for a static one), from the first file.
+    std::vector<std::size_t> per_record(inner.size());
+    for (std::size_t k = 0; k < inner.size(); ++k) {
+        std::vector<double> values;
+        const auto extent = first.read_all(inner[k].name, values);
+        const bool is_series = !inner[k].dims.empty() && inner[k].dims.front() == "time";
+        per_record[k] = is_series ? values.size() / records : values.size();
+        if (is_series && (extent.empty() || extent.front() != records))
+            throw std::runtime_error("run 0: '" + inner[k].name + "' has " +
+                                     std::to_string(extent.empty() ? 0 : extent.front()) + " records, its time axis " +
+                                     std::to_string(records));
+    }
+    std::vector<std::int64_t> int_values;
+    std::vector<double> float_values;
+    // finals[(arm * replicates + replicate) * series + s]: the last record of series s.
+    std::vector<std::vector<double>> finals(arms * replicates * series.size());
     for (std::size_t p = 0; p < plan.points(); ++p) {
-        recorder.begin_record(static_cast<std::int64_t>(p));
-        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
-            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
-            recorder.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
-        }
-        // finals[arm][replicate][variable] = the last record's values
-        std::vector<std::vector<std::vector<std::vector<double>>>> finals(
-            arms, std::vector<std::vector<std::vector<double>>>(replicates));
         for (std::size_t q = 0; q < replicates; ++q)
             for (std::size_t a = 0; a < arms; ++a) {
                 const std::size_t index = (p * replicates + q) * arms + a;
-                output::Reader reader((runs_dir / run_file_name(index)).string());
-                const std::size_t last = reader.times().size() - 1;
-                for (const auto& v : series) finals[a][q].push_back(reader.read_record(v.name, last));
+                const auto& run = plan.runs[index];
+                if (const int signal = stop.received()) {
+                    const std::string reason = "interrupted by " + signal_name(signal) + " while combining the runs";
+                    combined.abort(reason);
+                    summary.abort(reason);
+                    return false;
+                }
+                output::Reader reader((runs_dir / run_file_name(run.index)).string());
+                combined.begin_record(static_cast<std::int64_t>(run.index));
+                const std::int64_t ids[] = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
+                                            static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
+                const char* names[] = {"point", "replicate", "arm", "stream_run"};
+                for (std::size_t k = 0; k < 4; ++k) combined.put(names[k], std::span<const std::int64_t>(&ids[k], 1));
+                for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+                    const double value = plan.dimensions[d].number_at(plan.design.units[run.point][d]);
+                    combined.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+                }
+                std::size_t s = 0;
+                for (std::size_t k = 0; k < inner.size(); ++k) {
+                    const auto& v = inner[k];
+                    const bool is_series = s < series.size() && series[s] == k;
+                    const std::size_t expected = is_series ? records * per_record[k] : per_record[k];
+                    const bool integers = v.dtype == output::DType::Int64;
+                    const std::size_t count = integers ? (reader.read_all(v.name, int_values), int_values.size())
+                                                       : (reader.read_all(v.name, float_values), float_values.size());
+                    if (count != expected)
+                        throw std::runtime_error("run " + std::to_string(run.index) + ": '" + v.name + "' holds " +
+                                                 std::to_string(count) + " values, run 0's " + std::to_string(expected) +
+                                                 (is_series ? " (" + std::to_string(records) + " records)" : ""));
+                    if (integers) combined.put(v.name, std::span<const std::int64_t>(int_values));
+                    else combined.put(v.name, std::span<const double>(float_values));
+                    if (!is_series) continue;
+                    auto& last = finals[(a * replicates + q) * series.size() + s++];
+                    const std::size_t from = (records - 1) * per_record[k];
+                    if (integers) last.assign(int_values.begin() + static_cast<std::ptrdiff_t>(from), int_values.end());
+                    else last.assign(float_values.begin() + static_cast<std::ptrdiff_t>(from), float_values.end());
+                }
+                combined.end_record();
             }
-        for (std::size_t k = 0; k < series.size(); ++k) {
-            const std::size_t width = finals[0][0][k].size();
+        summary.begin_record(static_cast<std::int64_t>(p));
+        for (std::size_t d = 0; d < plan.dimensions.size(); ++d) {
+            const double value = plan.dimensions[d].number_at(plan.design.units[p][d]);
+            summary.put(plan.dimensions[d].key, std::span<const double>(&value, 1));
+        }
+        auto final_of = [&](std::size_t a, std::size_t q, std::size_t s) -> const std::vector<double>& {
+            return finals[(a * replicates + q) * series.size() + s];
+        };
+        std::vector<double> sample(replicates), difference(replicates);
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            const std::size_t width = per_record[series[s]];
             std::vector<std::vector<double>> stats(statistics.size(), std::vector<double>(arms * width));
-            std::vector<double> sample(replicates), difference(replicates);
             for (std::size_t a = 0; a < arms; ++a)
                 for (std::size_t i = 0; i < width; ++i) {
                     for (std::size_t q = 0; q < replicates; ++q) {
-                        sample[q] = finals[a][q][k][i];
-                        difference[q] = finals[a][q][k][i] - finals[0][q][k][i];
+                        sample[q] = final_of(a, q, s)[i];
+                        difference[q] = final_of(a, q, s)[i] - final_of(0, q, s)[i];
                     }
-                    const auto s = sweep::mean_interval(sample);
+                    const auto st = sweep::mean_interval(sample);
                     const auto m = sweep::mean_interval(difference);
-                    const double values[] = {s.mean, s.sd, s.low90, s.high90, m.mean, m.low90, m.high90};
+                    const double values[] = {st.mean, st.sd, st.low90, st.high90, m.mean, m.low90, m.high90};
                     for (std::size_t j = 0; j < statistics.size(); ++j) stats[j][a * width + i] = values[j];
                 }
             for (std::size_t j = 0; j < statistics.size(); ++j)
-                recorder.put(series[k].name + "_" + statistics[j].first, stats[j]);
+                summary.put(inner[series[s]].name + "_" + statistics[j].first, stats[j]);
         }
-        recorder.end_record();
+        summary.end_record();
     }
-    recorder.finish();
+    combined.finish();
+    summary.finish();
+    return true;
 }
 
 }  // namespace
 
-int sweep_command(const SweepOptions& options) {
-    const int rank = sweep::process_rank();
-    const bool speaker = rank == 0;  // only rank 0 prints and writes shared files
-    const fs::path sweep_file = options.sweep_file;
-
-    sc::Loaded<sweep::SweepSpec> loaded;
+int prepare_sweep(const fs::path& sweep_file, bool speaker, PreparedSweep& out) {
+    const auto report = [&](const sc::ScenarioError& e) {
+        if (!speaker) return;
+        std::cerr << e.what() << "\n"
+                  << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s") << "; nothing was run.\n";
+    };
+    auto& loaded = out.loaded;
     try {
-        loaded = sc::load_file(sweep::sweep_schema(), sweep_file);
+        loaded = sc::load_file(sweep::sweep_schema(), sweep_file, {}, "sweep file");
         sweep::check_sweep(loaded, sweep_file);
-        if (!loaded.source.has_errors_under("base"))
+        // The runs and the base are checked only for a sweep of a size that may run at all.
+        if (!loaded.source.has_errors_under("base") && loaded.diagnostics.empty())
             check_overrides_against_base(loaded, sweep_file.parent_path() / loaded.value.base);
         std::stable_sort(loaded.diagnostics.begin(), loaded.diagnostics.end(), [](const auto& a, const auto& b) {
             return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
         });
         loaded.throw_if_errors();
     } catch (const sc::ScenarioError& e) {
-        if (speaker)
-            std::cerr << e.what() << "\n" << e.diagnostics().size() << " error"
-                      << (e.diagnostics().size() == 1 ? "" : "s") << "; nothing was run.\n";
+        if (kind_of_file(sweep_file) == FileKind::scenario) {
+            if (speaker)
+                std::cerr << "citysim: " << sc::printable(sweep_file.string())
+                          << " is a scenario, not a sweep file; run it with\n  citysim run "
+                          << sc::printable(sweep_file.string()) << "\n";
+            return exit_codes::usage;
+        }
+        report(e);
         return exit_codes::invalid_scenario;
     }
     const auto& spec = loaded.value;
-
-    sweep::Plan plan;
     try {
-        plan = sweep::make_plan(spec, sweep_file);
+        out.plan = sweep::make_plan(spec, sweep_file);
     } catch (const std::invalid_argument& e) {
-        if (speaker) std::cerr << sweep_file.string() << ": error: design: " << e.what() << "\n";
+        if (speaker) std::cerr << sc::printable(sweep_file.string()) << ": error: design: " << e.what() << "\n";
         return exit_codes::invalid_scenario;
     }
-
-    // Every run's scenario must be valid before anything runs, so a sweep never fails half-way on input.
+    // Every run's scenario must be valid before anything runs, so a sweep never fails half-way on
+    // input. Replicates differ only in simulation.run, so one replicate of each point and arm is
+    // checked.
+    try {
+        const auto base = models::load_scenario(out.plan.base_scenario);
+        out.base_text = base.source_text;
+        out.inputs = {sweep_file};
+        out.inputs.insert(out.inputs.end(), base.files.begin(), base.files.end());
+        out.run_bytes = run_memory_bytes(base.value);
+        // The sweep's identity: the resolved sweep (without the spelling of its base's path) and the
+        // resolved base scenario, every file it extends included. A later command on the same folder
+        // resumes only if both are the same, whatever path it names them by.
+        sweep::SweepSpec identity_spec = spec;
+        identity_spec.base = "(the base scenario below)";
+        out.manifest = "# citysim sweep: " + std::to_string(out.plan.runs.size()) +
+                       " runs. The resolved sweep, then its resolved base scenario: a later `citysim sweep` into\n"
+                       "# this folder resumes these runs only if its sweep resolves to exactly this text.\n" +
+                       sc::to_yaml(sweep::sweep_schema(), identity_spec) + "---\n" + base.resolved_yaml;
+    } catch (const sc::ScenarioError& e) {
+        if (speaker) std::cerr << sc::printable(sweep_file.string()) << ": error: base: the base scenario is not valid:\n";
+        report(e);
+        return exit_codes::invalid_scenario;
+    }
     // With from_checkpoint, each arm must also be able to start from its first arm's state (fork.hpp).
-    const std::string base_text = read_text_file(plan.base_scenario.string());
     const std::int64_t fork_step = spec.from_checkpoint;
     std::string reference_yaml;
-    for (const auto& run : plan.runs) {
+    for (const auto& run : out.plan.runs) {
+        if (run.replicate != 0) continue;
         try {
-            const auto run_scenario = models::load_scenario(plan.base_scenario, run.overrides);
+            const auto scenario = models::load_scenario(out.plan.base_scenario, run.overrides);
+            out.run_bytes = std::max(out.run_bytes, run_memory_bytes(scenario.value));
             std::string why;
             if (fork_step > 0 && run.arm == 0) {
-                reference_yaml = run_scenario.resolved_yaml;
-                if (run_scenario.value.simulation.steps <= fork_step)
+                reference_yaml = scenario.resolved_yaml;
+                if (scenario.value.simulation.steps <= fork_step)
                     why = "from_checkpoint " + std::to_string(fork_step) + " leaves nothing to fork: the runs have " +
-                          std::to_string(run_scenario.value.simulation.steps) + " steps";
+                          std::to_string(scenario.value.simulation.steps) + " steps";
             } else if (fork_step > 0) {
-                why = models::fork_incompatibility(reference_yaml, run_scenario.resolved_yaml, fork_step);
+                why = models::fork_incompatibility(reference_yaml, scenario.resolved_yaml, fork_step);
             }
             if (!why.empty()) {
                 if (speaker)
-                    std::cerr << sweep_file.string() << ": error: from_checkpoint: arm " << plan.arm_names[run.arm]
-                              << " (run " << run.index << ") cannot start from arm " << plan.arm_names[0]
-                              << "'s state after step " << fork_step << ": " << why << "\n";
+                    std::cerr << sc::printable(sweep_file.string()) << ": error: from_checkpoint: arm "
+                              << out.plan.arm_names[run.arm] << " (run " << run.index << ") cannot start from arm "
+                              << out.plan.arm_names[0] << "'s state after step " << fork_step << ": " << why << "\n";
                 return exit_codes::invalid_scenario;
             }
         } catch (const sc::ScenarioError& e) {
             if (speaker)
-                std::cerr << sweep_file.string() << ": error: run " << run.index << " (point " << run.point
-                          << ") is not a valid scenario:\n"
+                std::cerr << sc::printable(sweep_file.string()) << ": error: run " << run.index << " (point " << run.point
+                          << ", arm " << out.plan.arm_names[run.arm] << ") is not a valid scenario:\n"
                           << e.what() << "\n";
             return exit_codes::invalid_scenario;
         }
     }
+    return exit_codes::ok;
+}
+
+int sweep_command(const SweepOptions& options) {
+    const int rank = sweep::process_rank();
+    const bool speaker = rank == 0;  // only rank 0 prints and writes shared files
+    const fs::path sweep_file = options.sweep_file;
+    const fs::path out = options.output;
+    const auto refuse = [&](int code, const std::string& message) {
+        if (speaker) std::cerr << "citysim: " << sc::printable(message) << "\n";
+        return code;
+    };
+    if (out.empty()) return refuse(exit_codes::usage, "-o: the output folder is empty; name a folder for the sweep");
+
+    SweepProfile profile;
+    PreparedSweep prepared;
+    if (const int status = prepare_sweep(sweep_file, speaker, prepared); status != exit_codes::ok) return status;
+    profile.checks = process_cpu_seconds() - profile.start;  // every run's scenario checked before anything runs
+    const auto& spec = prepared.loaded.value;
+    const auto& plan = prepared.plan;
+    const std::string& base_text = prepared.base_text;
+    const std::int64_t fork_step = spec.from_checkpoint;  // arms after the first start from the first's state
 
     const int threads = options.threads;
     const int available = available_cores();
@@ -423,32 +547,59 @@ int sweep_command(const SweepOptions& options) {
         return exit_codes::usage;
     }
 
-    const fs::path out = options.output;
+    // The sweep owns OUT: sweep.yaml, sweep.h5, summary.h5 and runs/. None of them may be an input.
     const fs::path runs_dir = out / "runs";
-    const std::string resolved = "# citysim sweep " + sweep_file.string() + ": " + std::to_string(plan.runs.size()) +
-                                 " runs\n" + loaded.resolved_yaml + "\n# base scenario (" +
-                                 plan.base_scenario.string() + "):\n# " + std::to_string(std::hash<std::string>{}(base_text)) + "\n";
+    const fs::path manifest = out / "sweep.yaml";
+    for (const auto& input : prepared.inputs) {
+        const bool is_output = output::same_file(input, manifest) || output::same_file(input, out / "sweep.h5") ||
+                               output::same_file(input, out / "summary.h5") ||
+                               (fs::exists(runs_dir) && output::same_file(input.parent_path(), runs_dir));
+        if (is_output)
+            return refuse(exit_codes::usage, "'" + input.string() + "' is an input of the sweep and the sweep would write "
+                                             "over it in " + out.string() + "; choose another -o");
+    }
+    // Rank 0 decides and writes; the others learn the outcome from the manifest after the barrier.
     int setup_status = exit_codes::ok;
     if (speaker) {
-        fs::create_directories(runs_dir);
-        const fs::path manifest = out / "sweep.yaml";
-        if (fs::exists(manifest)) {
-            if (read_text_file(manifest.string()) != resolved) {
-                std::cerr << "citysim: " << out.string()
-                          << " holds the runs of a different sweep (its sweep.yaml differs); choose another -o or "
-                             "delete it\n";
+        if (const auto refusal = memory_refusal_bytes(prepared.run_bytes, jobs)) {
+            std::cerr << "citysim: " << *refusal << "; nothing was run\n";
+            setup_status = exit_codes::failure;
+        } else if (fs::exists(out) && !fs::is_directory(out)) {
+            std::cerr << "citysim: " << sc::printable(out.string())
+                      << " exists and is not a folder; give -o a folder for the sweep\n";
+            setup_status = exit_codes::usage;
+        } else if (const auto problem = output::create_folders(runs_dir)) {
+            std::cerr << "citysim: " << sc::printable(problem->message) << "\n";
+            setup_status = problem->kind == output::OutputProblem::Kind::usage ? exit_codes::usage : exit_codes::failure;
+        } else if (fs::exists(manifest)) {
+            std::string recorded;
+            try {
+                recorded = sc::read_input_file(manifest, "sweep's record");
+            } catch (const sc::ScenarioError& e) {
+                recorded = "(unreadable: " + e.diagnostics().front().message + ")";
+            }
+            if (recorded != prepared.manifest) {
+                std::cerr << "citysim: " << sc::printable(out.string())
+                          << " holds the runs of a different sweep (its sweep.yaml differs from this sweep resolved "
+                             "with its base scenario); choose another -o or delete it\n";
                 setup_status = exit_codes::usage;
             }
-        } else {
-            // Written whole and renamed into place: the parts of a job array start together, and one
-            // must never read another's half-written manifest.
-            const fs::path partial = manifest.string() + "." + std::to_string(::getpid()) + ".partial";
-            std::ofstream(partial) << resolved;
-            fs::rename(partial, manifest);
+        } else if (const auto write_problem = output::write_file_atomically(manifest, prepared.manifest, false)) {
+            // The parts of a job array start together: another part may have written the same
+            // manifest between the check above and this write.
+            std::string recorded;
+            try {
+                recorded = sc::read_input_file(manifest, "sweep's record");
+            } catch (const sc::ScenarioError&) {
+            }
+            if (recorded != prepared.manifest) {
+                std::cerr << "citysim: " << sc::printable(write_problem->message) << "; nothing was run\n";
+                setup_status = exit_codes::failure;
+            }
         }
     }
     sweep::barrier();
-    if (!speaker && !fs::exists(out / "sweep.yaml")) setup_status = exit_codes::usage;
+    if (!speaker && !fs::exists(manifest)) setup_status = exit_codes::usage;
     if (setup_status != exit_codes::ok) return setup_status;
 
     // The runs to do: those of this part (--part I/N: whole points and replicates, so that a fork and
@@ -517,20 +668,25 @@ int sweep_command(const SweepOptions& options) {
     auto execute = [&](std::size_t index) {
         if (stop.received()) throw std::runtime_error("interrupted");
         const auto& run = plan.runs[index];
+        const double load_start = options.profile ? engine::thread_cpu_seconds() : 0.0;
         const auto scenario = models::load_scenario(plan.base_scenario, run.overrides);
+        const double loading = options.profile ? engine::thread_cpu_seconds() - load_start : 0.0;
         RunRequest request;
         request.scenario = &scenario;
         request.scenario_file = plan.base_scenario.string();
         request.scenario_text = base_text;
-        request.output_path = (runs_dir / run_file_name(index)).string();
+        request.output_path = run_path(index).string();
         request.command_line = options.command_line + "  # run " + std::to_string(index);
         request.final_record_only = spec.keep == "final";
+        // Only a run's own .incomplete, left by a killed sweep, can be there: the sweep owns runs/.
+        request.replace_existing = true;
         request.extra_attributes = {{"sweep_arm", plan.arm_names[run.arm]}};
         request.extra_numeric_attributes = {{"sweep_run", static_cast<double>(index)},
                                             {"sweep_point", static_cast<double>(run.point)},
                                             {"sweep_replicate", static_cast<double>(run.replicate)}};
         request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
         request.stop_signal = [&] { return stop.received(); };
+        request.time_parts = options.profile;
         // Checkpoints: a run cut short resumes from its newest; a fork starts from its first arm's.
         request.checkpoint_every = options.checkpoint_every;
         request.remove_checkpoints_when_complete = true;
@@ -545,7 +701,9 @@ int sweep_command(const SweepOptions& options) {
         RunOutcome outcome;
         arena.execute([&] { outcome = execute_run(request); });
         if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
+        if (options.profile) profile.add(loading, outcome.cpu);
     };
+    const double runs_start = process_cpu_seconds();
     try {
         sweep::dispatch(pending, dispatch_options, execute);
         sweep::dispatch(forks, dispatch_options, execute);
@@ -553,12 +711,13 @@ int sweep_command(const SweepOptions& options) {
         std::size_t done = 0;
         for (const auto& run : plan.runs) done += fs::exists(run_path(run.index)) ? 1 : 0;
         if (speaker)
-            std::cerr << "\ncitysim: sweep stopped: " << e.what() << "\n"
+            std::cerr << "\ncitysim: sweep stopped: " << sc::printable(e.what()) << "\n"
                       << done << " of " << plan.runs.size()
                       << " runs are complete; run the same command again to do the rest\n";
         return stop.received() ? exit_codes::interrupted : exit_codes::failure;
     }
 
+    profile.runs = process_cpu_seconds() - runs_start;
     if (!speaker) return exit_codes::ok;
     // The checkpoints forks started from are no longer needed once their point and replicate is done.
     std::size_t complete = 0;
@@ -580,28 +739,42 @@ int sweep_command(const SweepOptions& options) {
                           << " runs complete (the part that completes the sweep combines it)\n";
             return exit_codes::ok;
         }
-        lock = ::open((out / "sweep.lock").c_str(), O_RDWR | O_CREAT, 0644);
+        lock = ::open((out / "sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (lock >= 0) ::flock(lock, LOCK_EX);
         if (fs::exists(out / "sweep.h5") && fs::exists(out / "summary.h5")) {
-            if (lock >= 0) ::close(lock);
+            ::close(lock);
             std::cout << "sweep: " << plan.runs.size() << " runs complete; combined by another part\n";
             return exit_codes::ok;
         }
     }
+    struct Unlock {
+        int fd;
+        ~Unlock() {
+            if (fd >= 0) ::close(fd);
+        }
+    } unlock{lock};
+    const double combine_start = process_cpu_seconds();
     try {
-        write_combined(plan, spec, out, options.command_line);
-        write_summary(plan, spec, out, options.command_line);
-        if (lock >= 0) ::close(lock);
+        // Files already there are complete (they have their final names) and belong to this sweep.
+        const bool combined = (fs::exists(out / "sweep.h5") && fs::exists(out / "summary.h5")) ||
+                              write_combined_and_summary(plan, spec, out, options.command_line, prepared.manifest, stop);
+        if (!combined) {
+            std::cerr << "citysim: interrupted by " << signal_name(stop.received())
+                      << " while combining the runs; all " << plan.runs.size()
+                      << " runs are complete: run the same command again to combine them\n";
+            return exit_codes::interrupted;
+        }
     } catch (const std::exception& e) {
-        if (lock >= 0) ::close(lock);
-        std::cerr << "citysim: combining the runs failed: " << e.what() << "\n";
+        std::cerr << "citysim: combining the runs failed: " << sc::printable(e.what()) << "\n";
         return exit_codes::failure;
     }
+    profile.combine = process_cpu_seconds() - combine_start;
+    if (options.profile) std::cerr << profile.report();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() + forks.size() << " run now, in "
               << format_seconds(elapsed) << ")\n"
-              << "runs:    " << (out / "sweep.h5").string() << "\n"
-              << "summary: " << (out / "summary.h5").string() << "\n";
+              << "runs:    " << sc::printable((out / "sweep.h5").string()) << "\n"
+              << "summary: " << sc::printable((out / "summary.h5").string()) << "\n";
     return exit_codes::ok;
 }
 

@@ -1,5 +1,8 @@
 #include "cli/commands.hpp"
+#include "cli/file_kind.hpp"
+#include "cli/sweep_check.hpp"
 #include "cli/table.hpp"
+#include "engine/scenario/input.hpp"
 #include "engine/scenario/schema.hpp"
 #include "models/scenario.hpp"
 
@@ -7,20 +10,54 @@
 
 namespace citysim::cli {
 
+namespace {
+
+// A sweep file: checked as `citysim sweep` checks it before its first run (the file, its base
+// scenario and every run's scenario), without running anything.
+int validate_sweep(const std::string& file, const std::vector<std::string>& overrides) {
+    if (!overrides.empty()) {
+        std::cerr << "citysim: " << scenario::printable(file)
+                  << " is a sweep file; --set applies to scenarios (a sweep sets keys with its own `set:`)\n";
+        return exit_codes::usage;
+    }
+    PreparedSweep prepared;
+    const int status = prepare_sweep(file, true, prepared);
+    if (status != exit_codes::ok) {
+        std::cerr << scenario::printable(file) << ": not a valid sweep\n";
+        return status;
+    }
+    const auto& plan = prepared.plan;
+    std::cout << scenario::printable(file) << ": ok (sweep of " << plan.runs.size() << " runs: " << plan.points()
+              << " points x " << prepared.loaded.value.replicates << " replicates x " << plan.arm_names.size()
+              << " arms, base " << scenario::printable(plan.base_scenario.string()) << ")\n";
+    return exit_codes::ok;
+}
+
+}  // namespace
+
 int validate(const std::vector<std::string>& files, const std::vector<std::string>& overrides) {
     int status = exit_codes::ok;
+    const auto worse = [&status](int code) {
+        // A command-line problem (2) outranks an invalid file (3) only if nothing else failed.
+        if (status == exit_codes::ok || code == exit_codes::invalid_scenario) status = code;
+    };
     for (const auto& file : files) {
+        if (kind_of_file(file) == FileKind::sweep) {
+            if (const int code = validate_sweep(file, overrides); code != exit_codes::ok) worse(code);
+            continue;
+        }
         try {
             const auto loaded = models::load_scenario(file, overrides);
+            for (const auto& note : loaded.notes) std::cerr << note.format("note") << "\n";
             const auto& s = loaded.value;
-            std::cout << file << ": ok (" << s.cities.size() << " cities, " << s.fields.size() << " fields, "
-                      << s.talent.agents << " agents, " << s.simulation.steps << " " << s.simulation.step_unit
-                      << " steps)\n";
+            std::cout << scenario::printable(file) << ": ok (scenario: " << s.cities.size() << " cities, "
+                      << s.fields.size() << " fields, " << s.talent.agents << " agents, " << s.simulation.steps << " "
+                      << s.simulation.step_unit << " steps)\n";
         } catch (const scenario::ScenarioError& e) {
             std::cerr << e.what() << "\n"
-                      << file << ": " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
-                      << "\n";
-            status = exit_codes::invalid_scenario;
+                      << scenario::printable(file) << ": " << e.diagnostics().size() << " error"
+                      << (e.diagnostics().size() == 1 ? "" : "s") << "\n";
+            worse(exit_codes::invalid_scenario);
         }
     }
     return status;
@@ -36,7 +73,9 @@ int schema(const std::string& format) {
             "its cities and fields. Rates are per year whatever the step unit. A key with no default is required.\n\n"
             "A scenario may begin with `extends: FILE` (a path relative to the scenario): it is then that scenario "
             "with this file's keys merged over it (mappings key by key, anything else replaced), so a policy "
-            "scenario holds only what it changes and pairs with its baseline on the same seed.");
+            "scenario holds only what it changes and pairs with its baseline on the same seed. FILE must lie in "
+            "the scenario's folder (or below it), in citysim's scenario library, or in a folder given with "
+            "--allow-path.");
     else
         std::cout << render_schema_text(rows, output_width());
     return exit_codes::ok;

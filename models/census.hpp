@@ -34,8 +34,8 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     auto savings = talent.column(state.talent.savings);
     auto pay = talent.column(state.talent.pay);
 
-    // Per block: employment [cf * kinds + kind] and founders [cf] as tallies; the free rows of the
-    // block sorted by cf (a counting sort inside the block, while it is in cache).
+    // Per thread: employment [cf * kinds + kind] and founders [cf] as tallies; per block, the free
+    // rows of the block sorted by cf (a counting sort inside the block, while it is in cache).
     const std::size_t width = cf_count * employer_kinds + cf_count;
     const std::size_t blocks = engine::block_count(talent.size());
     pool.reset(blocks, cf_count);
@@ -47,23 +47,35 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     // Each row gets a code cf * 8 + kind. Neighbouring rows mostly share a cf, so counters and
     // cursors indexed by cf would be updated one after another through memory (each waiting for the
     // store before it); the block is therefore cut into `lanes` equal parts, processed side by side,
-    // each with its own counters and cursors (eight measured slightly faster than four).
-    constexpr std::size_t lanes = 8, kind_slots = 8;
+    // each with its own counters and cursors (eight measured slightly faster than four). A lane's
+    // counters cost cf_count x 8 to clear and sum per block, so with many cities there are fewer
+    // lanes (rows of many cities then rarely share a cf anyway). The free rows come out in row order
+    // whatever the lanes, so the lanes do not change results.
+    constexpr std::size_t max_lanes = 8, kind_slots = 8;
     const std::size_t codes = cf_count * kind_slots;
-    const auto counts = engine::reduce_blocks<std::int64_t>(
-        talent.size(), width, [&, city, field, kind, employer, failures, savings, status, payout,
-                               pay](std::size_t begin, std::size_t end, std::span<std::int64_t> tally) {
+    std::size_t lanes = max_lanes;
+    while (lanes > 1 && lanes * codes * 4 > engine::agent_block_size) lanes /= 2;
+    // Employment and founders are integer counts: summed per thread, in any order, they come out the
+    // same; so there is no per-block partial to clear and add up.
+    tbb::enumerable_thread_specific<std::vector<std::int64_t>> tallies([width] { return std::vector<std::int64_t>(width, 0); });
+    engine::for_each_block(
+        talent.size(), [&, city, field, kind, employer, failures, savings, status, payout, pay](
+                           std::size_t begin, std::size_t end, std::size_t block) {
             // Everything the loop reads is copied to locals first: stores through the uint8 columns
             // could alias values held in the closure, which the compiler would then reload every time.
-            const std::size_t block = begin / engine::agent_block_size, n = end - begin;
-            const std::size_t n_fields = fields, n_blocks = blocks, n_codes = codes;
+            const std::size_t n = end - begin;
+            const std::size_t n_fields = fields, n_codes = codes, n_lanes = lanes;
             const std::uint32_t n_firms = firm_count;
             const std::uint8_t* ended_of = ended.data();
             const CityIndex* city_of = city.data();
             const FieldIndex* field_of = field.data();
             const std::uint32_t* employer_of = employer.data();
             const std::uint8_t* kind_of = kind.data();
-            std::vector<std::uint32_t> code(n), histogram(lanes * n_codes, 0);
+            // Scratch of this thread, kept from block to block.
+            thread_local std::vector<std::uint32_t> code, histogram;
+            thread_local std::vector<std::uint32_t*> cursor;
+            code.resize(n);
+            histogram.assign(n_lanes * n_codes, 0);
             std::uint32_t* code_of = code.data();
             for (std::size_t i = begin; i < end; ++i) {
                 std::uint32_t k = kind_of[i];
@@ -84,39 +96,41 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
             }
             visit(begin, end, block);
             // Lane l holds rows [l * span, (l + 1) * span) of the block (the last may be shorter).
-            const std::size_t span = (n + lanes - 1) / lanes;
-            std::size_t lane_rows[lanes];
-            for (std::size_t l = 0; l < lanes; ++l) lane_rows[l] = std::min(n, l * span + span) - std::min(n, l * span);
+            const std::size_t span = (n + n_lanes - 1) / n_lanes;
+            std::size_t lane_rows[max_lanes];
+            for (std::size_t l = 0; l < n_lanes; ++l) lane_rows[l] = std::min(n, l * span + span) - std::min(n, l * span);
+            std::uint32_t* histogram_of = histogram.data();
             for (std::size_t j = 0; j < span; ++j)
-                for (std::size_t l = 0; l < lanes; ++l)
-                    if (j < lane_rows[l]) ++histogram[l * n_codes + code_of[l * span + j]];
-            std::int64_t* tally_of = tally.data();
+                for (std::size_t l = 0; l < n_lanes; ++l)
+                    if (j < lane_rows[l]) ++histogram_of[l * n_codes + code_of[l * span + j]];
+            std::int64_t* tally_of = tallies.local().data();
             std::int64_t* founders_of = tally_of + cf_count * employer_kinds;
-            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf * blocks]
-            for (std::size_t l = 0; l < lanes; ++l)
+            std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf]
+            std::fill(free_of, free_of + cf_count, 0);
+            for (std::size_t l = 0; l < n_lanes; ++l)
                 for (std::size_t cf = 0; cf < cf_count; ++cf) {
-                    const std::uint32_t* h = histogram.data() + l * n_codes + cf * kind_slots;
+                    const std::uint32_t* h = histogram_of + l * n_codes + cf * kind_slots;
                     for (std::size_t k = 0; k < std::size(axis_of_kind); ++k)
                         tally_of[cf * employer_kinds + axis_of_kind[k]] += h[k];
                     founders_of[cf] += h[static_cast<std::size_t>(EmployerKind::founder)];
-                    free_of[cf * n_blocks] += h[static_cast<std::size_t>(EmployerKind::other)];
+                    free_of[cf] += h[static_cast<std::size_t>(EmployerKind::other)];
                 }
             // The free rows, sorted by cf: each lane writes after the lanes before it in each cf's
             // segment. A row that is not free is written to a scratch slot instead of being skipped
             // by a branch.
             std::uint32_t** slot = pool.start_block(block);
-            std::vector<std::uint32_t*> cursor(lanes * cf_count);
+            cursor.resize(n_lanes * cf_count);
             for (std::size_t cf = 0; cf < cf_count; ++cf) {
                 std::uint32_t* next = slot[cf];
-                for (std::size_t l = 0; l < lanes; ++l) {
+                for (std::size_t l = 0; l < n_lanes; ++l) {
                     cursor[l * cf_count + cf] = next;
-                    next += histogram[l * n_codes + cf * kind_slots + static_cast<std::size_t>(EmployerKind::other)];
+                    next += histogram_of[l * n_codes + cf * kind_slots + static_cast<std::size_t>(EmployerKind::other)];
                 }
             }
-            std::uint32_t scratch[lanes];
+            std::uint32_t scratch[max_lanes];
             std::uint32_t** cursor_of = cursor.data();
             for (std::size_t j = 0; j < span; ++j)
-                for (std::size_t l = 0; l < lanes; ++l) {
+                for (std::size_t l = 0; l < n_lanes; ++l) {
                     if (j >= lane_rows[l]) continue;
                     const std::uint32_t c = code_of[l * span + j];
                     const bool is_free = (c % kind_slots) == static_cast<std::uint32_t>(EmployerKind::other);
@@ -125,6 +139,9 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                     next += is_free;
                 }
         });
+    std::vector<std::int64_t> counts(width, 0);
+    for (const auto& tally : tallies)
+        for (std::size_t k = 0; k < width; ++k) counts[k] += tally[k];
     std::copy(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(cf_count * employer_kinds),
               eco.employment.begin());
     std::copy(counts.begin() + static_cast<std::ptrdiff_t>(cf_count * employer_kinds), counts.end(), eco.founders.begin());
@@ -139,6 +156,8 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
     const auto team_row = std::as_const(firms).column(eco.firms.team_row);
     auto peak = firms.column(eco.firms.peak_team);
     const auto team = std::as_const(firms).column(eco.firms.team);
+    // Serial, in row order: startups_alive sums doubles (`represents`), whose order the result
+    // depends on, and members of a cohort share their team row's peak.
     for (const std::uint32_t r : eco.alive.rows) {
         const std::uint32_t t = team_of(team_row, r);
         peak[t] = std::max(peak[t], team[t]);

@@ -3,17 +3,32 @@
 #include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/census.hpp"
+#include "models/geography.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
+#include <stdexcept>
 
 namespace citysim::models {
 
 namespace {
 
+// The steps where a scheduled change starts or ends, sorted: apply_schedule reloads only there.
+std::vector<std::int64_t> boundaries_of(const std::vector<ScheduledChange>& schedule) {
+    std::vector<std::int64_t> steps;
+    for (const auto& change : schedule) {
+        steps.push_back(change.start_step);
+        if (change.end_step != 0) steps.push_back(change.end_step);
+    }
+    std::sort(steps.begin(), steps.end());
+    return steps;
+}
+
 engine::CityNetwork build_network(const Scenario& scenario) {
     const auto names = city_names(scenario);
     std::vector<engine::TravelLink> links;
-    for (const auto& link : scenario.network.links) {
+    for (const auto& link : network_links(scenario)) {
         const auto from = std::find(names.begin(), names.end(), link.from) - names.begin();
         const auto to = std::find(names.begin(), names.end(), link.to) - names.begin();
         links.push_back({static_cast<std::size_t>(from), static_cast<std::size_t>(to), link.hours});
@@ -103,14 +118,21 @@ CityModel::CityModel(const Scenario& scenario)
     const bool with_policies = !policies_->empty();
 
     migration_params_ = scenario.mechanisms.migration;
+    // The schedule phase is there even when the scenario schedules nothing, so that changes added
+    // while the model runs (reschedule: the live page's controls) act exactly as the same changes
+    // written in the scenario.
     schedule_ = scenario.schedule;
-    if (!schedule_.empty()) {
-        scenario_yaml_ = scenario::to_yaml(scenario_schema(), scenario);
-        scheduled_keys_values_ = scenario_values(schedule_, scenario_yaml_);
-        given_amenity_ = per_city<double>(scenario, [](const CityParams& c) { return c.amenity; });
-        starting_amenity_ = state_.amenity;
-        scheduler_.add_phase("schedule", [this](const engine::StepContext& ctx) { apply_schedule(ctx.step); });
+    {
+        // Without the schedule: each reload at a boundary then costs the same however long it is.
+        Scenario without_schedule = scenario;
+        without_schedule.schedule.clear();
+        scenario_yaml_ = scenario::to_yaml(scenario_schema(), without_schedule);
     }
+    scheduled_keys_values_ = scenario_values(schedule_, scenario_yaml_);
+    schedule_boundaries_ = boundaries_of(schedule_);
+    given_amenity_ = per_city<double>(scenario, [](const CityParams& c) { return c.amenity; });
+    starting_amenity_ = state_.amenity;
+    scheduler_.add_phase("schedule", [this](const engine::StepContext& ctx) { apply_schedule(ctx.step); });
 
     if (with_policies)
         scheduler_.add_phase("policy", [this](const engine::StepContext& ctx) {
@@ -212,8 +234,25 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     take_census(state_, hiring_pool_);
 }
 
+void CityModel::reschedule(std::vector<ScheduledChange> changes) {
+    const std::int64_t next = steps_done_ + 1;
+    // The steps done must have run under the same parameters: compare the changes in force at each
+    // of them, as overrides (which is what apply_schedule loads).
+    auto values = scenario_values(changes, scenario_yaml_);
+    for (std::size_t k = 0; k < changes.size(); ++k)
+        if (std::isnan(values[k]))
+            throw std::invalid_argument("reschedule: the scenario has no number at '" + changes[k].key + "'");
+    for (std::int64_t step = 1; step < next; ++step)
+        if (overrides_at(changes, values, step) != overrides_at(schedule_, scheduled_keys_values_, step))
+            throw std::invalid_argument("reschedule: the new changes differ from the old at step " + std::to_string(step) +
+                                        ", which is done");
+    schedule_ = std::move(changes);
+    scheduled_keys_values_ = std::move(values);
+    schedule_boundaries_ = boundaries_of(schedule_);
+}
+
 void CityModel::apply_schedule(std::int64_t step) {
-    if (!schedule_changes_at(schedule_, step)) return;
+    if (!std::binary_search(schedule_boundaries_.begin(), schedule_boundaries_.end(), step)) return;
     auto changes = overrides_at(schedule_, scheduled_keys_values_, step);
     if (changes == changes_in_force_) return;
     auto loaded = scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", changes);
@@ -254,7 +293,7 @@ void CityModel::retune(const Scenario& scenario) {
     venture_capital_->retune(m.venture_capital,
                              per_city<VentureCapitalCityParams>(scenario, [](const CityParams& c) { return c.venture_capital; }),
                              state_);
-    policies_->retune(policy_rates(scenario));
+    policies_->retune(scenario.policies, policy_rates(scenario));
 }
 
 void CityModel::step() {
@@ -270,7 +309,7 @@ void CityModel::step() {
 }
 
 // A mechanism added to the model changes its size and stops the build here until it is saved below.
-CITYSIM_CHECKPOINTED(CityModel, 3440);
+CITYSIM_CHECKPOINTED(CityModel, 3856);
 
 void CityModel::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("model");
@@ -285,9 +324,16 @@ void CityModel::save_or_restore(checkpoint::Archive& archive) {
     if (archive.restoring() && in_force != changes_in_force_) {
         if (scenario_yaml_.empty())
             throw checkpoint::CheckpointError("the checkpoint has scheduled changes in force, this scenario has no schedule");
-        auto loaded = scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", in_force);
-        loaded.throw_if_errors();
-        retune(loaded.value);
+        // A scenario the changes do not fit (another scenario's checkpoint) is refused as such.
+        std::optional<scenario::Loaded<Scenario>> loaded;
+        try {
+            loaded.emplace(scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", in_force));
+            loaded->throw_if_errors();
+        } catch (const scenario::ScenarioError& e) {
+            throw checkpoint::CheckpointError(std::string("the checkpoint's scheduled changes in force do not apply to this "
+                                                          "scenario: ") + e.what());
+        }
+        retune(loaded->value);
         changes_in_force_ = std::move(in_force);
     }
     state_.save_or_restore(archive);

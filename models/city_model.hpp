@@ -43,10 +43,18 @@ public:
 
     void step();
     std::int64_t steps_done() const { return steps_done_; }
+
+    // Replaces the scheduled changes (schedule.hpp) while the model runs, as the live page's controls
+    // do: the new list must put the same parameters in force as the old at every step done
+    // (std::invalid_argument otherwise), so it changes only steps to come. A run of the scenario with
+    // the new list as its `schedule` is then identical, step for step.
+    void reschedule(std::vector<ScheduledChange> changes);
+    const std::vector<ScheduledChange>& schedule() const { return schedule_; }
     double years_per_step() const { return years_per_step_; }
 
     const CityState& state() const { return state_; }
     const engine::Scheduler& scheduler() const { return scheduler_; }
+    void enable_profiling() { scheduler_.enable_profiling(); }
     const engine::CityNetwork& network() const { return network_; }
     Incumbents* incumbents() { return incumbents_.get(); }
 
@@ -68,10 +76,11 @@ private:
     // Scheduled changes (schedule.hpp): the parameters in force at this step.
     void apply_schedule(std::int64_t step);
     void retune(const Scenario& scenario);
-    std::string scenario_yaml_;                  // the scenario as given, for scheduled changes
+    std::string scenario_yaml_;                  // the scenario as given, without its schedule
     std::vector<ScheduledChange> schedule_;
     std::vector<double> scheduled_keys_values_;  // the scenario's value at each change's key
     std::vector<std::string> changes_in_force_;  // as overrides
+    std::vector<std::int64_t> schedule_boundaries_;  // steps where a change starts or ends, sorted
     std::vector<double> given_amenity_;          // per city, the scenario's
     std::vector<double> starting_amenity_;       // per city, as migration used them at the start (calibrated or given)
     engine::CityNetwork network_;

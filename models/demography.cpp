@@ -40,31 +40,32 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
     if (exit_probability > 0.0) {
         const auto step = streams.step;
         tbb::enumerable_thread_specific<std::vector<std::int64_t>> tallies(std::vector<std::int64_t>(cities * fields));
-        tbb::enumerable_thread_specific<std::int64_t> leaving_count(0);
         tbb::enumerable_thread_specific<TeamLeavers> leavers;
         const auto skill = std::as_const(table).column(state.talent.skill);
         const auto employer = std::as_const(table).column(state.talent.employer);
         const auto employer_kind = std::as_const(table).column(state.talent.employer_kind);
-        std::vector<std::uint8_t> leaving(table.size(), 0);
+        // The rows that leave, per block (kept across steps), so that they come out in row order.
+        auto& leaving = leaving_rows_;
+        leaving.resize(engine::block_count(table.size()));
         const auto ids = table.ids();
         const auto city = std::as_const(table).column(state.talent.city);
         const auto field = std::as_const(table).column(state.talent.field);
         auto exit_step = table.column(state.talent.exit_step);
-        engine::for_each_block(table.size(), [&, ids, city, field, exit_step, skill, employer, employer_kind](std::size_t begin, std::size_t end, std::size_t) {
+        engine::for_each_block(table.size(), [&, ids, city, field, exit_step, skill, employer, employer_kind](std::size_t begin, std::size_t end, std::size_t block) {
             auto& tally = tallies.local();
-            auto& count = leaving_count.local();
+            auto& rows = leaving[block];
+            rows.clear();
             for (std::size_t i = begin; i < end; ++i) {
                 if (exit_step[i] == unscheduled) {
                     const auto w = engine::random_words(streams, ids[i], streams::exit_schedule);
                     exit_step[i] = step - 1 + engine::geometric_steps(exit_probability, w[0]);
                 }
                 if (exit_step[i] <= step) {
-                    leaving[i] = 1;
+                    rows.push_back(static_cast<std::uint32_t>(i));
                     if (employer[i] != no_firm)
                         leavers.local().add(employer[i], skill[i],
                                             employer_kind[i] == static_cast<std::uint8_t>(EmployerKind::founder));
                     ++tally[city[i] * fields + field[i]];
-                    ++count;
                 }
             }
         });
@@ -74,7 +75,10 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
                 state.exits[k] += tally[k];
                 state.talent_count[k] -= tally[k];
             }
-        if (leaving_count.combine(std::plus<>()) > 0) table.remove_flagged(leaving);
+        auto& all = all_leaving_;
+        all.clear();
+        for (const auto& rows : leaving) all.insert(all.end(), rows.begin(), rows.end());
+        table.remove_rows(all);
     }
 
     std::vector<std::int64_t> entrants(cities * fields);
@@ -89,10 +93,10 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
     savings.endow(state, first, table.size());
 }
 
-
-// Checkpoints: parameters only: exit steps are a talent column. A member added to Demography stops the build here until it is saved below (or
-// confirmed to be a parameter) and the size updated.
-CITYSIM_CHECKPOINTED(Demography, 32);
+// Checkpoints: parameters and scratch only (exit steps are a talent column; leaving_rows_ and
+// all_leaving_ are refilled every step). A member added to Demography stops the build here until it
+// is saved below (or confirmed to be a parameter or scratch) and the size updated.
+CITYSIM_CHECKPOINTED(Demography, 80);
 void Demography::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

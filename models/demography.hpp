@@ -34,6 +34,9 @@ public:
 private:
     DemographyParams params_;
     double skill_dispersion_;
+    // Scratch kept across steps: the rows leaving, per block of talent and all together.
+    mutable std::vector<std::vector<std::uint32_t>> leaving_rows_;
+    mutable std::vector<std::uint32_t> all_leaving_;
 };
 
 }  // namespace citysim::models

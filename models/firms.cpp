@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 namespace citysim::models {
 
@@ -74,18 +75,25 @@ void AliveFirms::refresh(const FirmAgents& firms) {
     constexpr auto alive = static_cast<std::uint8_t>(FirmStatus::alive);
     ended.resize(count + 1);
     // A firm that ended releases its team only if it was the cohort's last (talent agents are
-    // employed by the team row).
+    // employed by the team row). Members of a cohort that end in the same pass mark its team row
+    // with the same value (it depends on the row alone), through atomic_ref as they may run side by side.
     auto mark_ended = [&](std::uint32_t r) {
         const std::uint32_t team = team_of(team_row, r);
-        if (team != r) ended[r] = 1;
-        ended[team] = members[team] <= 0;
+        if (team != r) std::atomic_ref<std::uint8_t>(ended[r]).store(1, std::memory_order_relaxed);
+        std::atomic_ref<std::uint8_t>(ended[team]).store(members[team] <= 0 ? 1 : 0, std::memory_order_relaxed);
     };
-    std::size_t kept = 0;
-    for (const std::uint32_t r : rows) {
-        if (status[r] == alive) rows[kept++] = r;
-        else mark_ended(r);
-    }
-    rows.resize(kept);
+    // The rows still alive, in order, and those that ended marked (in parallel: there are tens of
+    // thousands of firms alive, and this runs twice a step).
+    engine::for_each_block(
+        rows.size(),
+        [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t k = begin; k < end; ++k)
+                if (status[rows[k]] != alive) mark_ended(rows[k]);
+        },
+        4096);
+    engine::filter_blocks(
+        rows.size(), next_, [&](std::size_t k) { return status[rows[k]] == alive; }, [&](std::size_t k) { return rows[k]; });
+    rows.swap(next_);
     for (std::uint32_t r = known; r < count; ++r) {
         ended[r] = 0;
         if (status[r] == alive) rows.push_back(r);
@@ -114,16 +122,19 @@ void HiringPool::reset(std::size_t blocks, std::size_t city_fields) {
     city_fields_ = city_fields;
     blocks_ = blocks;
     rows_.resize(blocks);
-    offsets_.assign(blocks * (city_fields + 1), 0);
-    counts_.assign(city_fields * blocks, 0);
-    totals_.assign(city_fields, 0);
+    // Every entry is written before it is read (start_block, sum_blocks): nothing to clear.
+    offsets_.resize(blocks * (city_fields + 1));
+    counts_.resize(city_fields * blocks);
+    block_counts_.resize(blocks * city_fields);
+    totals_.resize(city_fields);
     cursors_.resize(blocks);
 }
 
 std::uint32_t** HiringPool::start_block(std::size_t block) {
     std::uint32_t* offsets = offsets_.data() + block * (city_fields_ + 1);
     offsets[0] = 0;
-    for (std::size_t cf = 0; cf < city_fields_; ++cf) offsets[cf + 1] = offsets[cf] + counts_[cf * blocks_ + block];
+    const std::uint32_t* counts = block_counts_.data() + block * city_fields_;
+    for (std::size_t cf = 0; cf < city_fields_; ++cf) offsets[cf + 1] = offsets[cf] + counts[cf];
     auto& rows = rows_[block];
     rows.resize(offsets[city_fields_]);
     auto& cursor = cursors_[block];
@@ -134,12 +145,25 @@ std::uint32_t** HiringPool::start_block(std::size_t block) {
 
 void HiringPool::sum_blocks() {
     groups_ = (blocks_ + group_size - 1) / group_size;
-    group_counts_.assign(city_fields_ * groups_, 0);
-    for (std::size_t cf = 0; cf < city_fields_; ++cf)
-        for (std::size_t b = 0; b < blocks_; ++b) {
-            totals_[cf] += counts_[cf * blocks_ + b];
-            group_counts_[cf * groups_ + b / group_size] += counts_[cf * blocks_ + b];
-        }
+    group_counts_.resize(city_fields_ * groups_);
+    // Per city_field (in parallel): its counts block by block, their groups and total.
+    engine::for_each_block(
+        city_fields_,
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            for (std::size_t cf = first; cf < last; ++cf) {
+                std::uint64_t total = 0;
+                std::uint32_t* counts = counts_.data() + cf * blocks_;
+                std::uint32_t* groups = group_counts_.data() + cf * groups_;
+                std::fill(groups, groups + groups_, 0);
+                for (std::size_t b = 0; b < blocks_; ++b) {
+                    counts[b] = block_counts_[b * city_fields_ + cf];
+                    total += counts[b];
+                    groups[b / group_size] += counts[b];
+                }
+                totals_[cf] = total;
+            }
+        },
+        64);
 }
 
 std::uint32_t HiringPool::take(std::size_t city_field, std::uint32_t word) {
@@ -203,51 +227,82 @@ std::int32_t HiringPool::hire(CityState& state, std::uint32_t firm_row, Employer
 
 void HiringPool::hire_batch(CityState& state, const std::vector<HireRequest>& requests, EmployerKind employer_kind,
                             const engine::StreamKey& streams, engine::Purpose purpose) {
-    // Every request's rows are drawn first and their talent rows prefetched, then assigned: the
-    // rows are scattered over the talent table, and fetching them together hides most of the
-    // memory latency that one hire after another would pay in full.
-    struct Pick {
-        std::uint32_t request, row;
-    };
-    std::vector<Pick> picks;
-    std::vector<std::size_t> draws(requests.size(), 0);
+    // A request draws only from the free talent of its own city and field, and hires into a firm
+    // there, so the requests of different (city, field)s touch different entries of everything they
+    // change: they are grouped by city and field, and the groups are hired in parallel, each in
+    // request order (what each request hires is what hiring them all in order would give).
+    auto& by_group = batch_order_;
+    auto& group_start = batch_group_start_;
+    auto& groups = batch_groups_;
+    group_start.assign(city_fields_ + 1, 0);
+    for (const auto& q : requests) ++group_start[q.city_field + 1];
+    groups.clear();
+    for (std::size_t cf = 0; cf < city_fields_; ++cf) {
+        if (group_start[cf + 1] > 0) groups.push_back(static_cast<std::uint32_t>(cf));
+        group_start[cf + 1] += group_start[cf];
+    }
+    by_group.resize(requests.size());
+    {
+        auto& next = batch_cursor_;
+        next.assign(group_start.begin(), group_start.end() - 1);
+        for (std::size_t r = 0; r < requests.size(); ++r) by_group[next[requests[r].city_field]++] = static_cast<std::uint32_t>(r);
+    }
+    auto& draws = batch_draws_;
+    auto& hired = batch_hired_;
+    draws.assign(requests.size(), 0);
+    hired.assign(requests.size(), 0);
     const auto& talent = state.talent.table;
     const std::uint8_t* kind = talent.column(state.talent.employer_kind).data();
     const std::uint32_t* employer = talent.column(state.talent.employer).data();
     const float* pay = talent.column(state.talent.pay).data();
     const float* skill = talent.column(state.talent.skill).data();
-    for (std::size_t r = 0; r < requests.size(); ++r) {
-        const auto& q = requests[r];
-        std::array<std::uint32_t, 4> words{};
-        std::size_t& draw = draws[r];
-        for (; static_cast<std::int32_t>(draw) < q.wanted && totals_[q.city_field] > 0 && draw < max_draws; ++draw) {
-            if (draw % 4 == 0) words = engine::random_words(streams, q.stream_entity, purpose, static_cast<std::uint8_t>(draw / 4));
-            const std::uint32_t row = take(q.city_field, words[draw % 4]);
-            __builtin_prefetch(kind + row, 1);
-            __builtin_prefetch(employer + row, 1);
-            __builtin_prefetch(pay + row, 1);
-            __builtin_prefetch(skill + row, 0);
-            picks.push_back({static_cast<std::uint32_t>(r), row});
+    auto hire_group = [&](std::size_t cf) {
+        // Every request's rows are drawn first and their talent rows prefetched, then assigned: the
+        // rows are scattered over the talent table, and fetching them together hides most of the
+        // memory latency that one hire after another would pay in full.
+        struct Pick {
+            std::uint32_t request, row;
+        };
+        thread_local std::vector<Pick> picks;
+        picks.clear();
+        const std::uint32_t* group = by_group.data() + group_start[cf];
+        const std::size_t size = group_start[cf + 1] - group_start[cf];
+        for (std::size_t k = 0; k < size; ++k) {
+            const std::uint32_t r = group[k];
+            const auto& q = requests[r];
+            std::array<std::uint32_t, 4> words{};
+            std::size_t& draw = draws[r];
+            for (; static_cast<std::int32_t>(draw) < q.wanted && totals_[cf] > 0 && draw < max_draws; ++draw) {
+                if (draw % 4 == 0) words = engine::random_words(streams, q.stream_entity, purpose, static_cast<std::uint8_t>(draw / 4));
+                const std::uint32_t row = take(cf, words[draw % 4]);
+                __builtin_prefetch(kind + row, 1);
+                __builtin_prefetch(employer + row, 1);
+                __builtin_prefetch(pay + row, 1);
+                __builtin_prefetch(skill + row, 0);
+                picks.push_back({r, row});
+            }
         }
-    }
-    std::vector<std::int32_t> hired(requests.size(), 0);
-    for (const Pick& p : picks)
-        if (assign(state, p.row, requests[p.request].firm_row, employer_kind, requests[p.request].city_field))
-            ++hired[p.request];
-    // Picks that had founded since the census leave a shortfall: more draws, one request at a time.
-    for (std::size_t r = 0; r < requests.size(); ++r)
-        if (hired[r] < requests[r].wanted)
-            hire(state, requests[r].firm_row, employer_kind, requests[r].city_field, requests[r].wanted - hired[r], streams,
-                 purpose, requests[r].stream_entity, draws[r]);
+        for (const Pick& p : picks)
+            if (assign(state, p.row, requests[p.request].firm_row, employer_kind, cf)) ++hired[p.request];
+        // Picks that had founded since the census leave a shortfall: more draws, one request at a time.
+        for (std::size_t k = 0; k < size; ++k) {
+            const std::uint32_t r = group[k];
+            if (hired[r] < requests[r].wanted)
+                hire(state, requests[r].firm_row, employer_kind, cf, requests[r].wanted - hired[r], streams, purpose,
+                     requests[r].stream_entity, draws[r]);
+        }
+    };
+    engine::for_each_block(
+        groups.size(), [&](std::size_t g, std::size_t, std::size_t) { hire_group(groups[g]); }, 1);
 }
 
 // Checkpoints (engine/checkpoint/archive.hpp): every member of the ecosystem. A member added to one
 // of these structs stops the build (CITYSIM_CHECKPOINTED) until it is saved below.
-CITYSIM_CHECKPOINTED(Ecosystem, 1352);
+CITYSIM_CHECKPOINTED(Ecosystem, 1448);
 CITYSIM_CHECKPOINTED(InvestmentLedger, 96);
 CITYSIM_CHECKPOINTED(Funds, 48);
 CITYSIM_CHECKPOINTED(EventLog, 168);
-CITYSIM_CHECKPOINTED(AliveFirms, 48);
+CITYSIM_CHECKPOINTED(AliveFirms, 72);
 
 void Ecosystem::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("ecosystem");

@@ -187,6 +187,9 @@ struct AliveFirms {
     // clamped to the row count), so a loop needs no branch for them.
     std::vector<std::uint8_t> ended{0};
     void refresh(const FirmAgents& firms);
+
+private:
+    std::vector<std::uint32_t> next_;  // refresh()'s second buffer, kept across steps
 };
 
 struct Ecosystem {
@@ -247,12 +250,13 @@ struct TeamLeavers {
 class HiringPool {
 public:
     // Filled by the census: reset(); for every block of talent (any order, any thread: a block
-    // writes only its own entries) a count per free agent in free_counts(block), then start_block()
+    // writes only its own entries) its free counts per city_field in free_counts(block) (zeroed
+    // first), then start_block()
     // and a write through the returned cursor per city_field for each free row in row order; then
     // sum_blocks().
     void reset(std::size_t blocks, std::size_t city_fields);
-    // The block's free counts, city_field-major: entry city_field * blocks.
-    std::uint32_t* free_counts(std::size_t block) { return counts_.data() + block; }
+    // The block's free counts per city_field (contiguous; sum_blocks() turns them city_field-major).
+    std::uint32_t* free_counts(std::size_t block) { return block_counts_.data() + block * city_fields_; }
     std::uint32_t** start_block(std::size_t block);
     void sum_blocks();
     // Hires up to `wanted` free agents of (city, field) as `kind` for firm `firm_row` (or no firm, for
@@ -268,7 +272,8 @@ public:
         std::uint64_t stream_entity;
     };
     // The same for many firms at once, in request order (the draws of each request are those that
-    // hire() would make, so a request's hires do not depend on batching).
+    // hire() would make, so a request's hires do not depend on batching); the requests of different
+    // (city, field)s are hired in parallel (they draw from, and hire into, different places).
     void hire_batch(CityState& state, const std::vector<HireRequest>& requests, EmployerKind kind,
                     const engine::StreamKey& streams, engine::Purpose purpose);
     std::int64_t available(std::size_t city_field) const { return static_cast<std::int64_t>(totals_[city_field]); }
@@ -283,12 +288,18 @@ private:
     std::size_t city_fields_ = 0, blocks_ = 0;
     std::vector<std::vector<std::uint32_t>> rows_;
     std::vector<std::uint32_t> offsets_, counts_;
+    std::vector<std::uint32_t> block_counts_;  // as the census writes them: [block * city_fields + city_field]
     std::vector<std::vector<std::uint32_t*>> cursors_;
     std::vector<std::uint64_t> totals_;  // per city_field
     // Free rows per city_field and group of group_size blocks, so that a draw skips whole groups.
     static constexpr std::size_t group_size = 16;
     std::size_t groups_ = 0;
     std::vector<std::uint32_t> group_counts_;
+    // hire_batch's work lists, kept across steps: request indices grouped by city_field, where each
+    // group starts, the city_fields with requests, and per request its draws and hires.
+    std::vector<std::uint32_t> batch_order_, batch_groups_;
+    std::vector<std::size_t> batch_group_start_, batch_cursor_, batch_draws_;
+    std::vector<std::int32_t> batch_hired_;
 };
 
 // Releases employees of firms that are no longer alive (founders of failed firms count a failure

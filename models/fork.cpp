@@ -27,6 +27,8 @@ struct Difference {
 Difference first_difference(const YAML::Node& a, const YAML::Node& b, const std::string& path,
                             const std::set<std::string>& ignored) {
     if (ignored.count(path)) return {};
+    // A key on one side only (a missing key is an invalid node, whose type cannot be asked).
+    if (!a.IsDefined() || !b.IsDefined()) return a.IsDefined() == b.IsDefined() ? Difference{} : Difference{path, a, b};
     const bool a_map = a.IsMap(), b_map = b.IsMap();
     if (a_map && b_map) {
         std::vector<std::string> keys;
@@ -45,7 +47,6 @@ Difference first_difference(const YAML::Node& a, const YAML::Node& b, const std:
         return {};
     }
     if (a.IsScalar() && b.IsScalar() && a.Scalar() == b.Scalar()) return {};
-    if (!a.IsDefined() && !b.IsDefined()) return {};
     return {path, a, b};
 }
 

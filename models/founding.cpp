@@ -5,6 +5,7 @@
 #include "models/streams.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -99,7 +100,6 @@ void Founding::prepare(const CityState& state) {
     housing_cost_.assign(cities_, 0.0);
     grant_expected_.assign(cities_, 0.0);
     location_support_.assign(cities_, 0.0);
-    location_cumulative_.assign(cities_ * fields_ * cities_, 0.0);
 
     std::vector<double> pool(cities_ * fields_), field_mean(fields_, 0.0);
     for (std::size_t c = 0; c < cities_; ++c)
@@ -139,37 +139,46 @@ void Founding::prepare(const CityState& state) {
     unit_skill_elasticity_ = params_.skill_elasticity == 1.0;
     rate_bound_.assign(cities_ * fields_ * employer_slots, 0.0);
     const double longest_runway = params_.runway_elasticity * std::log1p(params_.runway_half_saturation_years);
-    for (std::size_t c = 0; c < cities_; ++c)
+    double employer_factor[employer_slots];
+    for (std::size_t k = 0; k < employer_slots; ++k) employer_factor[k] = employer_log_factor(static_cast<EmployerKind>(k));
+
+    // The part of a destination's utility that every origin shares (the sum of its first five terms,
+    // added in the order of the formula, so that adding the origin's term gives the same value).
+    destination_value_.resize(cities_ * fields_);
+    for (std::size_t d = 0; d < cities_; ++d)
+        for (std::size_t f = 0; f < fields_; ++f)
+            destination_value_[d * fields_ + f] =
+                params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
+                params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
+                params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
+                params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d];
+    travel_hours_ = &state.travel_hours;
+    for (std::size_t o = 0; o < cities_; ++o)
         for (std::size_t f = 0; f < fields_; ++f)
             for (std::size_t k = 0; k < employer_slots; ++k)
-                rate_bound_[(c * fields_ + f) * employer_slots + k] =
-                    std::exp(log_rate_[c * fields_ + f] + longest_runway + employer_log_factor(static_cast<EmployerKind>(k)) +
-                             std::max(0.0, refounding_[c])) *
+                rate_bound_[(o * fields_ + f) * employer_slots + k] =
+                    std::exp(log_rate_[o * fields_ + f] + longest_runway + employer_factor[k] + std::max(0.0, refounding_[o])) *
                     (1.0 + 1e-6);
+}
 
-    std::vector<double> value(cities_);
-    for (std::size_t o = 0; o < cities_; ++o)
-        for (std::size_t f = 0; f < fields_; ++f) {
-            double highest = -std::numeric_limits<double>::infinity();
-            for (std::size_t d = 0; d < cities_; ++d) {
-                if (!founders_may_move_ && d != o) {
-                    value[d] = -std::numeric_limits<double>::infinity();
-                    continue;
-                }
-                value[d] = params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
-                           params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
-                           params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
-                           params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d] +
-                           (d == o ? params_.location_home_preference
-                                   : -params_.location_cost_per_hour * state.travel_hours[o * cities_ + d]);
-                highest = std::max(highest, value[d]);
-            }
-            double running = 0.0;
-            for (std::size_t d = 0; d < cities_; ++d) {
-                running += std::exp(value[d] - highest);
-                location_cumulative_[(o * fields_ + f) * cities_ + d] = running;
-            }
+void Founding::location_row(std::size_t o, std::size_t f, double* cumulative, std::vector<double>& value) const {
+    value.resize(cities_);
+    double highest = -std::numeric_limits<double>::infinity();
+    for (std::size_t d = 0; d < cities_; ++d) {
+        if (!founders_may_move_ && d != o) {
+            value[d] = -std::numeric_limits<double>::infinity();
+            continue;
         }
+        value[d] = destination_value_[d * fields_ + f] +
+                   (d == o ? params_.location_home_preference
+                           : -params_.location_cost_per_hour * (*travel_hours_)[o * cities_ + d]);
+        highest = std::max(highest, value[d]);
+    }
+    double running = 0.0;
+    for (std::size_t d = 0; d < cities_; ++d) {
+        running += std::exp(value[d] - highest);
+        cumulative[d] = running;
+    }
 }
 
 double Founding::employer_log_factor(EmployerKind employer) const {
@@ -198,7 +207,9 @@ double Founding::runway_factor(double runway_years) const {
 }
 
 std::vector<double> Founding::location_probabilities(std::size_t origin, std::size_t field) const {
-    const double* cumulative = location_cumulative_.data() + (origin * fields_ + field) * cities_;
+    std::vector<double> row(cities_), value;
+    location_row(origin, field, row.data(), value);
+    const double* cumulative = row.data();
     std::vector<double> p(cities_);
     for (std::size_t d = 0; d < cities_; ++d) p[d] = (cumulative[d] - (d ? cumulative[d - 1] : 0.0)) / cumulative[cities_ - 1];
     return p;
@@ -219,7 +230,8 @@ bool Founding::begin_step(CityState& state, const engine::StreamKey& streams, do
     scan_.failures = std::as_const(table).column(state.talent.failures);
     scan_.employer_kind = std::as_const(table).column(state.talent.employer_kind);
     scan_.next = table.column(state.talent.next_founding_step);
-    block_founders_.assign(engine::block_count(table.size()), {});
+    block_founders_.resize(engine::block_count(table.size()));  // kept across steps
+    for (auto& block : block_founders_) block.clear();
     return true;
 }
 
@@ -245,13 +257,46 @@ void Founding::visit_block(std::size_t begin, std::size_t end, std::size_t block
     }
 }
 
-std::vector<double> Founding::grants_paid(CityState& state, const std::vector<std::vector<Founder>>& block_founders) const {
+void Founding::choose_locations(const CityState& state) {
+    // Which (origin, field)s the step's founders come from; those rows of the location choice, in
+    // parallel; then each founder's destination from its own draw.
+    auto& founders = founders_;
+    const auto city = state.talent.table.column(state.talent.city);
+    const auto field = state.talent.table.column(state.talent.field);
+    location_needed_.assign(cities_ * fields_, 0);
+    for (const Founder& founder : founders) location_needed_[city[founder.row] * fields_ + field[founder.row]] = 1;
+    std::vector<std::uint32_t> rows;
+    for (std::size_t k = 0; k < location_needed_.size(); ++k)
+        if (location_needed_[k]) rows.push_back(static_cast<std::uint32_t>(k));
+    location_rows_.resize(cities_ * fields_ * cities_);
+    engine::for_each_block(
+        rows.size(),
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            std::vector<double> value;
+            for (std::size_t k = first; k < last; ++k)
+                location_row(rows[k] / fields_, rows[k] % fields_, location_rows_.data() + rows[k] * cities_, value);
+        },
+        std::max<std::size_t>(1, cities_ / 64));
+    engine::for_each_block(
+        founders.size(),
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            for (std::size_t k = first; k < last; ++k) {
+                Founder& founder = founders[k];
+                const double* cumulative = location_rows_.data() + (city[founder.row] * fields_ + field[founder.row]) * cities_;
+                const double target = engine::uniform_open(founder.location_word) * cumulative[cities_ - 1];
+                const auto d = static_cast<std::size_t>(std::upper_bound(cumulative, cumulative + cities_, target) - cumulative);
+                founder.destination = static_cast<CityIndex>(std::min(d, cities_ - 1));
+            }
+        },
+        256);
+}
+
+std::vector<double> Founding::grants_paid(CityState& state, const std::vector<Founder>& founders) const {
     auto& levers = state.policy;
     std::vector<double> paid(cities_, 0.0);
     if (levers.founder_grant.size() != cities_) return paid;
     std::vector<double> founded(cities_, 0.0);
-    for (const auto& block : block_founders)
-        for (const Founder& founder : block) founded[founder.destination] += state.persons_per_agent;
+    for (const Founder& founder : founders) founded[founder.destination] += state.persons_per_agent;
     for (std::size_t c = 0; c < cities_; ++c) {
         if (levers.founder_grant[c] <= 0.0) continue;
         const double demand = founded[c] * levers.founder_grant[c];
@@ -265,89 +310,128 @@ std::vector<double> Founding::grants_paid(CityState& state, const std::vector<st
 void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     auto& table = state.talent.table;
     const auto ids = table.ids();
-    const auto city = std::as_const(table).column(state.talent.city);
     const auto field = std::as_const(table).column(state.talent.field);
     const auto skill = std::as_const(table).column(state.talent.skill);
     const auto failures = std::as_const(table).column(state.talent.failures);
     const auto step = streams.step;
-    auto& block_founders = block_founders_;
     auto& eco = state.ecosystem;
     auto& firms = eco.firms;
+    auto city = table.column(state.talent.city);
+    auto arrival = table.column(state.talent.arrival_step);
     auto employer = table.column(state.talent.employer);
     auto employer_kind = table.column(state.talent.employer_kind);
-    auto savings_rw = table.column(state.talent.savings);
-    const std::vector<double> grant = grants_paid(state, block_founders);
-    // One append for all of the step's start-ups (rows and ids as if appended one by one).
-    std::size_t founded = 0;
-    for (const auto& block : block_founders) founded += block.size();
-    std::size_t row = founded > 0 ? firms.table.append(founded) : 0;
-    // The founders' rows are scattered over the talent table: the rows of the founder `ahead` places
-    // on are fetched while this one is handled.
-    std::vector<Founder> founders;
-    founders.reserve(founded);
-    for (const auto& block : block_founders) founders.insert(founders.end(), block.begin(), block.end());
-    const auto arrival = std::as_const(table).column(state.talent.arrival_step);
-    const auto pay = std::as_const(table).column(state.talent.pay);
+    auto savings = table.column(state.talent.savings);
+    auto pay = table.column(state.talent.pay);
+    // The step's founders in block and row order; one append for all of their start-ups (rows and
+    // ids as if appended one by one).
+    auto& founders = founders_;
+    founders.clear();
+    for (const auto& block : block_founders_) founders.insert(founders.end(), block.begin(), block.end());
+    choose_locations(state);
+    const std::vector<double> grant = grants_paid(state, founders);
+    if (founders.empty()) return;
+    const std::size_t first_row = firms.table.append(founders.size());
+    const auto firm_ids = firms.table.ids();
+    auto& founded = founded_;
+    founded.resize(founders.size());
+    // Each founder's talent row and new firm row are its own: they are written in parallel (the
+    // founders' rows are scattered over the talent table, and this hides their memory latency).
+    // The team a founder leaves is shared with other founders: it is updated atomically (integer
+    // updates, so the result does not depend on the order).
+    auto kind_of = firms.table.column(firms.kind);
+    auto status_of = firms.table.column(firms.status);
+    auto firm_city = firms.table.column(firms.city);
+    auto firm_field = firms.table.column(firms.field);
+    auto origin_of = firms.table.column(firms.origin_city);
+    auto founder_of = firms.table.column(firms.founder);
+    auto birth_of = firms.table.column(firms.birth_step);
+    auto represents_of = firms.table.column(firms.represents);
+    auto cohort_firms_of = firms.table.column(firms.cohort_firms);
+    auto cash_of = firms.table.column(firms.cash);
+    auto team_of = firms.table.column(firms.team);
+    auto team_skill_of = firms.table.column(firms.team_skill);
+    auto peak_of = firms.table.column(firms.peak_team);
+    auto present_of = firms.table.column(firms.founder_present);
+    const auto persons_per_agent = static_cast<float>(state.persons_per_agent);
     constexpr std::size_t ahead = 4;
+    engine::for_each_block(
+        founders.size(),
+        [&](std::size_t begin, std::size_t end, std::size_t) {
+            for (std::size_t k = begin; k < end; ++k) {
+                if (k + ahead < end) {
+                    const std::size_t next = founders[k + ahead].row;
+                    auto fetch = [next](const auto& column) { __builtin_prefetch(column.data() + next, 1); };
+                    fetch(ids), fetch(city), fetch(field), fetch(skill), fetch(failures), fetch(employer),
+                        fetch(employer_kind), fetch(savings), fetch(arrival), fetch(pay);
+                }
+                const Founder& founder = founders[k];
+                const std::size_t i = founder.row, row = first_row + k;
+                const CityIndex origin = city[i];
+                const auto old_kind = static_cast<EmployerKind>(employer_kind[i]);
+                if (employer[i] != no_firm) {  // leaves its employer: keep the team exact until the next census
+                    std::atomic_ref<std::int32_t>(team_of[employer[i]]).fetch_sub(1, std::memory_order_relaxed);
+                    std::atomic_ref<std::int64_t>(team_skill_of[employer[i]])
+                        .fetch_sub(skill_units(skill[i]), std::memory_order_relaxed);
+                }
+                if (founder.destination != origin) {  // as state.move_talent(); its counts come below
+                    city[i] = founder.destination;
+                    arrival[i] = step;
+                }
+                kind_of[row] = static_cast<std::uint8_t>(FirmKind::startup);
+                status_of[row] = static_cast<std::uint8_t>(FirmStatus::alive);
+                firm_city[row] = founder.destination;
+                firm_field[row] = field[i];
+                origin_of[row] = origin;
+                founder_of[row] = ids[i];
+                birth_of[row] = step;
+                represents_of[row] = persons_per_agent;
+                cohort_firms_of[row] = persons_per_agent;
+                const double own_funds = params_.own_funds_share * savings[i];
+                cash_of[row] = own_funds + grant[founder.destination];
+                savings[i] = static_cast<float>(savings[i] - own_funds);
+                team_of[row] = 1;
+                team_skill_of[row] = skill_units(skill[i]);
+                peak_of[row] = 1;
+                present_of[row] = 1;
+                employer[i] = static_cast<std::uint32_t>(row);
+                employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::founder);
+                pay[i] = 0.0f;
+                founded[k] = {origin, field[i], old_kind, failures[i] > 0, own_funds};
+            }
+        },
+        64);
+    // The counts and the events, in founder order.
     for (std::size_t k = 0; k < founders.size(); ++k) {
-        if (k + ahead < founders.size()) {
-            const std::size_t next = founders[k + ahead].row;
-            auto fetch = [next](const auto& column) { __builtin_prefetch(column.data() + next, 1); };
-            fetch(ids), fetch(city), fetch(field), fetch(skill), fetch(failures), fetch(employer), fetch(employer_kind),
-                fetch(savings_rw), fetch(arrival), fetch(pay);
-        }
         const Founder& founder = founders[k];
-        const std::size_t i = founder.row;
-        const CityIndex origin = city[i];
-        const std::size_t f = field[i];
-        const std::size_t old_cf = state.city_field(origin, f);
-        const auto old_kind = static_cast<EmployerKind>(employer_kind[i]);
-        if (employer[i] != no_firm) {  // leaves its employer: keep the team exact until the next census
-            --firms.table.column(firms.team)[employer[i]];
-            firms.table.column(firms.team_skill)[employer[i]] -= skill_units(skill[i]);
+        const Founded& d = founded[k];
+        const std::size_t old_cf = state.city_field(d.origin, d.field), cf = state.city_field(founder.destination, d.field);
+        --eco.employment[old_cf * employer_kinds + employer_axis_index(d.old_kind)];
+        if (d.old_kind == EmployerKind::other) --eco.free_talent[old_cf];
+        if (founder.destination != d.origin) {
+            ++state.departures[old_cf];
+            ++state.arrivals[cf];
+            --state.talent_count[old_cf];
+            ++state.talent_count[cf];
+            ++state.migration[d.origin * state.cities() + founder.destination];
         }
-        --eco.employment[old_cf * employer_kinds + employer_axis_index(old_kind)];
-        if (old_kind == EmployerKind::other) --eco.free_talent[old_cf];
-        state.move_talent(i, founder.destination, step);
-        const std::size_t cf = state.city_field(founder.destination, f);
-
-        firms.table.column(firms.kind)[row] = static_cast<std::uint8_t>(FirmKind::startup);
-        firms.table.column(firms.status)[row] = static_cast<std::uint8_t>(FirmStatus::alive);
-        firms.table.column(firms.city)[row] = founder.destination;
-        firms.table.column(firms.field)[row] = static_cast<FieldIndex>(f);
-        firms.table.column(firms.origin_city)[row] = origin;
-        firms.table.column(firms.founder)[row] = ids[i];
-        firms.table.column(firms.birth_step)[row] = step;
-        firms.table.column(firms.represents)[row] = static_cast<float>(state.persons_per_agent);
-        firms.table.column(firms.cohort_firms)[row] = static_cast<float>(state.persons_per_agent);
-        const double own_funds = params_.own_funds_share * savings_rw[i];
-        firms.table.column(firms.cash)[row] = own_funds + grant[founder.destination];
-        savings_rw[i] = static_cast<float>(savings_rw[i] - own_funds);
-        firms.table.column(firms.team)[row] = 1;
-        firms.table.column(firms.team_skill)[row] = skill_units(skill[i]);
-        firms.table.column(firms.peak_team)[row] = 1;
-        firms.table.column(firms.founder_present)[row] = 1;
-        employer[i] = static_cast<std::uint32_t>(row);
-        employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::founder);
-        table.column(state.talent.pay)[i] = 0.0f;
-
         ++eco.employment[cf * employer_kinds + employer_axis_index(EmployerKind::founder)];
         ++eco.founders[cf];
         const double founded_firms = static_cast<float>(state.persons_per_agent);
         eco.startups_alive[cf] += founded_firms;
         eco.births[cf] += founded_firms;
-        if (failures[i] > 0) eco.refoundings[cf] += founded_firms;
-        eco.events.add(static_cast<std::int64_t>(firms.table.ids()[row]), step, founder.destination,
-                       static_cast<std::int64_t>(f), FirmEvent::founded, own_funds * state.persons_per_agent, origin);
-        ++row;
+        if (d.failed_before) eco.refoundings[cf] += founded_firms;
+        eco.events.add(static_cast<std::int64_t>(firm_ids[first_row + k]), step, founder.destination,
+                       static_cast<std::int64_t>(d.field), FirmEvent::founded, d.own_funds * state.persons_per_agent,
+                       d.origin);
     }
-    block_founders_.clear();
+    for (auto& block : block_founders_) block.clear();
 }
 
-
-// Checkpoints: nothing that outlives a step: prepare() recomputes the rates each step, the due steps are a talent column. A member added to Founding stops the build here until it is saved below (or
-// confirmed to be a parameter) and the size updated.
-CITYSIM_CHECKPOINTED(Founding, 592);
+// Checkpoints: nothing that outlives a step: prepare() recomputes the rates and the location
+// choice's parts each step, finish_step()'s lists are refilled, the due steps are a talent column.
+// A member added to Founding stops the build here until it is saved below (or confirmed to be a
+// parameter or scratch) and the size updated.
+CITYSIM_CHECKPOINTED(Founding, 696);
 void Founding::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

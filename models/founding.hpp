@@ -124,10 +124,9 @@ public:
         const double h = rate(s.city[i], s.field[i], s.skill[i], s.savings[i], employer, s.failures[i] > 0);
         const double p = -std::expm1(-h * s.years_per_step);
         if (u >= p) return;
-        const double* cumulative = location_cumulative_.data() + (s.city[i] * fields_ + s.field[i]) * cities_;
-        const double target = engine::uniform_open(w[2]) * cumulative[cities_ - 1];
-        const auto d = static_cast<std::size_t>(std::upper_bound(cumulative, cumulative + cities_, target) - cumulative);
-        block_founders_[block].push_back({static_cast<std::uint32_t>(i), static_cast<CityIndex>(std::min(d, cities_ - 1))});
+        // Where it founds is drawn in finish_step(), with this word: the location choice of an
+        // (origin, field) is worked out only where someone founds.
+        block_founders_[block].push_back({static_cast<std::uint32_t>(i), 0, w[2]});
     }
     void finish_step(CityState& state, const engine::StreamKey& streams);
 
@@ -151,7 +150,15 @@ private:
     std::vector<double> housing_cost_;      // per city, CNY per person-year
     std::vector<double> grant_expected_;    // per city, CNY per firm (policy.hpp, founder_grant)
     std::vector<double> location_support_;  // per city, utility of policies' support to founders
-    std::vector<double> location_cumulative_;  // [(origin * fields + field) * cities + d], running sum of exp(U_d - max)
+    // The location choice: per (origin, field), the running sum over d of exp(U_d - max_d U_d).
+    // Worked out by location_row() from the part of U_d that every origin shares and the travel
+    // times, only for the rows founders need (with hundreds of cities, all of them would cost
+    // cities^2 x fields exponentials a step).
+    std::vector<double> destination_value_;  // [d * fields + field]
+    const std::vector<double>* travel_hours_ = nullptr;  // the state's
+    void location_row(std::size_t origin, std::size_t field, double* cumulative, std::vector<double>& value) const;
+    std::vector<double> location_rows_;          // [(origin * fields + field) * cities + d], rows in use only
+    std::vector<std::uint8_t> location_needed_;  // per (origin, field): a founder of the step needs it
     double employer_log_factor(EmployerKind employer) const;
     // [(city * fields + field) * employer_slots + employer]: the uncapped rate over skill at the
     // saturated runway, with the refounding term where it raises the rate, and a margin for rounding.
@@ -163,7 +170,7 @@ private:
     struct Scan {  // the step's inputs of visit()
         engine::StreamKey streams;
         double years_per_step = 0.0, candidate_p = 0.0;
-        std::span<const engine::AgentId> ids;
+        std::span<const engine::StoredId> ids;
         std::span<const CityIndex> city;
         std::span<const FieldIndex> field;
         std::span<const float> skill, savings;
@@ -172,12 +179,26 @@ private:
     } scan_;
     struct Founder {
         std::uint32_t row;
-        CityIndex destination;
+        CityIndex destination;  // set by finish_step()
+        std::uint32_t location_word;  // the draw of the destination
     };
     std::vector<std::vector<Founder>> block_founders_;
+    // finish_step's lists, kept across steps: all of the step's founders, and what the bookkeeping
+    // after its parallel part needs of each.
+    std::vector<Founder> founders_;
+    struct Founded {
+        CityIndex origin;
+        FieldIndex field;
+        EmployerKind old_kind;
+        bool failed_before;
+        double own_funds;
+    };
+    std::vector<Founded> founded_;
     // Per city, the grant each start-up founded this step receives (CNY per firm), after a budget
     // cap; charged to the policy ledger.
-    std::vector<double> grants_paid(CityState& state, const std::vector<std::vector<Founder>>& block_founders) const;
+    std::vector<double> grants_paid(CityState& state, const std::vector<Founder>& founders) const;
+    // Sets each of founders_'s destination.
+    void choose_locations(const CityState& state);
 };
 
 }  // namespace citysim::models

@@ -51,15 +51,15 @@ const sc::Record<HousingCityParams>& housing_city_schema() {
     static const auto schema = [] {
         sc::Record<HousingCityParams> r("The city's housing market");
         r.real("home_price", &HousingCityParams::home_price, "CNY/m2", "average home price at the start",
-               std::nullopt, sc::Range::positive());
+               std::nullopt, sc::Range::above(0).and_at_most(1e7));
         r.real("rent", &HousingCityParams::rent, "CNY/m2/month", "average residential rent at the start",
-               std::nullopt, sc::Range::positive());
+               std::nullopt, sc::Range::above(0).and_at_most(1e5));
         r.real("floor_space_per_person", &HousingCityParams::floor_space_per_person, "m2/person",
                "residential floor space per resident at the start", 35.0, sc::Range::closed(1, 500));
         r.real("supply_elasticity", &HousingCityParams::supply_elasticity, "1",
-               "long-run price elasticity of housing supply (Saiz 2010: 0.6-5.5)", 1.5, sc::Range::positive());
+               "long-run price elasticity of housing supply (Saiz 2010: 0.6-5.5)", 1.5, sc::Range::above(0).and_at_most(100));
         r.real("land_area_km2", &HousingCityParams::land_area_km2, "km2", "the city's administrative land area",
-               std::nullopt, sc::Range::positive());
+               std::nullopt, sc::Range::above(0).and_at_most(1e6));
         r.real("residential_land_share", &HousingCityParams::residential_land_share, "1",
                "share of the land area that residential building may ever use", 0.2, sc::Range::closed(0.001, 1));
         r.real("max_floor_area_ratio", &HousingCityParams::max_floor_area_ratio, "1",

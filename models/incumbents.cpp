@@ -1,6 +1,8 @@
 #include "models/incumbents.hpp"
 
 #include "engine/checkpoint/archive.hpp"
+#include "engine/parallel.hpp"
+
 #include "models/firms.hpp"
 #include "models/streams.hpp"
 
@@ -41,7 +43,7 @@ const sc::Record<IncumbentParams>& incumbent_schema() {
         using P = IncumbentParams;
         sc::Record<P> r("A large incumbent firm based in the city");
         r.named_reals("employees", &P::employees, "field", "persons",
-                      "talent it employs in the city at the start, per field", sc::Range::non_negative());
+                      "talent it employs in the city at the start, per field", sc::Range::closed(0, 1e8));
         r.real("wage_premium", &P::wage_premium, "1", "multiplier on the market wage it pays", 1.2,
                sc::Range::closed(0.1, 10));
         r.real("growth_rate", &P::growth_rate, "1/year", "growth of its employment through projects", 0.03,
@@ -153,8 +155,10 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
             while (d + 1 < p.size() && u >= p[d]) u -= p[d++];
             std::uint32_t target_row = r;
             if (d != home) {
+                // (A copy: clang 14 cannot capture a structured binding.)
+                const auto incumbent = index;
                 const auto there = std::find_if(establishments_.begin(), establishments_.end(), [&](const auto& other) {
-                    return other.incumbent == index && field[other.row] == f && city[other.row] == d;
+                    return other.incumbent == incumbent && field[other.row] == f && city[other.row] == d;
                 });
                 target_row = there != establishments_.end()
                                  ? there->row
@@ -172,19 +176,44 @@ void Incumbents::step(CityState& state, HiringPool& pool, const engine::StreamKe
 void Incumbents::hire(CityState& state, HiringPool& pool, const engine::StreamKey& streams, bool unlimited) const {
     auto& firms = state.ecosystem.firms;
     auto& t = firms.table;
-    for (const auto& [r, incumbent] : establishments_) {
-        const std::int32_t missing = t.column(firms.target_team)[r] - t.column(firms.team)[r];
-        if (missing <= 0) continue;
-        const std::size_t cf = state.city_field(t.column(firms.city)[r], t.column(firms.field)[r]);
-        const auto cap = unlimited ? missing : static_cast<std::int32_t>(std::max<double>(
-            1.0, std::floor(params_.hiring_share_per_step * static_cast<double>(pool.available(cf)))));
-        // Hires beyond one step's 1024 draws wait for the next call.
-        for (std::int32_t left = std::min(missing, cap); left > 0;) {
-            const auto got = pool.hire(state, r, EmployerKind::incumbent, cf, left, streams, streams::hiring, t.ids()[r]);
-            if (got == 0 || !unlimited) break;
-            left -= got;
-        }
+    // An establishment hires from its own city and field only, into itself: the establishments of
+    // different (city, field)s hire in parallel, those of one (city, field) one after another in
+    // firm-row order (each one's cap depends on what the ones before it left).
+    const auto city = std::as_const(t).column(firms.city);
+    const auto field = std::as_const(t).column(firms.field);
+    std::vector<std::uint32_t> order(establishments_.size());
+    std::vector<std::size_t> group_start(state.cities() * state.fields() + 1, 0);
+    for (const auto& e : establishments_) ++group_start[state.city_field(city[e.row], field[e.row]) + 1];
+    std::vector<std::size_t> groups;
+    for (std::size_t cf = 0; cf + 1 < group_start.size(); ++cf) {
+        if (group_start[cf + 1] > 0) groups.push_back(cf);
+        group_start[cf + 1] += group_start[cf];
     }
+    {
+        std::vector<std::size_t> next(group_start.begin(), group_start.end() - 1);
+        for (std::size_t e = 0; e < establishments_.size(); ++e)
+            order[next[state.city_field(city[establishments_[e].row], field[establishments_[e].row])]++] =
+                static_cast<std::uint32_t>(e);
+    }
+    engine::for_each_block(
+        groups.size(),
+        [&](std::size_t g, std::size_t, std::size_t) {
+            const std::size_t cf = groups[g];
+            for (std::size_t k = group_start[cf]; k < group_start[cf + 1]; ++k) {
+                const std::uint32_t r = establishments_[order[k]].row;
+                const std::int32_t missing = t.column(firms.target_team)[r] - t.column(firms.team)[r];
+                if (missing <= 0) continue;
+                const auto cap = unlimited ? missing : static_cast<std::int32_t>(std::max<double>(
+                    1.0, std::floor(params_.hiring_share_per_step * static_cast<double>(pool.available(cf)))));
+                // Hires beyond one step's 1024 draws wait for the next call.
+                for (std::int32_t left = std::min(missing, cap); left > 0;) {
+                    const auto got = pool.hire(state, r, EmployerKind::incumbent, cf, left, streams, streams::hiring, t.ids()[r]);
+                    if (got == 0 || !unlimited) break;
+                    left -= got;
+                }
+            }
+        },
+        1);
 }
 
 

@@ -32,9 +32,10 @@ const sc::Record<LabourCityParams>& labour_city_schema() {
         sc::Record<LabourCityParams> r("The city's labour market");
         r.real("mean_wage", &LabourCityParams::mean_wage, "CNY/year",
                "annual wage of a skill-1 worker at the start, before the field premium", std::nullopt,
-               sc::Range::positive());
+               sc::Range::closed(1, 1e8));
         r.real("productivity", &LabourCityParams::productivity, "1",
-               "productivity multiplier on every wage in the city (1 = as at the start)", 1.0, sc::Range::positive());
+               "productivity multiplier on every wage in the city (1 = as at the start)", 1.0,
+               sc::Range::closed(1e-3, 1e3));
         return r;
     }();
     return schema;
@@ -44,7 +45,7 @@ const sc::Record<FieldParams>& field_schema() {
     static const auto schema = [] {
         sc::Record<FieldParams> r("A field of skilled work");
         r.real("wage_premium", &FieldParams::wage_premium, "1", "multiplier on a city's mean wage for this field",
-               1.0, sc::Range::positive());
+               1.0, sc::Range::closed(1e-3, 1e3));
         r.real("founding_propensity", &FieldParams::founding_propensity, "1",
                "multiplier on the founding rate of talent in this field (founding)", 1.0, sc::Range::closed(0, 100));
         r.real("research_relatedness", &FieldParams::research_relatedness, "1",

@@ -67,24 +67,31 @@ void MigrationChoice::prepare(const CityState& state) {
                 params_.income_weight *
                     (std::log(state.wage[d * fields_ + f]) - params_.housing_cost_share * std::log(state.rent[d])) +
                 amenity_[d] + cluster_preference_[f] * std::log(quotient[d * fields_ + f]);
-    std::vector<double> value(cities_);
-    for (std::size_t o = 0; o < cities_; ++o)
-        for (std::size_t f = 0; f < fields_; ++f) {
-            double highest = -std::numeric_limits<double>::infinity();
-            for (std::size_t d = 0; d < cities_; ++d) {
-                value[d] = destination_value[d * fields_ + f] +
-                           (d == o ? params_.attachment
-                                   : -(params_.moving_cost + params_.moving_cost_per_hour * state.travel_hours[o * cities_ + d]));
-                highest = std::max(highest, value[d]);
-            }
-            const std::size_t row = o * fields_ + f;
-            double running = 0.0;
-            for (std::size_t d = 0; d < cities_; ++d) {
-                if (d != o) running += std::exp(value[d] - highest);
-                move_cumulative_[row * cities_ + d] = running;
-            }
-            stay_weight_[row] = std::exp(value[o] - highest);
-        }
+    // Per origin, in parallel over origins (cities^2 x fields exponentials a step; each origin's rows
+    // are worked out alone, so the result does not depend on how they are shared out).
+    engine::for_each_block(
+        cities_,
+        [&](std::size_t first, std::size_t last, std::size_t) {
+            std::vector<double> value(cities_);
+            for (std::size_t o = first; o < last; ++o)
+                for (std::size_t f = 0; f < fields_; ++f) {
+                    double highest = -std::numeric_limits<double>::infinity();
+                    for (std::size_t d = 0; d < cities_; ++d) {
+                        value[d] = destination_value[d * fields_ + f] +
+                                   (d == o ? params_.attachment
+                                           : -(params_.moving_cost + params_.moving_cost_per_hour * state.travel_hours[o * cities_ + d]));
+                        highest = std::max(highest, value[d]);
+                    }
+                    const std::size_t row = o * fields_ + f;
+                    double running = 0.0;
+                    for (std::size_t d = 0; d < cities_; ++d) {
+                        if (d != o) running += std::exp(value[d] - highest);
+                        move_cumulative_[row * cities_ + d] = running;
+                    }
+                    stay_weight_[row] = std::exp(value[o] - highest);
+                }
+        },
+        std::max<std::size_t>(1, cities_ / 64));
 }
 
 std::vector<double> MigrationChoice::probabilities(CityIndex origin, FieldIndex field, float years_in_city) const {

@@ -48,7 +48,7 @@ const sc::Record<PolicyParams>& policy_schema() {
         r.real("budget_per_year", &P::budget_per_year, "CNY/year",
                "most the policy pays a year, spread evenly over the steps (0 = no cap); a cap that binds scales every "
                "payment of the step alike",
-               0.0, sc::Range::non_negative());
+               0.0, sc::Range::closed(0, 1e13));
         r.real("rent_share", &P::rent_share, "1",
                "talent_housing_subsidy: share of the housing cost paid; startup_rent_subsidy: of the office rent; "
                "incumbent_land: discount on the home rent of incumbents' projects",
@@ -56,18 +56,18 @@ const sc::Record<PolicyParams>& policy_schema() {
         r.real("amount_per_year", &P::amount_per_year, "CNY/person/year",
                "talent_housing_subsidy: a fixed amount a person-year, on top of rent_share (together at most 90% of the "
                "housing cost)",
-               0.0, sc::Range::non_negative());
+               0.0, sc::Range::closed(0, 1e8));
         r.real("bonus", &P::bonus, "CNY/person", "settlement_bonus: paid once to each eligible person who moves in", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e8));
         r.real("bonus_spread_years", &P::bonus_spread_years, "years",
                "settlement_bonus: years of income over which movers weigh the bonus", 5.0, sc::Range::closed(0.1, 100));
         r.real("grant", &P::grant, "CNY/firm", "founder_grant: paid as cash to each start-up founded in the city", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e11));
         r.real("extra_floor_space_per_year", &P::extra_floor_space_per_year, "m2/year",
                "housing_supply: residential floor space built a year on land the city provides", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e10));
         r.real("cost_per_m2", &P::cost_per_m2, "CNY/m2", "housing_supply: what the city pays per m2 built (land, subsidy)",
-               0.0, sc::Range::non_negative());
+               0.0, sc::Range::closed(0, 1e7));
         r.real("floor_space_per_employee", &P::floor_space_per_employee, "m2/person",
                "incumbent_land: office space per employee on which the discount is granted", 10.0,
                sc::Range::closed(0, 1000));
@@ -122,6 +122,19 @@ Policies::Policies(const std::vector<scenario::Named<PolicyParams>>& policies, c
             a.field_eligible[static_cast<std::size_t>(it - state.field_names.begin())] = 1;
         }
         policies_.push_back(std::move(a));
+    }
+}
+
+void Policies::retune(const std::vector<scenario::Named<PolicyParams>>& policies, const PolicyRates& rates) {
+    rates_ = rates;
+    for (std::size_t k = 0; k < policies_.size() && k < policies.size(); ++k) {
+        auto& params = policies_[k].params;
+        const auto eligibility = params.eligibility;
+        const auto start = params.start_step, end = params.end_step;
+        params = policies[k].value;
+        params.eligibility = eligibility;
+        params.start_step = start;
+        params.end_step = end;
     }
 }
 

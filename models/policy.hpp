@@ -98,8 +98,9 @@ public:
     // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
     void save_or_restore(checkpoint::Archive& archive);
     bool empty() const { return policies_.empty(); }
-    // Those parameters changed mid-run (schedule.hpp).
-    void retune(const PolicyRates& rates) { rates_ = rates; }
+    // Those parameters, and the policies' amounts, changed mid-run (schedule.hpp); each policy keeps
+    // its instrument, city, steps in force, eligibility and expected payout share.
+    void retune(const std::vector<scenario::Named<PolicyParams>>& policies, const PolicyRates& rates);
 
     // Start of a step: clears the step's ledger, sets what each instrument in force offers this step
     // (from the payout shares of the step before), adds the step's public housing.

@@ -209,52 +209,72 @@ void StateRecorder::write_firms(const CityState& state) {
     const auto& firms = state.ecosystem.firms;
     const auto& t = firms.table;
     const std::size_t n = t.size();
-    auto ints = [&](auto handle) {
-        std::vector<std::int64_t> v(n);
-        const auto col = t.column(handle);
-        for (std::size_t r = 0; r < n; ++r) v[r] = static_cast<std::int64_t>(col[r]);
-        return v;
-    };
-    auto reals = [&](auto handle) {
-        std::vector<double> v(n);
-        const auto col = t.column(handle);
-        for (std::size_t r = 0; r < n; ++r) v[r] = static_cast<double>(col[r]);
-        return v;
-    };
-    std::vector<std::int64_t> id(t.ids().begin(), t.ids().end());
-    auto end = ints(firms.end_step);
-    std::vector<std::int64_t> founder(n, -1);
-    for (std::size_t r = 0; r < n; ++r)
-        if (t.column(firms.kind)[r] == static_cast<std::uint8_t>(FirmKind::startup))
-            founder[r] = static_cast<std::int64_t>(t.column(firms.founder)[r]);
-    const auto status = ints(firms.status);
-    for (std::size_t r = 0; r < n; ++r)
-        if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
-    const auto kind = ints(firms.kind), city = ints(firms.city), field = ints(firms.field), origin = ints(firms.origin_city),
-               birth = ints(firms.birth_step), rounds = ints(firms.rounds), breakthroughs = ints(firms.breakthroughs);
-    auto team = ints(firms.team), peak = ints(firms.peak_team);
-    const auto raised = reals(firms.raised), represents = reals(firms.represents);
-    std::vector<std::int64_t> split_from(n, -1);
+    // In slices of the recorder's table buffer: the columns are converted to int64 and float64 a
+    // slice at a time, never as whole copies of the firm table.
+    const std::size_t slice = output::kTableBufferRows;
+    std::vector<std::int64_t> id, kind, status, city, field, origin, founder, birth, end, team, peak, rounds, breakthroughs,
+        split_from;
+    std::vector<double> raised, represents;
     const auto team_row = t.column(firms.team_row);
-    for (std::size_t r = 0; r < n; ++r)
-        if (team_row[r] != no_firm && team_row[r] != r) {
-            split_from[r] = static_cast<std::int64_t>(id[team_row[r]]);
-            team[r] = t.column(firms.team)[team_row[r]];
-            peak[r] = t.column(firms.peak_team)[team_row[r]];
+    const auto team_column = t.column(firms.team);
+    const auto peak_column = t.column(firms.peak_team);
+    for (std::size_t first = 0; first < n || first == 0; first += slice) {
+        const std::size_t last = std::min(n, first + slice), rows = last - first;
+        auto ints = [&](std::vector<std::int64_t>& v, auto handle) {
+            v.resize(rows);
+            const auto col = t.column(handle);
+            for (std::size_t r = 0; r < rows; ++r) v[r] = static_cast<std::int64_t>(col[first + r]);
+        };
+        auto reals = [&](std::vector<double>& v, auto handle) {
+            v.resize(rows);
+            const auto col = t.column(handle);
+            for (std::size_t r = 0; r < rows; ++r) v[r] = static_cast<double>(col[first + r]);
+        };
+        id.assign(t.ids().begin() + static_cast<std::ptrdiff_t>(first), t.ids().begin() + static_cast<std::ptrdiff_t>(last));
+        ints(kind, firms.kind);
+        ints(status, firms.status);
+        ints(end, firms.end_step);
+        founder.assign(rows, -1);
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (kind[r] == static_cast<std::int64_t>(FirmKind::startup))
+                founder[r] = static_cast<std::int64_t>(t.column(firms.founder)[first + r]);
+            if (status[r] == static_cast<std::int64_t>(FirmStatus::alive)) end[r] = -1;
         }
-    using CV = output::Recorder::ColumnValues;
-    using I = std::span<const std::int64_t>;
-    using D = std::span<const double>;
-    const std::vector<CV> columns = {{"firm_id", I(id)},          {"firm_kind", I(kind)},
-                                     {"firm_status", I(status)},  {"firm_city", I(city)},
-                                     {"firm_field", I(field)},    {"firm_origin_city", I(origin)},
-                                     {"firm_founder", I(founder)},
-                                     {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
-                                     {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
-                                     {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},
-                                     {"firm_breakthroughs", I(breakthroughs)}, {"firm_split_from", I(split_from)},
-                                     {"firm_represents", D(represents)}};
-    recorder_.append_rows("firm", columns);
+        ints(city, firms.city);
+        ints(field, firms.field);
+        ints(origin, firms.origin_city);
+        ints(birth, firms.birth_step);
+        ints(team, firms.team);
+        ints(peak, firms.peak_team);
+        ints(rounds, firms.rounds);
+        ints(breakthroughs, firms.breakthroughs);
+        reals(raised, firms.raised);
+        reals(represents, firms.represents);
+        // A split-off firm shows the team of the row that holds it (and that row's id).
+        split_from.assign(rows, -1);
+        for (std::size_t r = 0; r < rows; ++r) {
+            const auto holder = team_row[first + r];
+            if (holder != no_firm && holder != first + r) {
+                split_from[r] = static_cast<std::int64_t>(t.ids()[holder]);
+                team[r] = team_column[holder];
+                peak[r] = peak_column[holder];
+            }
+        }
+        using CV = output::Recorder::ColumnValues;
+        using I = std::span<const std::int64_t>;
+        using D = std::span<const double>;
+        const std::vector<CV> columns = {{"firm_id", I(id)},          {"firm_kind", I(kind)},
+                                         {"firm_status", I(status)},  {"firm_city", I(city)},
+                                         {"firm_field", I(field)},    {"firm_origin_city", I(origin)},
+                                         {"firm_founder", I(founder)},
+                                         {"firm_birth_step", I(birth)}, {"firm_end_step", I(end)},
+                                         {"firm_team", I(team)},      {"firm_peak_team", I(peak)},
+                                         {"firm_raised", D(raised)},  {"firm_rounds", I(rounds)},
+                                         {"firm_breakthroughs", I(breakthroughs)}, {"firm_split_from", I(split_from)},
+                                         {"firm_represents", D(represents)}};
+        recorder_.append_rows("firm", columns);
+        if (n == 0) break;
+    }
 }
 
 bool StateRecorder::wanted(const std::string& name) const {
@@ -269,13 +289,40 @@ void StateRecorder::write_static(const CityState& state) {
     if (wanted("basic_research_share")) recorder_.write_static("basic_research_share", state.ecosystem.basic_research);
 }
 
+namespace {
+
+// The recorder's side of put_record.
+class FileSink : public RecordSink {
+public:
+    FileSink(output::Recorder& recorder, const std::vector<std::string>& selected)
+        : recorder_(recorder), selected_(selected) {}
+    bool wants(const std::string& variable) const override {
+        return selected_.empty() || std::find(selected_.begin(), selected_.end(), variable) != selected_.end();
+    }
+    void put(const std::string& variable, std::span<const std::int64_t> values) override { recorder_.put(variable, values); }
+    void put(const std::string& variable, std::span<const double> values) override { recorder_.put(variable, values); }
+
+private:
+    output::Recorder& recorder_;
+    const std::vector<std::string>& selected_;
+};
+
+}  // namespace
+
 void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     recorder_.begin_record(time);
+    FileSink sink(recorder_, selected_);
+    put_record(state, sink);
+    recorder_.end_record();
+}
+
+void put_record(const CityState& state, RecordSink& sink) {
+    const auto wanted = [&](const std::string& name) { return sink.wants(name); };
     auto put_counts = [&](const char* name, const std::vector<std::int64_t>& values) {
-        if (wanted(name)) recorder_.put(name, values);
+        if (wanted(name)) sink.put(name, std::span<const std::int64_t>(values));
     };
     auto put_reals = [&](const char* name, const std::vector<double>& values) {
-        if (wanted(name)) recorder_.put(name, values);
+        if (wanted(name)) sink.put(name, std::span<const double>(values));
     };
     put_counts("talent", state.talent_count);
     put_counts("arrivals", state.arrivals);
@@ -291,7 +338,7 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
             mean_wage[k] = present > 0 ? state.wage[k] * state.skill_sum[k] / present
                                        : std::numeric_limits<double>::quiet_NaN();
         }
-        recorder_.put("mean_wage", mean_wage);
+        sink.put("mean_wage", mean_wage);
     }
     put_reals("rent", state.rent);
     put_reals("home_price", state.home_price);
@@ -299,14 +346,14 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     if (wanted("residents")) {
         std::vector<double> residents(state.cities());
         for (std::size_t c = 0; c < residents.size(); ++c) residents[c] = state.residents(c);
-        recorder_.put("residents", residents);
+        sink.put("residents", residents);
     }
     put_reals("local_service_workers", state.local_service_workers);
     put_reals("other_residents", state.other_residents);
     if (wanted("price_to_rent")) {
         std::vector<double> multiple(state.cities());
         for (std::size_t c = 0; c < multiple.size(); ++c) multiple[c] = state.home_price[c] / (12.0 * state.rent[c]);
-        recorder_.put("price_to_rent", multiple);
+        sink.put("price_to_rent", multiple);
     }
     put_reals("expected_rent_growth", state.expected_rent_growth);
     put_counts("migration", state.migration);
@@ -322,12 +369,12 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_counts("graduates", eco.graduates);
     if (wanted("employment")) {
         if (eco.enabled) {
-            recorder_.put("employment", eco.employment);
+            sink.put("employment", eco.employment);
         } else {  // without the ecosystem everyone works for `other` employers
             std::vector<std::int64_t> employment(state.talent_count.size() * employer_kinds, 0);
             for (std::size_t k = 0; k < state.talent_count.size(); ++k)
                 employment[k * employer_kinds + employer_axis_index(EmployerKind::other)] = state.talent_count[k];
-            recorder_.put("employment", employment);
+            sink.put("employment", employment);
         }
     }
     put_reals("vc_invested", eco.vc_invested);
@@ -344,7 +391,6 @@ void StateRecorder::write_record(const CityState& state, std::int64_t time) {
     put_reals("capital_access", eco.capital_access);
     put_reals("fiscal_cost", state.policy.fiscal_cost);
     put_reals("policy_payout_share", state.policy.payout_share);
-    recorder_.end_record();
 }
 
 }  // namespace citysim::models

@@ -5,6 +5,7 @@
 #include "engine/output/recorder.hpp"
 #include "models/city_state.hpp"
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,20 @@ const std::vector<OutputTable>& output_tables();
 
 // The axes of a run's file: city, field, origin, destination, employer, instrument.
 std::vector<output::LabelledAxis> output_axes(const CityState& state);
+
+// Where the values of one record go: the HDF5 recorder (StateRecorder), or memory (the live page,
+// cli/serve.cpp), so that both see the same numbers, computed in one place (put_record).
+class RecordSink {
+public:
+    virtual ~RecordSink() = default;
+    virtual bool wants(const std::string& variable) const = 0;
+    virtual void put(const std::string& variable, std::span<const std::int64_t> values) = 0;
+    virtual void put(const std::string& variable, std::span<const double> values) = 0;
+};
+
+// Every time-series variable of output_variables() that the sink wants, for the state at the end of
+// a step, flattened as in the file (row-major over the variable's dims after `time`).
+void put_record(const CityState& state, RecordSink& sink);
 
 class StateRecorder {
 public:

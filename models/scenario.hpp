@@ -3,9 +3,12 @@
 // Each mechanism declares its own keys beside its parameter struct (models/<mechanism>.hpp); this
 // file composes them into the document layout and adds the checks that span several keys (shares
 // that must sum to 1, links that must name cities, a network that must connect every city).
+// Shares that do not sum to 1 (talent over cities, a city's field mix) are divided by their sum,
+// with a note (Loaded::notes) saying so; only an all-zero set of shares is an error.
 #pragma once
 
 #include "engine/scenario/schema.hpp"
+#include "models/controls.hpp"
 #include "models/demography.hpp"
 #include "models/founding.hpp"
 #include "models/households.hpp"
@@ -45,6 +48,7 @@ struct CityParams {
     UniversityCityParams universities;
     VentureCapitalCityParams venture_capital;
     std::vector<scenario::Named<IncumbentParams>> incumbents;
+    std::vector<scenario::Named<double>> location;  // {latitude, longitude} in degrees, or empty (geography.hpp)
 };
 
 struct LinkParams {
@@ -55,6 +59,10 @@ struct LinkParams {
 
 struct NetworkParams {
     std::vector<LinkParams> links;
+    // Travel times of computed links, from the cities' locations (geography.hpp).
+    std::string computed_links = "cities_without_links";
+    double speed_km_per_hour = 230.0;
+    double access_hours = 0.1;
 };
 
 struct MechanismParams {
@@ -88,6 +96,7 @@ struct Scenario {
     MechanismParams mechanisms;
     std::vector<scenario::Named<PolicyParams>> policies;
     std::vector<ScheduledChange> schedule;
+    std::vector<Control> controls;  // for the live page only (controls.hpp)
     OutputParams output;
 };
 
@@ -102,6 +111,12 @@ scenario::Loaded<Scenario> load_scenario_text(const std::string& text, const std
 
 // The cross-key checks, appended to loaded.diagnostics.
 void check_scenario(scenario::Loaded<Scenario>& loaded);
+
+// The scenario as a file that load_scenario accepts and that runs exactly as `scenario` does: every
+// default written out (scenario::to_yaml), less what the checks refuse to see given: the keys a
+// policy's instrument does not read, and the one of a scheduled change's value and multiply that
+// it does not use.
+std::string scenario_file_text(const Scenario& scenario);
 
 std::vector<std::string> city_names(const Scenario& scenario);
 std::vector<std::string> field_names(const Scenario& scenario);

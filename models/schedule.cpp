@@ -24,7 +24,7 @@ const sc::Record<ScheduledChange>& scheduled_change_schema() {
         r.real("value", &ScheduledChange::value, "(the key's)", "the value in force (give value or multiply)", 0.0);
         r.real("multiply", &ScheduledChange::multiply, "1",
                "factor on the scenario's value (give value or multiply; 0 = not given, value applies)", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e6));
         return r;
     }();
     return schema;
@@ -53,11 +53,16 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
 
 }  // namespace
 
-std::string why_not_schedulable(const std::string& key, const std::vector<sc::KeyRow>& rows) {
+const sc::KeyRow* key_row(const std::string& key, const std::vector<sc::KeyRow>& rows) {
     const auto parts = split(key);
     const sc::KeyRow* row = nullptr;
     for (const auto& r : rows)
         if (matches(split(r.path), parts)) row = &r;
+    return row;
+}
+
+std::string why_not_schedulable(const std::string& key, const std::vector<sc::KeyRow>& rows) {
+    const sc::KeyRow* row = key_row(key, rows);
     if (!row) return "no such key in a scenario (`citysim schema` lists them)";
     if (row->type != "real" && row->type != "integer") return "a schedule changes numbers; this key is a " + row->type;
     const std::string pattern = row->path;
@@ -66,7 +71,9 @@ std::string why_not_schedulable(const std::string& key, const std::vector<sc::Ke
         {"talent.", "it sets the starting population"},
         {"output.", "it sets what is written"},
         {"network.", "travel times are fixed for the run"},
-        {"policies.", "policies have their own start_step and end_step"},
+        {"policies.<policy>.start_step", "a policy has its own start_step and end_step"},
+        {"policies.<policy>.end_step", "a policy has its own start_step and end_step"},
+        {"policies.<policy>.eligibility.", "who qualifies is fixed for the run"},
         {"cities.<city>.residents", "it sets the starting population"},
         {"cities.<city>.talent.", "it sets the starting population"},
         {"cities.<city>.housing.floor_space_per_person", "it sets the starting housing stock"},
@@ -141,18 +148,66 @@ bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64
 
 std::vector<std::string> overrides_at(const std::vector<ScheduledChange>& changes,
                                       const std::vector<double>& scenario_value, std::int64_t step) {
-    std::map<std::string, double> current;  // the key's value after the changes so far
-    std::vector<std::string> overrides;
+    // One override per key, with the value after all its changes in force (in the order written),
+    // so that a reload costs the number of keys changed, not the number of changes.
+    std::map<std::string, std::size_t> slot;  // key -> index into keys/values
+    std::vector<std::string> keys;
+    std::vector<double> values;
     for (std::size_t k = 0; k < changes.size(); ++k) {
         const auto& c = changes[k];
         if (step < c.start_step || (c.end_step != 0 && step >= c.end_step)) continue;
-        if (!current.count(c.key)) current[c.key] = scenario_value[k];
-        current[c.key] = c.multiply > 0 ? current[c.key] * c.multiply : c.value;
+        const auto [it, inserted] = slot.emplace(c.key, keys.size());
+        if (inserted) {
+            keys.push_back(c.key);
+            values.push_back(scenario_value[k]);
+        }
+        double& current = values[it->second];
+        current = c.multiply > 0 ? current * c.multiply : c.value;
+    }
+    std::vector<std::string> overrides;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%.17g", current[c.key]);
-        overrides.push_back(c.key + "=" + buf);
+        std::snprintf(buf, sizeof buf, "%.17g", values[i]);
+        overrides.push_back(keys[i] + "=" + buf);
     }
     return overrides;
+}
+
+std::vector<ComposedProblem> composed_problems(const std::vector<ScheduledChange>& changes,
+                                               const std::vector<double>& scenario_value,
+                                               const std::function<std::string(const std::string& key, double value)>& invalid) {
+    std::map<std::string, std::vector<std::size_t>> by_key;  // key -> its changes, in the order written
+    for (std::size_t k = 0; k < changes.size(); ++k) by_key[changes[k].key].push_back(k);
+    std::vector<ComposedProblem> problems;
+    for (const auto& [key, mine] : by_key) {
+        if (mine.size() < 2) continue;
+        std::vector<std::int64_t> steps;
+        for (const auto k : mine) {
+            steps.push_back(changes[k].start_step);
+            if (changes[k].end_step != 0) steps.push_back(changes[k].end_step);
+        }
+        std::sort(steps.begin(), steps.end());
+        steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+        for (const auto step : steps) {
+            double value = scenario_value[mine.front()];
+            std::size_t in_force = 0, last = 0;
+            for (const auto k : mine) {
+                const auto& c = changes[k];
+                if (step < c.start_step || (c.end_step != 0 && step >= c.end_step)) continue;
+                value = c.multiply > 0 ? value * c.multiply : c.value;
+                ++in_force;
+                last = k;
+            }
+            if (in_force < 2) continue;
+            auto message = invalid(key, value);
+            if (!message.empty()) {
+                problems.push_back({last, step, value, std::move(message)});
+                break;
+            }
+        }
+    }
+    std::sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) { return a.change < b.change; });
+    return problems;
 }
 
 }  // namespace citysim::models

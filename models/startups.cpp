@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace citysim::models {
 
@@ -247,24 +248,47 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
     // The live start-ups in row order, which the serial loop below keeps.
     eco.alive.refresh(firms);
     auto& live = scratch_.live;
-    live.clear();
-    for (const std::uint32_t r : eco.alive.rows)
-        if (kind[r] == static_cast<std::uint8_t>(FirmKind::startup)) live.push_back(r);
+    const auto& alive = eco.alive.rows;
+    engine::filter_blocks(
+        alive.size(), live, [&](std::size_t k) { return kind[alive[k]] == static_cast<std::uint8_t>(FirmKind::startup); },
+        [&](std::size_t k) { return alive[k]; });
     // Most start-ups neither raise, fail nor exit in a step: what they want to hire is worked out
     // in the parallel pass (cash and team do not change for them before hiring).
     auto& outcome = scratch_.outcome;
     auto& request = scratch_.request;  // by position in `live`; wanted -1: not worked out there
     auto& broke_through = scratch_.broke_through;  // firms of the row that broke through this step
-    outcome.assign(live.size(), 0);
-    broke_through.assign(live.size(), 0);
-    request.assign(live.size(), HiringPool::HireRequest{0, 0, -1, 0});
+    // Sized without being filled (the parallel pass sets every entry); capacity grows geometrically,
+    // since resizing to exactly the new size whenever the start-ups alive grow (almost every step)
+    // would reallocate, and fault in the new pages, each time.
+    if (live.size() > request.capacity()) {
+        request.reserve(2 * live.size());
+        outcome.reserve(2 * live.size());
+        broke_through.reserve(2 * live.size());
+    }
+    outcome.resize(live.size());
+    broke_through.resize(live.size());
+    request.resize(live.size());
     constexpr std::size_t prefetch_ahead = 8;
+    constexpr std::size_t live_block = 1024;
+    // Per block of `live`: the positions whose outcome is more than hiring what the parallel pass
+    // worked out (a breakthrough, a round, an exit, a failure, or a request still to work out).
+    auto& special_of = scratch_.special;
+    special_of.resize(engine::block_count(live.size(), live_block));
+    auto& lead_sum = scratch_.lead_sum;
+    if (live.size() > lead_sum.capacity()) lead_sum.reserve(2 * live.size());
+    lead_sum.resize(live.size());
+    venture_capital.begin_rounds(state);
 
     engine::for_each_block(
         live.size(),
         [&, ids, city, field, team, team_skill, founder_present, team_row, birth, raised, cash, progress,
-         breakthroughs](std::size_t begin, std::size_t end, std::size_t) {
+         breakthroughs](std::size_t begin, std::size_t end, std::size_t block) {
+            auto& special = special_of[block];
+            special.clear();
             for (std::size_t j = begin; j < end; ++j) {
+                outcome[j] = 0;
+                broke_through[j] = 0;
+                request[j] = HiringPool::HireRequest{0, 0, -1, 0};  // wanted -1: not worked out here
                 // Live rows are scattered over the firm table: fetch a later firm's columns while
                 // this one is worked out.
                 if (j + prefetch_ahead < end) {
@@ -295,10 +319,12 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                 };
                 if (birth[r] == step) {  // founded this step: it only hires (if its cash is not negative)
                     if (cash[r] >= 0.0) work_out_request(mean_skill(tr, n));
+                    if (request[j].wanted < 0) special.push_back(static_cast<std::uint32_t>(j));
                     continue;
                 }
                 if (n <= 0) {
                     outcome[j] = fail;
+                    special.push_back(static_cast<std::uint32_t>(j));
                     continue;
                 }
                 const double quality = mean_skill(tr, n);
@@ -337,22 +363,32 @@ void Startups::step(CityState& state, HiringPool& pool, const VentureCapital& ve
                     out |= acquire;
                 } else if (cash[r] < seek_years * burn) {
                     out |= seek;
+                    // The weights of the funds that could lead its round (seek_round checks that they
+                    // still can, and otherwise works the sum out again).
+                    lead_sum[j] = venture_capital.lead_weight_sum(state, city[r], venture_capital.round_total(state, r));
                 }
                 outcome[j] = out;
                 if ((out & ~breakthrough) == 0 && cash[r] >= 0.0) work_out_request(quality);
+                if (out != 0 || request[j].wanted < 0) special.push_back(static_cast<std::uint32_t>(j));
             }
         },
-        1024);
+        live_block);
+    auto& settle = scratch_.settle;
+    settle.clear();
+    for (const auto& special : special_of) settle.insert(settle.end(), special.begin(), special.end());
 
     // Each firm that broke through becomes a firm agent of its own, before the step's rounds, exits
     // and failures (which then concern the firms that did not); a row of one firm (or less) breaks
     // through itself. Splitting grows the firm table, so no column span is held across this.
-    for (std::size_t j = 0; j < live.size(); ++j) {
+    // (Every position that broke through is in `settle`, in order.)
+    for (const std::uint32_t j : settle) {
         if (broke_through[j] == 0) continue;
         const std::uint32_t r = live[j];
         for (std::uint8_t k = 0; k < broke_through[j]; ++k) {
             if (t.column(firms.represents)[r] > 1.0f) {
                 split_off(state, r, venture_capital, step);
+                // Its round is now for fewer firms: the lead sum worked out ahead no longer holds.
+                lead_sum[j] = std::numeric_limits<double>::quiet_NaN();
                 continue;
             }
             const std::size_t c = t.column(firms.city)[r], f = t.column(firms.field)[r];
@@ -377,7 +413,8 @@ void Startups::finish_step(CityState& state, HiringPool& pool, const VentureCapi
     const double seed_round = venture_capital.params().seed_round;
     const auto& live = scratch_.live;
     const auto& outcome = scratch_.outcome;
-    const auto& request = scratch_.request;
+    auto& request = scratch_.request;
+    const auto& lead_sum = scratch_.lead_sum;
     const auto ids = t.ids();
     const auto kind = std::as_const(t).column(firms.kind);
     const auto city = std::as_const(t).column(firms.city);
@@ -395,16 +432,37 @@ void Startups::finish_step(CityState& state, HiringPool& pool, const VentureCapi
     const auto cash = std::as_const(t).column(firms.cash);
     const auto progress = std::as_const(t).column(firms.progress);
     const auto rounds = std::as_const(t).column(firms.rounds);
-    auto& hires = scratch_.hires;
-    hires.clear();
-    for (std::size_t j = 0; j < live.size(); ++j) {
-        const std::uint8_t out = outcome[j];
-        // Most start-ups only hire, with what the parallel pass worked out; this loop then reads
-        // nothing of the firm table.
-        if (request[j].wanted >= 0 && (out & ~breakthrough) == 0) {
-            if (request[j].wanted > 0) hires.push_back(request[j]);
-            continue;
+    // Most start-ups only hire, with what the parallel pass worked out. The others (`settle`, in
+    // firm order) are settled one after another, as their rounds draw on the funds; what each then
+    // wants to hire goes to its request, and the requests are collected in firm order.
+    const auto& settle = scratch_.settle;
+    const auto last_investment = std::as_const(t).column(firms.last_investment);
+    const auto& investments = state.ecosystem.investments;
+    // The firms to settle are scattered over the firm table, and so are their investments (which a
+    // failure or an exit walks): the columns of the firm `ahead` places on, and the newest
+    // investment of the one half as far, are fetched while this one is settled.
+    constexpr std::size_t ahead = 8;
+    for (std::size_t k = 0; k < settle.size(); ++k) {
+        if (k + ahead < settle.size()) {
+            const std::size_t next = live[settle[k + ahead]];
+            auto fetch = [next](const auto& column) { __builtin_prefetch(column.data() + next); };
+            fetch(ids), fetch(city), fetch(field), fetch(status), fetch(rounds), fetch(progress), fetch(cash), fetch(raised),
+                fetch(represents), fetch(team_row), fetch(team_lead), fetch(breakthroughs), fetch(last_investment);
         }
+        if (k + ahead / 2 < settle.size()) {
+            const auto newest = last_investment[live[settle[k + ahead / 2]]];
+            if (newest != no_investment) {
+                const auto i = static_cast<std::size_t>(newest);
+                __builtin_prefetch(investments.amount.data() + i);
+                __builtin_prefetch(investments.fund.data() + i);
+                __builtin_prefetch(investments.previous.data() + i);
+            }
+        }
+        const std::uint32_t j = settle[k];
+        const std::uint8_t out = outcome[j];
+        if (request[j].wanted >= 0 && (out & ~breakthrough) == 0) continue;  // only broke through: hires as worked out
+        const std::int32_t worked_out = request[j].wanted;
+        request[j].wanted = 0;
         const std::uint32_t r = live[j];
         const std::size_t cf = city[r] * fields + field[r];
         const std::uint32_t tr = team_of(team_row, r);
@@ -418,13 +476,14 @@ void Startups::finish_step(CityState& state, HiringPool& pool, const VentureCapi
                      value * investor_share * represents[r], founder_payout, step);
             continue;
         }
-        if (out & seek) venture_capital.seek_round(state, r, streams, years_per_step);
+        if (out & seek)
+            venture_capital.seek_round(state, r, streams, years_per_step, std::isnan(lead_sum[j]) ? nullptr : &lead_sum[j]);
         if ((out & fail) || cash[r] < 0.0) {
             end_firm(state, r, FirmStatus::failed, venture_capital, 0.0, 0.0, step);
             continue;
         }
         if (status[r] != static_cast<std::uint8_t>(FirmStatus::alive) || !leads(team_lead, r, tr)) continue;
-        std::int32_t more = request[j].wanted;
+        std::int32_t more = worked_out;
         if ((out & seek) || more < 0) {  // a round may have added cash, or the firm is new
             const double quality = team[tr] > 0 ? static_cast<double>(team_skill[tr]) / (skill_fixed_point * team[tr]) : 1.0;
             const double scale = kind[tr] == static_cast<std::uint8_t>(FirmKind::startup)
@@ -432,8 +491,11 @@ void Startups::finish_step(CityState& state, HiringPool& pool, const VentureCapi
                                      : 1.0;
             more = hires_wanted(state, city[r], field[r], team[tr], scale, cash[r], founder_present[tr] != 0, quality);
         }
-        if (more > 0) hires.push_back({tr, cf, more, ids[r]});
+        request[j] = {tr, cf, std::max(0, more), ids[r]};
     }
+    auto& hires = scratch_.hires;
+    engine::filter_blocks(
+        live.size(), hires, [&](std::size_t j) { return request[j].wanted > 0; }, [&](std::size_t j) { return request[j]; });
     pool.hire_batch(state, hires, EmployerKind::startup, streams, streams::hiring);
 }
 
@@ -468,7 +530,7 @@ std::uint8_t Startups::breakthroughs_drawn(double u, double firms, double p) {
 // drawn included) are refilled each step; cohorts and split-offs are firm columns and
 // Ecosystem::split_rows. A member added to Startups stops the build here until it is saved below (or
 // confirmed to be a parameter) and the size updated.
-CITYSIM_CHECKPOINTED(Startups, 376);
+CITYSIM_CHECKPOINTED(Startups, 448);
 void Startups::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -138,6 +138,9 @@ private:
         std::vector<std::uint32_t> live;
         std::vector<std::uint8_t> outcome, broke_through;
         std::vector<HiringPool::HireRequest> request, hires;
+        std::vector<std::vector<std::uint32_t>> special;  // per block of `live`: positions to settle in order
+        std::vector<double> lead_sum;                      // per position: VentureCapital::lead_weight_sum
+        std::vector<std::uint32_t> settle;                 // the special positions of all blocks, in order
     };
     mutable Scratch scratch_;
 };

@@ -16,7 +16,8 @@ const sc::Record<TalentParams>& talent_schema() {
     static const auto schema = [] {
         sc::Record<TalentParams> r("Skilled workers who choose among cities");
         r.real("persons", &TalentParams::persons, "persons",
-               "skilled workers in all cities together at the start", std::nullopt, sc::Range::positive());
+               "skilled workers in all cities together at the start", std::nullopt,
+               sc::Range::above(0).and_at_most(1e9));
         r.integer("agents", &TalentParams::agents, "agents",
                   "agents that represent them; each stands for persons/agents people", std::nullopt,
                   sc::Range::closed(1, 2.0e9));
@@ -30,10 +31,10 @@ const sc::Record<TalentParams>& talent_schema() {
 const sc::Record<TalentCityParams>& talent_city_schema() {
     static const auto schema = [] {
         sc::Record<TalentCityParams> r("The city's talent at the start");
-        r.real("share", &TalentCityParams::share, "1", "share of all talent living here at the start; sums to 1 over cities",
+        r.real("share", &TalentCityParams::share, "1", "share of all talent living here at the start; sums to 1 over cities (shares that do not are divided by their sum, with a note)",
                std::nullopt, sc::Range::unit_interval());
         r.named_reals("field_mix", &TalentCityParams::field_mix, "field", "1",
-                      "share of the city's talent in each field; one entry per field, summing to 1",
+                      "share of the city's talent in each field; one entry per field, summing to 1 (else divided by their sum, with a note)",
                       sc::Range::unit_interval());
         return r;
     }();

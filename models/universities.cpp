@@ -1,6 +1,8 @@
 #include "models/universities.hpp"
 
 #include "engine/checkpoint/archive.hpp"
+#include "engine/parallel.hpp"
+
 #include "models/firms.hpp"
 #include "models/streams.hpp"
 
@@ -28,10 +30,10 @@ const sc::Record<UniversityCityParams>& university_city_schema() {
         r.integer("count", &P::count, "universities", "number of universities (reported; not used in equations)", 0,
                   sc::Range::closed(0, 10000));
         r.named_reals("graduates_per_year", &P::graduates_per_year, "field", "persons/year",
-                      "graduates per year who join the talent pool, per field", sc::Range::non_negative(),
+                      "graduates per year who join the talent pool, per field", sc::Range::closed(0, 1e7),
                       std::vector<sc::Named<double>>{});
         r.named_reals("staff", &P::staff, "field", "persons", "university staff (researchers, teachers), per field",
-                      sc::Range::non_negative(), std::vector<sc::Named<double>>{});
+                      sc::Range::closed(0, 1e8), std::vector<sc::Named<double>>{});
         r.real("basic_research_share", &P::basic_research_share, "1", "basic research as a share of the city's R&D",
                0.0, sc::Range::unit_interval());
         return r;
@@ -89,16 +91,25 @@ void Universities::hire(CityState& state, HiringPool& pool, const engine::Stream
     if (!params_.enabled) return;
     const auto university = employer_axis_index(EmployerKind::university);
     // One call draws at most 1024 rows per city and field; at the start (until_filled) the passes
-    // repeat until the staff are all hired or no one free is left.
+    // repeat until the staff are all hired or no one free is left. Each city and field hires from
+    // its own free talent, so they hire in parallel.
+    std::vector<std::uint32_t> short_of;  // the cities and fields with staff to hire
+    std::vector<std::uint8_t> hired;
     for (bool hired_any = true; hired_any;) {
-        hired_any = false;
-        for (std::size_t k = 0; k < staff_.size(); ++k) {
-            const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
-            if (missing > 0)
-                hired_any |= pool.hire(state, no_firm, EmployerKind::university, k, static_cast<std::int32_t>(missing),
-                                       streams, streams::university_hiring, k) > 0;
-        }
-        hired_any = hired_any && until_filled;
+        short_of.clear();
+        for (std::size_t k = 0; k < staff_.size(); ++k)
+            if (staff_[k] > state.ecosystem.employment[k * employer_kinds + university]) short_of.push_back(static_cast<std::uint32_t>(k));
+        hired.assign(short_of.size(), 0);
+        engine::for_each_block(
+            short_of.size(),
+            [&](std::size_t j, std::size_t, std::size_t) {
+                const std::size_t k = short_of[j];
+                const auto missing = staff_[k] - state.ecosystem.employment[k * employer_kinds + university];
+                hired[j] = pool.hire(state, no_firm, EmployerKind::university, k, static_cast<std::int32_t>(missing), streams,
+                                     streams::university_hiring, k) > 0;
+            },
+            1);
+        hired_any = until_filled && std::find(hired.begin(), hired.end(), 1) != hired.end();
     }
 }
 

@@ -18,11 +18,11 @@ const sc::Record<VentureCapitalParams>& venture_capital_schema() {
         r.real("deal_rate", &P::deal_rate, "1/year",
                "rate at which one fund at weight 1 funds a start-up with a full signal", 1.5, sc::Range::closed(0, 1000));
         r.real("seed_round", &P::seed_round, "CNY", "size of a start-up's first round, per firm", 2.0e6,
-               sc::Range::positive());
+               sc::Range::above(0).and_at_most(1e11));
         r.real("round_growth", &P::round_growth, "1", "each round is this many times the previous one", 3.0,
                sc::Range::closed(1, 100));
         r.real("largest_round", &P::largest_round, "CNY", "cap on a round's size, per firm (late-stage rounds)",
-               5.0e8, sc::Range::positive());
+               5.0e8, sc::Range::above(0).and_at_most(1e12));
         r.real("progress_per_round", &P::progress_per_round, "progress",
                "product progress investors expect per round already raised", 1.0, sc::Range::closed(0, 100));
         r.real("signal_width", &P::signal_width, "progress",
@@ -52,11 +52,11 @@ const sc::Record<VentureCapitalCityParams>& venture_capital_city_schema() {
         using P = VentureCapitalCityParams;
         sc::Record<P> r("Venture funds based in the city");
         r.real("capital", &P::capital, "CNY", "dry powder of the city's funds at the start", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e14));
         r.integer("funds", &P::funds, "funds", "number of funds based here (their capital is split evenly)", 0,
                   sc::Range::closed(0, 100000));
         r.real("raised_per_year", &P::raised_per_year, "CNY/year", "new capital the city's funds raise each year", 0.0,
-               sc::Range::non_negative());
+               sc::Range::closed(0, 1e14));
         return r;
     }();
     return schema;
@@ -108,8 +108,28 @@ double VentureCapital::round_amount(std::uint8_t rounds) const {
                     params_.seed_round * std::pow(params_.round_growth, static_cast<double>(rounds)));
 }
 
+double VentureCapital::round_total(const CityState& state, std::uint32_t firm_row) const {
+    const auto& firms = state.ecosystem.firms;
+    return round_amount(firms.table.column(firms.rounds)[firm_row]) * firms.table.column(firms.represents)[firm_row];
+}
+
+double VentureCapital::lead_weight_sum(const CityState& state, std::size_t city, double total) const {
+    const auto& funds = state.ecosystem.funds;
+    double sum = 0.0;
+    for (std::size_t j = 0; j < funds.size(); ++j)
+        if (funds.dry_powder[j] >= total) sum += weight(funds.home_city[j], city, state);
+    return sum;
+}
+
+void VentureCapital::begin_rounds(const CityState& state) const {
+    dry_powder_at_start_ = state.ecosystem.funds.dry_powder;
+    for (const auto j : changed_funds_) fund_changed_[j] = 0;
+    changed_funds_.clear();
+    fund_changed_.resize(dry_powder_at_start_.size(), 0);
+}
+
 bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const engine::StreamKey& streams,
-                                double years_per_step) const {
+                                double years_per_step, const double* lead_sum) const {
     auto& eco = state.ecosystem;
     auto& firms = eco.firms;
     const std::size_t c = firms.table.column(firms.city)[firm_row];
@@ -126,9 +146,13 @@ bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const 
     // The funds that can lead the round, weighted; summed once for the deal probability and once
     // more, in the same order, to find the lead fund (the first whose running sum passes the draw).
     auto can_lead = [&](std::size_t j) { return eco.funds.dry_powder[j] >= total; };
-    double sum = 0.0;
-    for (std::size_t j = 0; j < eco.funds.size(); ++j)
-        if (can_lead(j)) sum += weight(eco.funds.home_city[j], c, state);
+    // A sum worked out ahead holds if no fund that could lead then cannot now, or the reverse.
+    bool ahead = lead_sum != nullptr && dry_powder_at_start_.size() == eco.funds.size();
+    for (std::size_t k = 0; ahead && k < changed_funds_.size(); ++k) {
+        const std::size_t j = changed_funds_[k];
+        ahead = (dry_powder_at_start_[j] >= total) == can_lead(j);
+    }
+    const double sum = ahead ? *lead_sum : lead_weight_sum(state, c, total);
     if (sum <= 0.0) return false;
     const auto w = engine::random_words(streams, firms.table.ids()[firm_row], streams::funding_round);
     const double p = 1.0 - std::exp(-params_.deal_rate * years_per_step * signal * sum);
@@ -145,6 +169,7 @@ bool VentureCapital::seek_round(CityState& state, std::uint32_t firm_row, const 
     const std::size_t home = eco.funds.home_city[j];
 
     eco.funds.dry_powder[j] -= total;
+    note_change(j);
     eco.vc_portfolio[home] += total;
     eco.vc_dry_powder[home] -= total;
     eco.fund_invested[home] += total;
@@ -190,6 +215,7 @@ void VentureCapital::pay_out(CityState& state, std::uint32_t firm_row, double in
         const std::size_t fund = eco.investments.fund[k];
         const std::size_t home = eco.funds.home_city[fund];
         eco.funds.dry_powder[fund] += proceeds;
+        note_change(fund);
         eco.vc_dry_powder[home] += proceeds;
         eco.vc_portfolio[home] -= cost;
         eco.fund_exited_cost[home] += cost;
@@ -279,10 +305,10 @@ void VentureCapital::update_reach(CityState& state) const {
     }
 }
 
-
-// Checkpoints: the recent returns that steer mobile capital (distance weights follow the parameters).
-// A member added to VentureCapital stops the build here until it is saved below.
-CITYSIM_CHECKPOINTED(VentureCapital, 168);
+// Checkpoints: the recent returns that steer mobile capital (distance weights follow the parameters;
+// begin_rounds()'s marks are set again before every step's rounds). A member added to
+// VentureCapital stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(VentureCapital, 240);
 void VentureCapital::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("venture_capital");
     archive.values("recent_returns", recent_returns_);

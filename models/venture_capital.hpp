@@ -72,7 +72,18 @@ public:
     // Round a start-up with `rounds` rounds behind it would raise next (CNY per firm).
     double round_amount(std::uint8_t rounds) const;
     // The start-up in `firm_row` seeks a round this step; returns whether it raised one.
-    bool seek_round(CityState& state, std::uint32_t firm_row, const engine::StreamKey& streams, double years_per_step) const;
+    // `lead_sum`, if given, is lead_weight_sum() for this firm worked out since begin_rounds(): it is
+    // used unless a fund whose dry powder changed since then crossed the round's size (then the sum
+    // is worked out again), so the result is the same either way.
+    bool seek_round(CityState& state, std::uint32_t firm_row, const engine::StreamKey& streams, double years_per_step,
+                    const double* lead_sum = nullptr) const;
+    // The round the start-up in `firm_row` would seek (CNY, all represented firms), and the sum of
+    // the weights of the funds that could lead it, as seek_round() adds them up. Reads only; safe
+    // to call in parallel while nothing changes the funds.
+    double round_total(const CityState& state, std::uint32_t firm_row) const;
+    double lead_weight_sum(const CityState& state, std::size_t city, double total) const;
+    // Marks the funds' dry powder as it is now, for seek_round()'s check of a lead_sum.
+    void begin_rounds(const CityState& state) const;
     // The start-up failed: its investors write off what they put in.
     void write_off(CityState& state, std::uint32_t firm_row) const;
     // The start-up exited for `investor_proceeds` CNY (all represented firms): paid to its investors
@@ -95,6 +106,16 @@ private:
     std::vector<VentureCapitalCityParams> cities_;
     std::vector<double> recent_returns_;  // per city, CNY/year (exponential average)
     std::vector<double> weights_;         // [home * cities + city]
+    // begin_rounds(): each fund's dry powder then, and the funds whose dry powder changed since.
+    mutable std::vector<double> dry_powder_at_start_;
+    mutable std::vector<std::uint32_t> changed_funds_;
+    mutable std::vector<std::uint8_t> fund_changed_;
+    void note_change(std::size_t fund) const {
+        if (fund < fund_changed_.size() && !fund_changed_[fund]) {
+            fund_changed_[fund] = 1;
+            changed_funds_.push_back(static_cast<std::uint32_t>(fund));
+        }
+    }
     static double distance_weight(const VentureCapitalParams& params, std::size_t home, std::size_t city,
                                   const CityState& state);
 };

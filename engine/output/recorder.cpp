@@ -14,17 +14,31 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include "engine/scenario/input.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -124,17 +138,39 @@ herr_t collect_error_description(unsigned /*depth*/, const H5E_error2_t* error, 
 
 // The current thread's HDF5 error stack, outermost call first. Must run before any other HDF5
 // call, because every API call clears the stack on entry.
-std::string hdf5_error_stack_text() {
+std::vector<std::string> hdf5_error_stack() {
     std::vector<std::string> descriptions;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error_description, &descriptions);
-    if (descriptions.empty()) return "no detail on the HDF5 error stack";
-    std::string text;
-    for (const auto& description : descriptions) {
-        if (!text.empty()) text += ": ";
-        text += description;
-    }
-    return text;
+    return descriptions;
 }
+
+// What went wrong, in one line, from an HDF5 error stack: the operating system's reason when a
+// system call failed (HDF5 records "errno = N" in its message), else what HDF5 says at the point
+// of failure, for the few failures a user can meet; the stack as a last resort.
+std::string hdf5_failure_reason(const std::vector<std::string>& stack) {
+    for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+        const std::size_t at = it->find("errno = ");
+        if (at == std::string::npos) continue;
+        const int number = std::atoi(it->c_str() + at + 8);
+        if (number > 0) return scenario::error_text(number);
+    }
+    const auto mentions = [&stack](std::string_view text) {
+        return std::any_of(stack.begin(), stack.end(),
+                           [text](const std::string& d) { return d.find(text) != std::string::npos; });
+    };
+    if (mentions("file signature not found")) return "it is not an HDF5 file";
+    if (mentions("file is already open for")) return "another program has it open for writing";
+    if (mentions("unable to lock file")) return "another program holds a lock on it (is it being written?)";
+    if (mentions("truncated file")) return "the file is truncated (cut off before its end)";
+    if (mentions("inflate() failed") || mentions("filter returned failure"))
+        return "its compressed data is damaged";
+    if (mentions("addr overflow")) return "it refers to data beyond its end (damaged or cut off)";
+    if (stack.empty()) return "no detail on the HDF5 error stack";
+    // The innermost description says what failed where; outer ones repeat "unable to ...".
+    return stack.back();
+}
+
+std::string hdf5_error_stack_text() { return hdf5_failure_reason(hdf5_error_stack()); }
 
 // Checks HDF5 return values and turns failures into std::runtime_error naming the file.
 class Hdf5Calls {
@@ -241,6 +277,16 @@ Handle group_creation_properties(const Hdf5Calls& calls) {
                   "setting attribute creation order");
     calls.require(H5Pset_obj_track_times(properties.get(), false), "disabling time tracking");
     return properties;
+}
+
+// The HDF5 1.10 file format: single-writer/multiple-reader writing (what keeps a killed run's file
+// readable) needs its version-3 superblock and its chunk indexes. netCDF-4 built on HDF5 1.10 (as
+// Debian's is), h5py and h5netcdf read it; netCDF built on HDF5 1.8 would not.
+Handle file_access_properties(const Hdf5Calls& calls) {
+    Handle access = make_property_list(H5P_FILE_ACCESS, calls);
+    calls.require(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST),
+                  "setting library version bounds");
+    return access;
 }
 
 // Shrinks a chunk, outermost axis first, until it holds at most kMaxChunkBytes. Outermost first
@@ -553,6 +599,108 @@ std::vector<std::string> dimension_names(hid_t dataset, const std::string& datas
 
 }  // namespace
 
+// The recorder's write path runs on a thread of its own: the caller buffers records and rows and,
+// when a flush is due, hands the full buffers over as a job and goes on filling the next (double
+// buffering), while this thread compresses, writes and flushes them, in the order they were handed
+// over. So a run's steps do not wait for HDF5, and the file goes through the same writes and
+// flushes, in the same order, as when the caller wrote them itself: what a flush made durable is
+// the same. At most `max_pending` jobs wait, so a writer that falls behind holds the caller back
+// rather than letting buffers pile up. A job that fails stops the writing: the jobs after it are
+// dropped and the failure is rethrown to the caller at its next post(), wait() or stop_and_rethrow().
+class BackgroundWriter {
+public:
+    static constexpr std::size_t max_pending = 2;
+
+    BackgroundWriter() = default;
+    BackgroundWriter(const BackgroundWriter&) = delete;
+    BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+    ~BackgroundWriter() { stop(); }
+
+    void start() {
+        thread_ = std::thread([this] { work(); });
+    }
+    void post(std::function<void()> job) {
+        std::unique_lock lock(mutex_);
+        space_.wait(lock, [this] { return jobs_.size() < max_pending || failure_; });
+        rethrow_failure(lock);
+        jobs_.push_back(std::move(job));
+        work_.notify_one();
+    }
+    // Waits until every job posted so far has run; rethrows a failure (once).
+    void wait() {
+        std::unique_lock lock(mutex_);
+        idle_.wait(lock, [this] { return (jobs_.empty() && !busy_) || !thread_.joinable(); });
+        rethrow_failure(lock);
+    }
+    // Runs what is pending, ends the thread; a failure is kept for failure().
+    void stop() noexcept {
+        {
+            const std::lock_guard lock(mutex_);
+            if (!thread_.joinable()) return;
+            stopping_ = true;
+            work_.notify_one();
+        }
+        thread_.join();
+    }
+    void stop_and_rethrow() {
+        stop();
+        std::unique_lock lock(mutex_);
+        rethrow_failure(lock);
+    }
+    // The failure of a job that nobody has been told of yet, if any.
+    std::exception_ptr failure() {
+        const std::lock_guard lock(mutex_);
+        return std::exchange(unreported_, nullptr);
+    }
+    double cpu_seconds() const { return cpu_seconds_.load(); }
+
+private:
+    void rethrow_failure(std::unique_lock<std::mutex>&) {
+        if (unreported_) std::rethrow_exception(std::exchange(unreported_, nullptr));
+    }
+    void work() {
+        // This thread's HDF5 errors become exceptions with their own message (as in the caller's
+        // SilencedHdf5ErrorPrinting); the setting is per thread.
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            work_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
+            if (jobs_.empty()) break;
+            std::function<void()> job = std::move(jobs_.front());
+            jobs_.pop_front();
+            busy_ = true;
+            space_.notify_one();
+            if (!failure_) {
+                lock.unlock();
+                std::exception_ptr error;
+                try {
+                    job();
+                } catch (...) {
+                    error = std::current_exception();
+                }
+                job = nullptr;  // its buffers are freed here, not under the lock
+                timespec now{};
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+                cpu_seconds_.store(static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec));
+                lock.lock();
+                if (error) failure_ = unreported_ = error;
+            }
+            busy_ = false;
+            if (jobs_.empty()) idle_.notify_all();
+            space_.notify_one();
+        }
+        idle_.notify_all();
+    }
+
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable work_, space_, idle_;
+    std::deque<std::function<void()>> jobs_;
+    bool busy_ = false, stopping_ = false;
+    std::exception_ptr failure_, unreported_;
+    std::atomic<double> cpu_seconds_{0.0};
+};
+
 // =================================================================================================
 // Recorder
 // =================================================================================================
@@ -605,14 +753,40 @@ struct Recorder::Impl {
     void write_static(std::string_view name, std::span<const Value> values);
     void end_record();
     void append_rows(std::string_view table_name, std::span<const ColumnValues> given);
-    void write_buffered_records();
-    void write_buffered_rows(Table& table);
-    void write_buffers();
+    // Complete records and table rows taken out of the buffers (by the caller), to be written (by
+    // the writer thread, or by the caller once the writer has stopped).
+    struct Batch {
+        std::vector<std::int64_t> times;
+        std::vector<std::vector<double>> record_floats;       // per variable
+        std::vector<std::vector<std::int64_t>> record_ints;   // per variable
+        struct Rows {
+            std::size_t count = 0;
+            std::vector<std::vector<double>> floats;           // per column
+            std::vector<std::vector<std::int64_t>> ints;       // per column
+        };
+        std::vector<Rows> rows;                                // per table
+        bool flush = false;                                    // flush the file after writing
+    };
+    Batch take_records();
+    void take_rows(Table& table, Batch& batch);
+    void write_records(const Batch& batch);
+    void write_rows(std::size_t table_number, const Batch::Rows& rows);
+    void write_batch(const Batch& batch);
+    void write_buffers();  // on the caller's thread: the writer must have stopped
+    // Hands the batch to the writer thread.
+    void post(Batch batch);
     void extend_and_write(hid_t dataset, hsize_t first, std::vector<hsize_t> block,
                           hid_t memory_type, const void* values, const std::string& dataset_name);
     void flush_file();
     void set_status(std::string_view status);
     void close_file();
+    void claim_temporary_path();
+    void open_unnamed();
+    void name_file();
+    void forget_unnamed();
+    void write_closing_attributes(std::string_view status, const std::map<std::string, std::string>& provenance,
+                                  bool stamp_finished);
+    void publish();
     void finish(const std::map<std::string, std::string>& final_provenance);
     void abort(std::string_view reason);
 
@@ -636,7 +810,14 @@ struct Recorder::Impl {
     std::int64_t open_record_time = 0;
     bool closed = false;
     // After a failed write the datasets may disagree in length; no further data is written.
+    // (Set by the writer thread; read by the caller only once the writer has stopped.)
     bool write_failed = false;
+    // While the file is being created it has a hidden name: `<path>.incomplete` appears only once
+    // the file is consistent, so that a process killed while creating it leaves nothing half-made
+    // under that name. (HDF5 cannot create a file through an O_TMPFILE descriptor's /proc link.)
+    std::filesystem::path creation_path;
+    // Declared last: destroyed (joined) first, before the datasets it writes are closed.
+    BackgroundWriter writer;
 };
 
 Recorder::Impl::Impl(FileSpec file_spec)
@@ -675,20 +856,22 @@ Recorder::Impl::Impl(FileSpec file_spec)
     try {
         create_file();
     } catch (...) {
-        // Remove only a file this recorder created: a failed H5Fcreate may mean the file belongs
-        // to another process that holds its lock.
-        const bool created = file.valid();
+        // Remove only a file this recorder created and named: a failed H5Fcreate may mean the
+        // file belongs to another process that holds its lock.
+        const bool named = file.valid() && creation_path.empty();
         tables.clear();
         variables.clear();
         axis_datasets.clear();
         time_dataset.reset();
         file.reset();
-        if (created) {
+        forget_unnamed();
+        if (named) {
             std::error_code ignored;
             std::filesystem::remove(temporary_path, ignored);
         }
         throw;
     }
+    writer.start();
 }
 
 void Recorder::Impl::create_file() {
@@ -698,14 +881,12 @@ void Recorder::Impl::create_file() {
     calls.require(H5Pset_attr_creation_order(creation.get(), kCreationOrderFlags),
                   "setting attribute creation order");
     calls.require(H5Pset_obj_track_times(creation.get(), false), "disabling time tracking");
-    Handle access = make_property_list(H5P_FILE_ACCESS, calls);
-    // netCDF-4 is the HDF5 1.8 format: objects in 1.10-only encodings (superblock v3, new chunk
-    // indexes) are unreadable to netCDF built on HDF5 1.8. Bounding both ends at 1.8 makes any
-    // such object an error here instead of a silently unreadable file.
-    calls.require(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V18, H5F_LIBVER_V18),
-                  "setting library version bounds");
-    file = calls.handle(H5Fcreate(temporary_path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get()),
-                        H5Fclose, "creating the file");
+    Handle access = file_access_properties(calls);
+    claim_temporary_path();
+    open_unnamed();
+    // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a link nor truncates a file.
+    file = calls.handle(H5Fcreate(creation_path.c_str(), H5F_ACC_EXCL, creation.get(), access.get()), H5Fclose,
+                        "creating the file");
 
     if (!spec.global_attributes.contains(kConventionsAttribute)) {
         write_text_attribute(file.get(), kConventionsAttribute, kConventions, calls);
@@ -728,6 +909,113 @@ void Recorder::Impl::create_file() {
     // data's object addresses (and so the dimension-scale references) identical across runs.
     create_provenance();
     flush_file();
+    // From here on only data is written (datasets extended and filled): single-writer/
+    // multiple-reader mode orders those writes so that the file on disk is consistent at every
+    // moment, and a process killed at any point leaves a file that opens and reads up to its last
+    // flush (see recorder.hpp).
+    calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
+    name_file();
+}
+
+// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
+// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
+// exist (killed while creating their file) are removed first.
+void Recorder::Impl::open_unnamed() {
+    const std::filesystem::path folder =
+        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
+    const std::string prefix = "." + temporary_path.filename().string() + ".creating-";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const long pid = std::atol(name.c_str() + prefix.size());
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(entry.path().c_str());
+    }
+    static std::atomic<unsigned> counter{0};
+    creation_path = folder / (prefix + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+}
+
+// Gives the consistent file its name `<path>.incomplete`, never replacing anything there:
+// renameat2(RENAME_NOREPLACE) (or link(), where the file system lacks it) fails if the name exists,
+// and does not follow a link there.
+void Recorder::Impl::name_file() {
+    int result = ::renameat2(AT_FDCWD, creation_path.c_str(), AT_FDCWD, temporary_path.c_str(), RENAME_NOREPLACE);
+    if (result != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP)) {
+        result = ::link(creation_path.c_str(), temporary_path.c_str());
+        if (result == 0) ::unlink(creation_path.c_str());
+    }
+    if (result != 0)
+        throw std::runtime_error("cannot create '" + temporary_path.string() + "': " + scenario::error_text(errno));
+    creation_path.clear();
+}
+
+// Called when creation failed: the file under its hidden name is removed.
+void Recorder::Impl::forget_unnamed() {
+    if (!creation_path.empty()) ::unlink(creation_path.c_str());
+    creation_path.clear();
+}
+
+void Recorder::Impl::claim_temporary_path() {
+    struct stat info {};
+    if (::lstat(temporary_path.c_str(), &info) == 0) {
+        if (S_ISDIR(info.st_mode))
+            throw std::runtime_error("cannot write '" + temporary_path.string() + "': it is a folder");
+        if (!spec.replace_existing)
+            throw std::runtime_error("cannot write '" + temporary_path.string() +
+                                     "': it exists (the partial output of an earlier run?); replace it only "
+                                     "when asked to");
+        // unlink() removes a symbolic link itself, never what it points to.
+        if (::unlink(temporary_path.c_str()) != 0 && errno != ENOENT)
+            throw std::runtime_error("cannot remove '" + temporary_path.string() +
+                                     "': " + scenario::error_text(errno));
+    }
+}
+
+// The last attributes (status, the end of the provenance) are written after single-writer mode
+// ends: the file is closed, so every dataset is complete on disk, then reopened for them alone.
+void Recorder::Impl::write_closing_attributes(std::string_view status,
+                                              const std::map<std::string, std::string>& provenance,
+                                              bool stamp_finished) {
+    Handle access = file_access_properties(calls);
+    Handle reopened = calls.handle(H5Fopen(temporary_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose,
+                                   "reopening the file to record its status");
+    if (!provenance.empty() || stamp_finished) {
+        Handle group = calls.handle(H5Gopen2(reopened.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
+                                    "opening the provenance group");
+        for (const auto& [name, value] : provenance) write_text_attribute(group.get(), name, value, calls);
+        if (stamp_finished) write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
+    }
+    write_text_attribute(reopened.get(), kStatusAttribute, status, calls);
+    if (reopened.close() < 0) calls.fail("closing the file");
+}
+
+// Renames the complete file to its final name. Without replace_existing the final name is never
+// replaced, even by a file that appeared while the run was going (renameat2 RENAME_NOREPLACE, or
+// link + unlink where the file system lacks it).
+void Recorder::Impl::publish() {
+    const std::string from = temporary_path.string();
+    const std::string to = spec.path.string();
+    const auto fail = [&](int error) {
+        if (error == EEXIST)
+            throw std::runtime_error("'" + to + "' appeared while the run was going and is kept; the complete "
+                                     "output is '" + from + "'");
+        throw std::runtime_error("cannot rename '" + from + "' to '" + to + "': " + scenario::error_text(error));
+    };
+    if (spec.replace_existing) {
+        // POSIX rename replaces an existing file atomically: readers see the old or the new run.
+        if (::rename(from.c_str(), to.c_str()) != 0) fail(errno);
+        return;
+    }
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) fail(errno);
+    if (::link(from.c_str(), to.c_str()) == 0) {
+        ::unlink(from.c_str());
+        return;
+    }
+    if (errno == EEXIST) fail(errno);
+    struct stat info {};
+    if (::lstat(to.c_str(), &info) == 0) fail(EEXIST);
+    if (::rename(from.c_str(), to.c_str()) != 0) fail(errno);
 }
 
 void Recorder::Impl::write_variable_attributes(hid_t dataset, const std::string& units,
@@ -975,6 +1263,7 @@ void Recorder::Impl::write_static(std::string_view name, std::span<const Value> 
                                     std::to_string(variable.values_per_record) + " values, got " +
                                     std::to_string(values.size()));
     }
+    writer.wait();  // the file is written by one thread at a time
     if (write_failed) calls.fail("writing after an earlier failed write");
     const SilencedHdf5ErrorPrinting silenced;
     const hid_t memory_type =
@@ -1021,9 +1310,10 @@ void Recorder::Impl::end_record() {
     record_open = false;
     ++records_total;
     if (buffered_times.size() >= static_cast<std::size_t>(spec.flush_every_steps)) {
-        const SilencedHdf5ErrorPrinting silenced;
-        write_buffers();
-        flush_file();
+        Batch batch = take_records();
+        for (auto& table : tables) take_rows(table, batch);
+        batch.flush = true;
+        post(std::move(batch));
     }
 }
 
@@ -1118,9 +1408,11 @@ void Recorder::Impl::append_rows(std::string_view table_name, std::span<const Co
     // Flushed too, as records are: then what left memory is also what a reader or a crash sees,
     // at the cost of one flush per kTableBufferRows rows.
     if (table.rows_buffered >= kTableBufferRows) {
-        const SilencedHdf5ErrorPrinting silenced;
-        write_buffered_rows(table);
-        flush_file();
+        Batch batch;
+        batch.rows.resize(tables.size());
+        take_rows(table, batch);
+        batch.flush = true;
+        post(std::move(batch));
     }
 }
 
@@ -1146,69 +1438,42 @@ void Recorder::Impl::extend_and_write(hid_t dataset, hsize_t first, std::vector<
                   action);
 }
 
-void Recorder::Impl::write_buffered_records() {
+Recorder::Impl::Batch Recorder::Impl::take_records() {
+    Batch batch;
+    batch.rows.resize(tables.size());
     const std::size_t count = buffered_times.size();
-    if (count == 0) return;
-    if (write_failed) calls.fail("writing after an earlier failed write");
-    try {
-        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
-                         buffered_times.data(), spec.record_axis);
-        for (auto& variable : variables) {
-            if (!variable.is_time_series) continue;
-            std::vector<hsize_t> block = variable.record_shape;
-            block.insert(block.begin(), count);
-            if (variable.spec.dtype == DType::Int64) {
-                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
-                                 H5T_NATIVE_INT64, variable.int_buffer.data(), variable.spec.name);
-            } else {
-                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
-                                 H5T_NATIVE_DOUBLE, variable.float_buffer.data(), variable.spec.name);
-            }
-        }
-    } catch (...) {
-        write_failed = true;
-        throw;
-    }
-    records_on_disk += count;
+    if (count == 0) return batch;
+    batch.times = std::move(buffered_times);
     buffered_times.clear();
-    // Keep what an open record has put so far (flush() may come between put() and end_record()).
-    for (auto& variable : variables) {
-        const auto written = static_cast<std::ptrdiff_t>(count * variable.values_per_record);
+    batch.record_floats.resize(variables.size());
+    batch.record_ints.resize(variables.size());
+    // Complete records only: what an open record has put so far stays (flush() may come between
+    // put() and end_record()). Copied rather than moved, so that the buffers keep their capacity.
+    for (std::size_t v = 0; v < variables.size(); ++v) {
+        Variable& variable = variables[v];
         if (!variable.is_time_series) continue;
-        if (variable.spec.dtype == DType::Int64) {
-            variable.int_buffer.erase(variable.int_buffer.begin(), variable.int_buffer.begin() + written);
-        } else {
-            variable.float_buffer.erase(variable.float_buffer.begin(),
-                                        variable.float_buffer.begin() + written);
-        }
+        const auto written = static_cast<std::ptrdiff_t>(count * variable.values_per_record);
+        const auto take = [written](auto& buffer, auto& to) {
+            to.assign(buffer.begin(), buffer.begin() + written);
+            buffer.erase(buffer.begin(), buffer.begin() + written);
+        };
+        if (variable.spec.dtype == DType::Int64) take(variable.int_buffer, batch.record_ints[v]);
+        else take(variable.float_buffer, batch.record_floats[v]);
     }
+    return batch;
 }
 
-void Recorder::Impl::write_buffered_rows(Table& table) {
-    const std::size_t count = table.rows_buffered;
-    if (count == 0) return;
-    if (write_failed) calls.fail("writing after an earlier failed write");
-    try {
-        std::vector<std::int64_t> row_indices(count);
-        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
-        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
-                         row_indices.data(), table.spec.name);
-        for (std::size_t i = 0; i < table.columns.size(); ++i) {
-            const Column& column = table.columns[i];
-            const std::string& name = table.spec.columns[i].name;
-            if (table.spec.columns[i].dtype == DType::Int64) {
-                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
-                                 column.int_buffer.data(), name);
-            } else {
-                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_DOUBLE,
-                                 column.float_buffer.data(), name);
-            }
-        }
-    } catch (...) {
-        write_failed = true;
-        throw;
+void Recorder::Impl::take_rows(Table& table, Batch& batch) {
+    Batch::Rows& rows = batch.rows[static_cast<std::size_t>(&table - tables.data())];
+    rows.count = table.rows_buffered;
+    if (rows.count == 0) return;
+    rows.floats.resize(table.columns.size());
+    rows.ints.resize(table.columns.size());
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        Column& column = table.columns[i];
+        rows.floats[i].assign(column.float_buffer.begin(), column.float_buffer.end());
+        rows.ints[i].assign(column.int_buffer.begin(), column.int_buffer.end());
     }
-    table.rows_on_disk += count;
     table.rows_buffered = 0;
     // One huge batch must not pin its memory for the rest of the run; ordinary growth up to the
     // buffer bound is kept for the next rows.
@@ -1222,9 +1487,81 @@ void Recorder::Impl::write_buffered_rows(Table& table) {
     }
 }
 
+void Recorder::Impl::write_records(const Batch& batch) {
+    const std::size_t count = batch.times.size();
+    if (count == 0) return;
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    try {
+        // The variables first, then the record axis that counts their records, with a flush
+        // between: SWMR orders the writes of one dataset, not those of several, so this is what
+        // keeps the record axis on disk from counting a record that some variable lacks.
+        for (std::size_t v = 0; v < variables.size(); ++v) {
+            const Variable& variable = variables[v];
+            if (!variable.is_time_series) continue;
+            std::vector<hsize_t> block = variable.record_shape;
+            block.insert(block.begin(), count);
+            if (variable.spec.dtype == DType::Int64) {
+                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
+                                 H5T_NATIVE_INT64, batch.record_ints[v].data(), variable.spec.name);
+            } else {
+                extend_and_write(variable.dataset.get(), records_on_disk, std::move(block),
+                                 H5T_NATIVE_DOUBLE, batch.record_floats[v].data(), variable.spec.name);
+            }
+        }
+        flush_file();
+        extend_and_write(time_dataset.get(), records_on_disk, {count}, H5T_NATIVE_INT64,
+                         batch.times.data(), spec.record_axis);
+    } catch (...) {
+        write_failed = true;
+        throw;
+    }
+    records_on_disk += count;
+}
+
+void Recorder::Impl::write_rows(std::size_t table_number, const Batch::Rows& rows) {
+    Table& table = tables[table_number];
+    const std::size_t count = rows.count;
+    if (count == 0) return;
+    if (write_failed) calls.fail("writing after an earlier failed write");
+    try {
+        // The columns first, then the row axis, with a flush between (as for records).
+        for (std::size_t i = 0; i < table.columns.size(); ++i) {
+            const Column& column = table.columns[i];
+            const std::string& name = table.spec.columns[i].name;
+            if (table.spec.columns[i].dtype == DType::Int64) {
+                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                                 rows.ints[i].data(), name);
+            } else {
+                extend_and_write(column.dataset.get(), table.rows_on_disk, {count}, H5T_NATIVE_DOUBLE,
+                                 rows.floats[i].data(), name);
+            }
+        }
+        flush_file();
+        std::vector<std::int64_t> row_indices(count);
+        std::iota(row_indices.begin(), row_indices.end(), static_cast<std::int64_t>(table.rows_on_disk));
+        extend_and_write(table.row_axis.get(), table.rows_on_disk, {count}, H5T_NATIVE_INT64,
+                         row_indices.data(), table.spec.name);
+    } catch (...) {
+        write_failed = true;
+        throw;
+    }
+    table.rows_on_disk += count;
+}
+
+void Recorder::Impl::write_batch(const Batch& batch) {
+    write_records(batch);
+    for (std::size_t t = 0; t < batch.rows.size(); ++t) write_rows(t, batch.rows[t]);
+    if (batch.flush) flush_file();
+}
+
 void Recorder::Impl::write_buffers() {
-    write_buffered_records();
-    for (auto& table : tables) write_buffered_rows(table);
+    Batch batch = take_records();
+    for (auto& table : tables) take_rows(table, batch);
+    write_batch(batch);
+}
+
+void Recorder::Impl::post(Batch batch) {
+    writer.post([this, batch = std::make_shared<Batch>(std::move(batch))] { write_batch(*batch); });
 }
 
 void Recorder::Impl::flush_file() {
@@ -1265,20 +1602,12 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
     }
     for (const auto& [name, value] : final_provenance) require_valid_name(name, "provenance attribute");
 
+    writer.stop_and_rethrow();  // from here on this thread writes the file
     const SilencedHdf5ErrorPrinting silenced;
     write_buffers();
-    {
-        Handle group = calls.handle(H5Gopen2(file.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
-                                    "opening the provenance group");
-        for (const auto& [name, value] : final_provenance) {
-            write_text_attribute(group.get(), name, value, calls);
-        }
-        write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
-    }
-    set_status("complete");
     close_file();
-    // POSIX rename replaces an existing file atomically: readers see the old or the new run.
-    std::filesystem::rename(temporary_path, spec.path);
+    write_closing_attributes("complete", final_provenance, true);
+    publish();
 }
 
 void Recorder::Impl::abort(std::string_view reason) {
@@ -1286,7 +1615,8 @@ void Recorder::Impl::abort(std::string_view reason) {
     const SilencedHdf5ErrorPrinting silenced;
     // A record still open is incomplete and is dropped; complete records are kept.
     record_open = false;
-    std::exception_ptr first_error;
+    writer.stop();  // what was handed to it is written first
+    std::exception_ptr first_error = writer.failure();
     const auto attempt = [&first_error](const auto& step) {
         try {
             step();
@@ -1295,10 +1625,13 @@ void Recorder::Impl::abort(std::string_view reason) {
         }
     };
     if (!write_failed) attempt([this] { write_buffers(); });
-    attempt([this, reason] {
-        set_status(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason));
-    });
     attempt([this] { close_file(); });
+    // The file says "incomplete" since it was created; the reason is added when the file can be
+    // reopened (not, say, on a full disk).
+    attempt([this, reason] {
+        write_closing_attributes(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason),
+                                 {}, false);
+    });
     if (first_error) std::rethrow_exception(first_error);
 }
 
@@ -1352,10 +1685,14 @@ std::int64_t Recorder::rows_appended(std::string_view table) const {
 
 void Recorder::flush() {
     impl_->require_open("flush()");
-    const SilencedHdf5ErrorPrinting silenced;
-    impl_->write_buffers();
-    impl_->flush_file();
+    Impl::Batch batch = impl_->take_records();
+    for (auto& table : impl_->tables) impl_->take_rows(table, batch);
+    batch.flush = true;
+    impl_->post(std::move(batch));
+    impl_->writer.wait();
 }
+
+double Recorder::writer_cpu_seconds() const { return impl_->writer.cpu_seconds(); }
 
 void Recorder::finish(const std::map<std::string, std::string>& final_provenance) {
     impl_->finish(final_provenance);
@@ -1467,9 +1804,25 @@ std::vector<double> Reader::Impl::read_doubles(hid_t dataset, const std::string&
 }
 
 Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {
+    // Checked first: HDF5 would block on a FIFO and report a folder as a read error deep in its stack.
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) impl_->fail(scenario::error_text(errno));
+    if (S_ISDIR(info.st_mode))
+        impl_->fail("it is a folder, not an HDF5 file (a sweep's folder? its runs are in sweep.h5 and runs/)");
+    if (!S_ISREG(info.st_mode)) impl_->fail("it is not a regular file");
     const SilencedHdf5ErrorPrinting silenced;
-    impl_->file = impl_->calls.handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-                                      "opening the file for reading");
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        const std::vector<std::string> stack = hdf5_error_stack();
+        const bool still_marked = std::any_of(stack.begin(), stack.end(), [](const std::string& d) {
+            return d.find("file is already open for") != std::string::npos;
+        });
+        if (!still_marked) impl_->fail("opening the file for reading failed: " + hdf5_failure_reason(stack));
+        // A writer killed in single-writer/multiple-reader mode leaves that mark in the superblock;
+        // such a file reads consistently in the reader's mode of that protocol.
+        file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    }
+    impl_->file = impl_->calls.handle(file, H5Fclose, "opening the file for reading");
 }
 
 Reader::~Reader() = default;
@@ -1625,6 +1978,35 @@ std::vector<double> Reader::read_static(const std::string& variable) const {
         impl_->fail("variable '" + variable + "' is a time series; use read_record()");
     }
     return impl_->read_doubles(dataset.get(), variable, true, 0);
+}
+
+namespace {
+template <typename Value>
+std::vector<std::uint64_t> read_all_values(hid_t dataset, const Hdf5Calls& calls, const std::string& variable,
+                                           std::vector<Value>& values) {
+    const std::vector<hsize_t> extent = dataset_extent(dataset, calls, "'" + variable + "'");
+    const hsize_t count = std::accumulate(extent.begin(), extent.end(), hsize_t{1},
+                                          [](hsize_t product, hsize_t length) { return product * length; });
+    values.resize(static_cast<std::size_t>(count));
+    if (count > 0) {
+        const hid_t memory_type = std::is_same_v<Value, std::int64_t> ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+        calls.require(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+                      "reading variable '" + variable + "'");
+    }
+    return {extent.begin(), extent.end()};
+}
+}  // namespace
+
+std::vector<std::uint64_t> Reader::read_all(const std::string& variable, std::vector<std::int64_t>& values) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    return read_all_values(dataset.get(), impl_->calls, variable, values);
+}
+
+std::vector<std::uint64_t> Reader::read_all(const std::string& variable, std::vector<double>& values) const {
+    const SilencedHdf5ErrorPrinting silenced;
+    Handle dataset = impl_->open_dataset(impl_->file.get(), variable, "variable");
+    return read_all_values(dataset.get(), impl_->calls, variable, values);
 }
 
 std::vector<double> Reader::read_all(const std::string& variable) const {

@@ -4,8 +4,8 @@
 // The file is readable by h5py, by xarray through h5netcdf, and by ncdump: every axis is an HDF5
 // dimension scale, every variable carries CF `units` and `long_name` (a labelled axis only
 // `long_name`: labels have no unit), the root group carries `Conventions`, and link and attribute
-// creation order are tracked (netCDF-4 needs that). The file is in the HDF5 1.8 format
-// (superblock 2), which is what netCDF-4 readers built on HDF5 1.8 can open.
+// creation order are tracked (netCDF-4 needs that). The file is in the HDF5 1.10 format
+// (superblock 3), which netCDF-4 on HDF5 1.10 (Debian 12's), h5py and h5netcdf read.
 //
 // Tables: a table is a set of 1-D columns sharing their own unlimited row axis, named like the
 // table, which is a dimension scale of int64 row indices 0..n-1 (so xarray and ncdump show it as a
@@ -22,6 +22,38 @@
 // becomes "incomplete: <reason>", and the file keeps its temporary name so it is never mistaken for
 // a complete one.
 //
+// Files are never lost or redirected: the file is created under a hidden name in the target
+// folder (`.<name>.incomplete.creating-<pid>-<n>`, with O_CREAT | O_EXCL) and renamed to
+// `<path>.incomplete` (renameat2 RENAME_NOREPLACE) once its objects exist and it is consistent:
+// so a symbolic link planted at that name is never followed, nothing there is truncated, and a
+// process killed while creating the file leaves nothing half-made under that name (its hidden
+// file is removed by the next recorder of the same path). An existing
+// temporary file is removed first (the link itself, never its target) only with
+// FileSpec::replace_existing; finish() renames into place without replacing an existing `<path>`
+// (renameat2 RENAME_NOREPLACE) unless replace_existing says so. Failures (a full disk, a read-only
+// folder) are std::runtime_error with a one-line reason (the operating system's, where a system call
+// failed); nothing is ever written under the final name before the file is complete.
+//
+// A killed writer (SIGKILL, a crash, a power cut on a journalled file system) leaves a file that
+// opens and reads up to its last flush. Once the file's objects exist, the recorder writes in
+// HDF5's single-writer/multiple-reader (SWMR) mode: HDF5 then orders its writes (data before the
+// index that points to it, index before the extent that exposes it) and never reuses file space a
+// reader could still reach, so the file on disk is consistent at every moment. The invariants the
+// writing code keeps, wherever it runs (a background thread included):
+//   - every object and attribute is created in create_file(), before H5Fstart_swmr_write(); after
+//     it, only H5Dset_extent, H5Dwrite and H5Fflush touch the file (HDF5 refuses anything else);
+//   - the record axis never counts a record that some variable lacks: a flush extends and writes
+//     every variable, flushes, and only then extends the record axis (a table's columns, then its
+//     row axis, likewise). SWMR orders the writes within one dataset, not across datasets, hence
+//     the flush between. A killed writer's variables may hold a record more than the record axis;
+//     Reader counts records by the record axis;
+//   - the closing attributes (status, /provenance/finished) are written after the file is closed,
+//     by reopening it outside SWMR mode: that is the only time the file is written outside it.
+// A killed writer leaves the SWMR mark in the superblock: Reader (citysim inspect, compare) opens
+// such a file in SWMR read mode; h5py needs h5py.File(path, "r", swmr=True); other tools (ncdump,
+// h5dump) open it after `h5clear -s --increment=0 <file>` (Debian's hdf5-tools) clears the mark and
+// sets the end-of-file address the killed writer had not yet recorded.
+//
 // Determinism: the recorder stores exactly the values it is given. Run-specific facts (command line,
 // thread count, wall time) go to the `/provenance` group, so that `h5diff --exclude-path /provenance`
 // compares two runs' data and scenario alone. What h5diff (1.10) compares: every dataset's values
@@ -35,8 +67,8 @@
 // Reading the file from Python: xarray (engine="h5netcdf") decodes string attributes to str and
 // gives labelled axes as object-dtype coordinates of str; h5py returns the same attributes as bytes
 // (fixed-length strings) and labels as bytes unless read with `.asstr()`. HDF5's file locking keeps
-// other processes from opening a file while it is being written (HDF5_USE_FILE_LOCKING=FALSE lets
-// a reader see what was flushed).
+// other processes from opening a file while it is being written, except in SWMR read mode
+// (h5py.File(path, "r", swmr=True)), which sees every flushed record.
 #pragma once
 
 #include <cstdint>
@@ -120,14 +152,23 @@ struct FileSpec {
     std::map<std::string, std::string> provenance_texts;
     int flush_every_steps = 12;  // records buffered in memory before they are written and flushed
     int deflate_level = 4;       // 0..9, with the shuffle filter
+    // Whether an existing file at `path` (or at the temporary name) may be replaced. Without it the
+    // recorder never removes or overwrites a file: the constructor refuses a temporary name that
+    // exists, and finish() refuses a final name that exists (even one that appeared during the run).
+    bool replace_existing = false;
 };
 
 // A Recorder is used from one thread only. (Debian's HDF5 is a thread-safe build with one global
 // lock, so recorders in different threads are safe, but their HDF5 calls are serialized.)
+// Internally it writes from a thread of its own: end_record() and append_rows() hand full buffers
+// to it when a flush is due and return (the writes and flushes, and their order, are those the
+// caller would have made); flush(), write_static(), finish() and abort() wait for it. An HDF5 error
+// of a write it made is thrown by the next call that hands it work or waits for it.
 class Recorder {
 public:
-    // Creates `<path>.incomplete` (replacing one left by an earlier run) and all datasets.
-    // Throws std::runtime_error naming the path and the HDF5 error on failure.
+    // Creates `<path>.incomplete` (replacing one left by an earlier run only with
+    // FileSpec::replace_existing) and all datasets. Throws std::runtime_error naming the path and
+    // the reason on failure.
     explicit Recorder(FileSpec spec);
     Recorder(const Recorder&) = delete;
     Recorder& operator=(const Recorder&) = delete;
@@ -173,6 +214,7 @@ public:
     void abort(std::string_view reason);
 
     std::int64_t records_written() const;  // records handed to end_record(), buffered or not
+    double writer_cpu_seconds() const;     // CPU time of the writing thread so far
     const std::filesystem::path& temporary_path() const;
     const std::filesystem::path& final_path() const;
 
@@ -203,6 +245,12 @@ public:
     // as doubles in row-major order of the non-time axes.
     std::vector<double> read_record(const std::string& variable, std::size_t time_index) const;
     std::vector<double> read_static(const std::string& variable) const;
+    // Every value of a variable (all its records, or the static array) in one read, row-major, as
+    // int64 or double whatever the stored type; the shape is not checked against the axes (no
+    // dimension-scale lookups): for reading many files of a layout known from one of them.
+    // `values` is resized to the count; returns the dataset's extent.
+    std::vector<std::uint64_t> read_all(const std::string& variable, std::vector<std::int64_t>& values) const;
+    std::vector<std::uint64_t> read_all(const std::string& variable, std::vector<double>& values) const;
     // The whole of any variable, time series or not, in row-major order (one read, for tools that
     // go over every record, such as compare and export).
     std::vector<double> read_all(const std::string& variable) const;

@@ -1,10 +1,8 @@
 // Reading a scenario: the YAML document, the --set overrides, binding, resolved YAML.
 #include "engine/scenario/detail/internal.hpp"
+#include "engine/scenario/input.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 #include <system_error>
 
@@ -19,68 +17,256 @@ Mark MarkMapper::map(const YAML::Mark& m) const {
 
 namespace {
 
-constexpr int max_depth = 256;
-constexpr std::size_t max_nodes = 2'000'000;
-
-struct Converter {
-    const MarkMapper& mapper;
-    std::vector<Diagnostic>& diagnostics;
-    std::size_t nodes = 0;
-    bool reported = false;
-
-    DocNode run(const YAML::Node& node, const Mark& fallback, int depth) {
-        DocNode out;
-        const YAML::Mark ym = node.Mark();
-        out.mark = ym.line < 0 ? fallback : mapper.map(ym);
-        if (++nodes > max_nodes || depth > max_depth) {
-            if (!reported) {
-                diagnostics.push_back(Diagnostic{out.mark, "",
-                                                 depth > max_depth
-                                                     ? "the document nests deeper than " + std::to_string(max_depth) +
-                                                           " levels (a recursive alias?)"
-                                                     : "the document expands to more than " +
-                                                           std::to_string(max_nodes) + " values (aliases?)"});
-                reported = true;
-            }
-            return out;  // Null
-        }
-        switch (node.Type()) {
-            case YAML::NodeType::Undefined:
-            case YAML::NodeType::Null: out.kind = DocNode::Kind::Null; break;
-            case YAML::NodeType::Scalar:
-                out.kind = DocNode::Kind::Scalar;
-                out.scalar = node.Scalar();
-                out.tag = node.Tag();
-                break;
-            case YAML::NodeType::Sequence:
-                out.kind = DocNode::Kind::Sequence;
-                out.tag = node.Tag();
-                for (auto it = node.begin(); it != node.end(); ++it) out.items.push_back(run(*it, out.mark, depth + 1));
-                break;
-            case YAML::NodeType::Map:
-                out.kind = DocNode::Kind::Map;
-                out.tag = node.Tag();
-                for (auto it = node.begin(); it != node.end(); ++it) {
-                    DocEntry e;
-                    e.key = run(it->first, out.mark, depth + 1);
-                    e.value = run(it->second, e.key.mark, depth + 1);
-                    // yaml-cpp marks an empty value (`key:`) at the next token, often on a later line.
-                    if (e.value.kind == DocNode::Kind::Null && e.value.mark.line != e.key.mark.line)
-                        e.value.mark = e.key.mark;
-                    out.entries.push_back(std::move(e));
-                }
-                break;
-        }
-        return out;
-    }
+// Thrown by the builder when the document exceeds a limit; parse_yaml turns it into a diagnostic.
+struct LimitExceeded {
+    Mark mark;
+    std::string message;
 };
+
+// Builds DocNodes from yaml-cpp's parser events (instead of going through YAML::Node), so that the
+// limits hold while the document is read: nesting depth, and the number of values after aliases
+// are expanded (an alias is a copy here, counted at its full size).
+class DocBuilder final : public YAML::EventHandler {
+public:
+    DocBuilder(const MarkMapper& mapper, const Mark& fallback, std::size_t& values)
+        : mapper_(mapper), fallback_(fallback), values_(values) {}
+
+    YAML::Mark start_mark;
+    bool has_root = false;
+    DocNode root;
+    std::vector<YAML::Mark> quoted;  // where each quoted scalar starts
+
+    void OnDocumentStart(const YAML::Mark& mark) override { start_mark = mark; }
+    void OnDocumentEnd() override {}
+
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+        DocNode node;
+        node.kind = DocNode::Kind::Null;
+        node.mark = map(mark);
+        count(1, mark);
+        finish(std::move(node), anchor, 1);
+    }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+        if (anchor >= anchors_.size() || !anchors_[anchor].complete)
+            throw LimitExceeded{map(mark), "an alias refers to the node that contains it (a recursive alias); "
+                                           "write the value out"};
+        const Anchored& target = anchors_[anchor];
+        count(target.size, mark);
+        finish(DocNode(target.node), 0, target.size);
+    }
+    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  const std::string& value) override {
+        if (tag == "!") quoted.push_back(mark);
+        DocNode node;
+        node.kind = DocNode::Kind::Scalar;
+        node.mark = map(mark);
+        node.scalar = value;
+        node.tag = tag;
+        count(1, mark);
+        finish(std::move(node), anchor, 1);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                         YAML::EmitterStyle::value) override {
+        open(DocNode::Kind::Sequence, mark, tag, anchor);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                    YAML::EmitterStyle::value) override {
+        open(DocNode::Kind::Map, mark, tag, anchor);
+    }
+    void OnMapEnd() override { close(); }
+
+private:
+    struct Frame {
+        DocNode node;
+        YAML::anchor_t anchor = 0;
+        std::size_t size = 1;  // values in the subtree
+        std::optional<DocNode> pending_key;
+    };
+    struct Anchored {
+        DocNode node;
+        std::size_t size = 0;
+        bool complete = false;
+    };
+
+    Mark map(const YAML::Mark& mark) const { return mark.line < 0 ? fallback_ : mapper_.map(mark); }
+
+    void count(std::size_t added, const YAML::Mark& mark) {
+        values_ += added;
+        if (values_ > limits::max_values)
+            throw LimitExceeded{map(mark), "the document expands to more than " + std::to_string(limits::max_values) +
+                                               " values (aliases?); a scenario has a few hundred"};
+    }
+
+    void open(DocNode::Kind kind, const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor) {
+        count(1, mark);
+        if (static_cast<int>(stack_.size()) >= limits::max_depth)
+            throw LimitExceeded{map(mark), "the document nests deeper than " + std::to_string(limits::max_depth) +
+                                               " levels; a scenario nests about 6"};
+        Frame frame;
+        frame.node.kind = kind;
+        frame.node.mark = map(mark);
+        frame.node.tag = tag;
+        frame.anchor = anchor;
+        if (anchor != 0) reserve_anchor(anchor);
+        stack_.push_back(std::move(frame));
+    }
+
+    void close() {
+        Frame frame = std::move(stack_.back());
+        stack_.pop_back();
+        if (frame.pending_key) {
+            // A key without a value cannot come from the parser; keep it as a key with no value.
+            DocNode empty;
+            empty.mark = frame.pending_key->mark;
+            frame.node.entries.push_back(DocEntry{std::move(*frame.pending_key), std::move(empty)});
+        }
+        finish(std::move(frame.node), frame.anchor, frame.size);
+    }
+
+    void reserve_anchor(YAML::anchor_t anchor) {
+        if (anchor >= anchors_.size()) anchors_.resize(anchor + 1);
+        anchors_[anchor] = Anchored{};
+    }
+
+    // node has been counted (count()) by the caller.
+    void finish(DocNode node, YAML::anchor_t anchor, std::size_t size) {
+        if (anchor != 0) {
+            reserve_anchor(anchor);
+            anchors_[anchor] = Anchored{node, size, true};
+        }
+        if (stack_.empty()) {
+            root = std::move(node);
+            has_root = true;
+            return;
+        }
+        Frame& parent = stack_.back();
+        parent.size += size;
+        if (parent.node.kind == DocNode::Kind::Sequence) {
+            parent.node.items.push_back(std::move(node));
+        } else if (!parent.pending_key) {
+            parent.pending_key = std::move(node);
+        } else {
+            DocEntry entry{std::move(*parent.pending_key), std::move(node)};
+            parent.pending_key.reset();
+            // yaml-cpp marks an empty value (`key:`) at the next token, often on a later line.
+            if (entry.value.kind == DocNode::Kind::Null && entry.value.mark.line != entry.key.mark.line)
+                entry.value.mark = entry.key.mark;
+            parent.node.entries.push_back(std::move(entry));
+        }
+    }
+
+    const MarkMapper& mapper_;
+    Mark fallback_;
+    std::size_t& values_;
+    std::vector<Frame> stack_;
+    std::vector<Anchored> anchors_;
+};
+
+// Receives the events of the documents after the first, only to count them.
+class DocumentCounter final : public YAML::EventHandler {
+public:
+    explicit DocumentCounter(std::vector<YAML::Mark>& quoted) : quoted_(quoted) {}
+    YAML::Mark start_mark;
+    void OnDocumentStart(const YAML::Mark& mark) override { start_mark = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t, const std::string&) override {
+        if (tag == "!") quoted_.push_back(mark);
+    }
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+private:
+    std::vector<YAML::Mark>& quoted_;
+};
+
+// yaml-cpp 0.7 accepts a quoted scalar that a line break and the end of the text cut off
+// (`key: "abc` + newline + end): it takes the rest of the file as the string. Whether the quoted
+// scalar at `offset` (its properties, a tag or an anchor, may come first) has its closing quote.
+bool quote_closed(const std::string& text, std::size_t offset) {
+    std::size_t p = offset;
+    while (p < text.size() && (text[p] == '!' || text[p] == '&')) {
+        while (p < text.size() && text[p] != ' ' && text[p] != '\t' && text[p] != '\n' && text[p] != '\r') ++p;
+        while (p < text.size() && (text[p] == ' ' || text[p] == '\t' || text[p] == '\n' || text[p] == '\r')) ++p;
+    }
+    if (p >= text.size() || (text[p] != '"' && text[p] != '\'')) return true;  // not where expected: no verdict
+    const char quote = text[p];
+    for (++p; p < text.size(); ++p) {
+        if (quote == '"' && text[p] == '\\') {
+            ++p;  // an escape: the next character is part of it
+        } else if (text[p] == quote) {
+            if (quote == '\'' && p + 1 < text.size() && text[p + 1] == '\'') {
+                ++p;  // '' is a quote inside a single-quoted scalar
+            } else {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool same_position(const YAML::Mark& a, const YAML::Mark& b) {
+    return a.pos == b.pos && a.line == b.line && a.column == b.column;
+}
 
 }  // namespace
 
-DocNode convert(const YAML::Node& node, const MarkMapper& mapper, const Mark& fallback,
-                std::vector<Diagnostic>& diagnostics) {
-    Converter c{mapper, diagnostics};
-    return c.run(node, fallback, 0);
+ParsedYaml parse_yaml(const std::string& text, const MarkMapper& mapper, const Mark& fallback) {
+    ParsedYaml out;
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    std::size_t values = 0;
+    try {
+        DocBuilder first(mapper, fallback, values);
+        if (!parser.HandleNextDocument(first)) return out;
+        std::vector<YAML::Mark> quoted = std::move(first.quoted);
+        out.documents = 1;
+        if (first.has_root) out.root = std::move(first.root);
+        out.root_present = first.has_root;
+        YAML::Mark previous = first.start_mark;
+        for (;;) {
+            DocumentCounter counter(quoted);
+            if (!parser.HandleNextDocument(counter)) break;
+            ++out.documents;
+            if (out.documents == 2)
+                out.second_document = counter.start_mark.line < 0 ? fallback : mapper.map(counter.start_mark);
+            // yaml-cpp 0.7 (upstream issue 1040, mended in PR 1319) returns an empty document
+            // without consuming anything when it meets a ',' outside a flow collection, forever.
+            // Two documents that start at the same place are that loop: refuse the input.
+            if (same_position(counter.start_mark, previous) || out.documents > limits::max_documents) {
+                const Mark at = counter.start_mark.line < 0 ? fallback : mapper.map(counter.start_mark);
+                const bool comma = counter.start_mark.pos >= 0 &&
+                                   static_cast<std::size_t>(counter.start_mark.pos) < text.size() &&
+                                   text[static_cast<std::size_t>(counter.start_mark.pos)] == ',';
+                out.error = Diagnostic{at, "",
+                                       comma ? "invalid YAML: a ',' outside [ ] or { }; remove it, or put the list "
+                                               "in brackets: [a, b]"
+                                             : "invalid YAML: the parser cannot go on from here"};
+                return out;
+            }
+            previous = counter.start_mark;
+        }
+        // yaml-cpp's marks count bytes after a byte order mark, which it skips.
+        const std::size_t bom = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+        for (const YAML::Mark& mark : quoted) {
+            if (mark.pos < 0 || quote_closed(text, static_cast<std::size_t>(mark.pos) + bom)) continue;
+            out.yaml_error = "the quoted string that starts here is never closed (a missing quote?)";
+            out.yaml_error_mark = mapper.map(mark);
+            out.yaml_error_line0 = mark.line;
+            return out;
+        }
+    } catch (const LimitExceeded& e) {
+        out.error = Diagnostic{e.mark, "", e.message};
+    } catch (const YAML::Exception& e) {
+        out.yaml_error = e.msg.empty() ? std::string(e.what()) : e.msg;
+        out.yaml_error_mark = e.mark.line < 0 ? fallback : mapper.map(e.mark);
+        out.yaml_error_line0 = e.mark.line;
+    }
+    return out;
 }
 
 // ------------------------------------------------------------------ overrides
@@ -153,17 +339,32 @@ void apply_override(DocNode& root, const RecordImpl& schema, const std::string& 
         }
     }
 
-    const std::string value_text = argument.substr(eq + 1);
-    YAML::Node parsed;
-    try {
-        parsed = YAML::Load(value_text);
-    } catch (const YAML::Exception& e) {
-        fail(eq + 1 + static_cast<std::size_t>(std::max(e.mark.column, 0)), path_text,
-             "the value is not valid YAML: " + e.msg);
+    if (const auto problem = find_text_problem(argument)) {
+        fail(static_cast<std::size_t>(problem->column - 1), path_text, problem->message);
         return;
     }
+    const std::string value_text = argument.substr(eq + 1);
     const MarkMapper mapper{"--set", line, static_cast<int>(eq + 1)};
-    DocNode value = convert(parsed, mapper, at(eq + 1), diagnostics);
+    ParsedYaml parsed = parse_yaml(value_text, mapper, at(eq + 1));
+    if (!parsed.yaml_error.empty()) {
+        const Mark& m = parsed.yaml_error_mark;
+        fail(static_cast<std::size_t>(std::max(m.column - 1, static_cast<int>(eq + 1))), path_text,
+             "the value is not valid YAML: " + parsed.yaml_error);
+        return;
+    }
+    if (parsed.error) {
+        diagnostics.push_back(Diagnostic{parsed.error->mark, path_text, parsed.error->message});
+        return;
+    }
+    if (parsed.documents > 1) {
+        fail(eq + 1, path_text, "the value holds " + std::to_string(parsed.documents) + " YAML documents; give one value");
+        return;
+    }
+    DocNode value = std::move(parsed.root);
+    if (!parsed.root_present) {
+        value.kind = DocNode::Kind::Null;
+        value.mark = at(eq + 1);
+    }
 
     const RecordImpl* record = &schema;
     DocNode* doc = &root;  // the mapping governed by `record`
@@ -323,11 +524,6 @@ void apply_override(DocNode& root, const RecordImpl& schema, const std::string& 
 
 namespace {
 
-Mark yaml_mark(const std::string& file, const YAML::Mark& m) {
-    if (m.line < 0) return Mark{file, 0, 0};
-    return Mark{file, m.line + 1, m.column + 1};
-}
-
 // Whether line `line0` (0-based) or the one before it is indented with a tab.
 bool tab_indented_near(const std::string& text, int line0) {
     std::istringstream in(text);
@@ -340,42 +536,42 @@ bool tab_indented_near(const std::string& text, int line0) {
     return false;
 }
 
-[[noreturn]] void throw_yaml_error(const std::string& file, const std::string& text, const YAML::Exception& e) {
-    std::string message = e.msg;
-    if (message.empty()) message = e.what();
-    if (e.mark.line >= 0 && tab_indented_near(text, e.mark.line))
-        message += " (YAML does not allow tabs for indentation; indent with spaces)";
-    throw ScenarioError({Diagnostic{yaml_mark(file, e.mark), "", "invalid YAML: " + message}});
+// Whether line `line0` (0-based) starts with a key (text up to ': ') of more than 1024 characters.
+bool long_key_on_line(const std::string& text, int line0) {
+    std::istringstream in(text);
+    std::string l;
+    for (int i = 0; std::getline(in, l); ++i) {
+        if (i < line0) continue;
+        const std::size_t colon = l.find(": ");
+        return (colon == std::string::npos ? l.size() : colon) > 1024;
+    }
+    return false;
 }
 
 // The document of one scenario file (a mapping, empty if the file is), with syntax errors thrown.
 DocNode parse_document(const std::string& text, const std::string& display_name, std::vector<Diagnostic>& diagnostics) {
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(text);
-    } catch (const YAML::Exception& e) {
-        throw_yaml_error(display_name, text, e);
-    }
     const Mark start{display_name, 1, 1};
     const MarkMapper mapper{display_name, 0, 0};
-    DocNode root;
-    try {
-        if (!documents.empty()) root = convert(documents[0], mapper, start, diagnostics);
-        if (documents.size() > 1) {
-            const YAML::Mark m = documents[1].Mark();
-            diagnostics.push_back(
-                Diagnostic{m.line < 0 ? start : mapper.map(m), "",
-                           "the file holds " + std::to_string(documents.size()) +
-                               " YAML documents; a scenario is one document: remove the '---' separators"});
-        }
-    } catch (const YAML::Exception& e) {
-        throw_yaml_error(display_name, text, e);
+    ParsedYaml parsed = parse_yaml(text, mapper, start);
+    if (!parsed.yaml_error.empty()) {
+        std::string message = parsed.yaml_error;
+        if (parsed.yaml_error_line0 >= 0 && tab_indented_near(text, parsed.yaml_error_line0))
+            message += " (YAML does not allow tabs for indentation; indent with spaces)";
+        else if (parsed.yaml_error_line0 >= 0 && long_key_on_line(text, parsed.yaml_error_line0))
+            message += " (a key longer than 1024 characters: YAML allows no longer key unless it follows '? ')";
+        throw ScenarioError({Diagnostic{parsed.yaml_error_mark, "", "invalid YAML: " + message}});
+    }
+    if (parsed.error) throw ScenarioError({*parsed.error});
+    DocNode root = std::move(parsed.root);
+    if (parsed.documents > 1) {
+        diagnostics.push_back(Diagnostic{parsed.second_document, "",
+                                         "the file holds " + std::to_string(parsed.documents) +
+                                             " YAML documents; a scenario is one document: remove the '---' separators"});
     }
     if (root.kind == DocNode::Kind::Null) {
         root.kind = DocNode::Kind::Map;
         root.mark = start;
     }
-
     return root;
 }
 
@@ -402,9 +598,12 @@ void merge_into(DocNode& base, DocNode over) {
 
 // `extends: base.yaml` at the top of a scenario: the base scenario's document (itself possibly
 // extending another), with this file's keys merged over it. Paths are relative to the extending
-// file. Values keep the marks of the file they come from, so errors name that file.
+// file, and must stay inside the allowed folders (input.hpp): a file outside them is never opened,
+// so that a scenario cannot make citysim read, echo or record another file. Values keep the marks
+// of the file they come from, so errors name that file.
 DocNode resolve_extends(DocNode root, const std::string& display_name, std::vector<Diagnostic>& diagnostics,
-                        std::vector<std::filesystem::path> chain) {
+                        std::vector<std::filesystem::path> chain, const AllowedFolders& allowed,
+                        std::vector<std::filesystem::path>& files, bool& extends_failed) {
     if (!root.is_map()) return root;
     const auto it = std::find_if(root.entries.begin(), root.entries.end(), [](const DocEntry& e) {
         return e.key.kind == DocNode::Kind::Scalar && e.key.scalar == "extends";
@@ -416,6 +615,7 @@ DocNode resolve_extends(DocNode root, const std::string& display_name, std::vect
         diagnostics.push_back(Diagnostic{value.mark, "extends",
                                          "expected the path of the scenario file this one builds on (relative to this "
                                          "file), got " + describe_doc(value)});
+        extends_failed = true;
         return root;
     }
     const std::filesystem::path here(display_name);
@@ -430,21 +630,42 @@ DocNode resolve_extends(DocNode root, const std::string& display_name, std::vect
             diagnostics.push_back(Diagnostic{value.mark, "extends",
                                              "the scenarios extend each other in a cycle: " + cycle + base_path.string() +
                                                  "; remove one of the `extends` keys"});
-            return root;
+            extends_failed = true;
+        return root;
         }
+    }
+    if (static_cast<int>(chain.size()) >= limits::max_extends_chain) {
+        diagnostics.push_back(Diagnostic{value.mark, "extends",
+                                         "more than " + std::to_string(limits::max_extends_chain) +
+                                             " scenarios extend one another; merge some of them"});
+        extends_failed = true;
+        return root;
+    }
+    if (!allowed.contains(base_path)) {
+        diagnostics.push_back(Diagnostic{value.mark, "extends",
+                                         "'" + value.scalar + "' (" + base_path.string() +
+                                             ") is outside the folders a scenario may read: " + allowed.describe() +
+                                             "; move it there, or allow its folder with --allow-path"});
+        extends_failed = true;
+        return root;
     }
     std::string text;
     try {
-        text = read_file(base_path);
+        text = read_input_file(base_path, "scenario it extends");
     } catch (const ScenarioError& e) {
-        diagnostics.push_back(Diagnostic{value.mark, "extends",
-                                         "cannot read the scenario it extends, " + base_path.string() + ": " +
-                                             e.diagnostics().front().message});
+        // The reason names the file (and the line and column of a text problem) already.
+        const Diagnostic& d = e.diagnostics().front();
+        std::string where = d.mark.file;
+        if (d.mark.line > 0) where += ":" + std::to_string(d.mark.line) + ":" + std::to_string(d.mark.column);
+        diagnostics.push_back(Diagnostic{value.mark, "extends", d.message + " (" + where + ")"});
+        extends_failed = true;
         return root;
     }
     chain.push_back(base_path);
+    files.push_back(base_path);
     DocNode base = parse_document(text, base_path.string(), diagnostics);
-    base = resolve_extends(std::move(base), base_path.string(), diagnostics, std::move(chain));
+    base = resolve_extends(std::move(base), base_path.string(), diagnostics, std::move(chain), allowed, files,
+                           extends_failed);
     merge_into(base, std::move(root));
     return base;
 }
@@ -459,7 +680,12 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
     ctx.source = &out.source;
 
     DocNode root = parse_document(text, display_name, ctx.diagnostics);
-    root = resolve_extends(std::move(root), display_name, ctx.diagnostics, {std::filesystem::path(display_name)});
+    out.files.push_back(display_name);
+    bool extends_failed = false;
+    root = resolve_extends(std::move(root), display_name, ctx.diagnostics, {std::filesystem::path(display_name)},
+                           AllowedFolders::for_file(display_name), out.files, extends_failed);
+    // Without the scenario it extends, keys that it would give are not missing: say nothing of them.
+    ctx.skip_missing = extends_failed;
 
     for (std::size_t i = 0; i < overrides.size(); ++i) {
         try {
@@ -502,18 +728,21 @@ std::string emit_yaml(const RecordImpl& schema, const void* object) {
     return std::string(emitter.c_str()) + "\n";
 }
 
-std::string read_file(const std::filesystem::path& path) {
-    auto fail = [&](const std::string& why) -> std::string {
-        throw ScenarioError({Diagnostic{Mark{path.string(), 0, 0}, "", "cannot read the scenario file: " + why}});
-    };
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) return fail("it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(std::strerror(errno));
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) return fail(std::strerror(errno));
-    return buffer.str();
+std::string read_file(const std::filesystem::path& path, std::string_view what) {
+    return read_input_file(path, what);
 }
 
 }  // namespace citysim::scenario::detail
+
+namespace citysim::scenario {
+
+std::vector<std::string> top_level_keys(const std::string& text) {
+    std::vector<std::string> keys;
+    const detail::ParsedYaml parsed = detail::parse_yaml(text, detail::MarkMapper{"", 0, 0}, Mark{});
+    if (!parsed.yaml_error.empty() || parsed.error || !parsed.root.is_map()) return keys;
+    for (const auto& entry : parsed.root.entries)
+        if (entry.key.kind == detail::DocNode::Kind::Scalar) keys.push_back(entry.key.scalar);
+    return keys;
+}
+
+}  // namespace citysim::scenario

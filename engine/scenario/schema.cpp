@@ -35,6 +35,17 @@ bool SourceMap::has_errors_under(std::string_view prefix) const {
     }
 }
 
+bool SourceMap::has_error_at(std::string_view key_path) const {
+    std::string_view path = key_path;
+    while (!path.empty()) {
+        if (errors_.find(path) != errors_.end()) return true;
+        const std::size_t dot = path.rfind('.');
+        if (dot == std::string_view::npos) return false;
+        path = path.substr(0, dot);
+    }
+    return false;
+}
+
 void SourceMap::set_file(std::string file) { file_ = std::move(file); }
 const std::string& SourceMap::file() const { return file_; }
 void SourceMap::set(std::string key_path, Mark m) { marks_[std::move(key_path)] = std::move(m); }
@@ -369,6 +380,8 @@ void RecordImpl::finish_missing(const std::vector<bool>& seen, void* object, Con
         if (f.node->kind() == NodeKind::Record) {
             const auto& rn = static_cast<const RecordNode&>(*f.node);
             rn.record->bind_map(nullptr, target, ctx, child, missing_mark, note.empty() ? child : note);
+        } else if (f.node->required() && ctx.skip_missing) {
+            f.node->assign_default(target);
         } else if (f.node->required()) {
             std::string m = "missing required key '" + f.key + "' (" + f.node->type_name() +
                             (f.unit.empty() ? "" : ", " + f.unit) + ")";
@@ -829,6 +842,73 @@ NodePtr list_node(RecordPtr record, VectorOps ops, std::vector<std::string> posi
     n->positional = std::move(positional_keys);
     n->default_vector = std::move(default_vector);
     return n;
+}
+
+std::string check_value(const RecordImpl& schema, const std::string& key_path, const std::string& value_text) {
+    std::vector<std::string> parts;
+    for (std::size_t begin = 0;;) {
+        const std::size_t dot = key_path.find('.', begin);
+        parts.push_back(key_path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
+        if (dot == std::string::npos) break;
+        begin = dot + 1;
+    }
+    const RecordImpl* record = &schema;
+    const ValueNode* leaf = nullptr;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const Field* field = record->find(parts[i]);
+        if (field == nullptr) return "no key '" + parts[i] + "' at " + key_path;
+        const ValueNode& node = *field->node;
+        const bool last = i + 1 == parts.size();
+        switch (node.kind()) {
+            case NodeKind::Record:
+                if (last) return key_path + " is a mapping, not a number";
+                record = static_cast<const RecordNode&>(node).record.get();
+                continue;
+            case NodeKind::Named:
+                if (i + 2 >= parts.size()) return key_path + " names no number below a named entry";
+                record = static_cast<const NamedNode&>(node).record.get();
+                ++i;  // the entry's name
+                continue;
+            case NodeKind::List:
+                if (i + 2 >= parts.size()) return key_path + " names no number below a list item";
+                record = static_cast<const ListNode&>(node).record.get();
+                ++i;  // the item's index
+                continue;
+            case NodeKind::NamedReals:
+                if (i + 2 != parts.size()) return key_path + " names no number in a mapping of numbers";
+                leaf = &node;
+                break;
+            default:
+                if (!last) return key_path + ": '" + parts[i] + "' has no keys below it";
+                leaf = &node;
+        }
+        break;
+    }
+    if (leaf == nullptr) return key_path + " names no number";
+    DocNode value;
+    value.kind = DocNode::Kind::Scalar;
+    value.scalar = value_text;
+    value.tag = "?";
+    SourceMap source;
+    Context ctx;
+    ctx.source = &source;
+    if (leaf->kind() == NodeKind::NamedReals) {
+        const auto& reals = static_cast<const NamedRealsNode&>(*leaf);
+        const NumberResult r = parse_real(value);
+        if (!r.ok) return r.error;
+        if (!reals.range.contains(r.real)) return range_message("a number", reals.range, value_text);
+        return "";
+    }
+    if (leaf->kind() == NodeKind::Real) {
+        double target = 0;
+        leaf->bind(value, &target, ctx, key_path);
+    } else if (leaf->kind() == NodeKind::Integer) {
+        std::int64_t target = 0;
+        leaf->bind(value, &target, ctx, key_path);
+    } else {
+        return key_path + " is a " + leaf->type_name() + ", not a number";
+    }
+    return ctx.diagnostics.empty() ? std::string() : ctx.diagnostics.front().message;
 }
 
 std::vector<KeyRow> describe_record(const RecordImpl& schema) {

@@ -71,8 +71,8 @@ struct Diagnostic {
     std::string key_path;  // empty when the error concerns no key (a syntax error)
     std::string message;
     // "file:line:col: error: key.path: message". An unknown column drops ":col", an unknown line
-    // drops ":line:col", an empty key path drops "key.path: ".
-    std::string format() const;
+    // drops ":line:col", an empty key path drops "key.path: ". A note reads "note:" for "error:".
+    std::string format(std::string_view severity = "error") const;
 };
 
 // Thrown by load_file/load_string (unreadable file, YAML syntax error) and by
@@ -101,6 +101,7 @@ struct Range {
     static Range at_least(double lo);  // >= lo
     static Range above(double lo);     // > lo
     static Range at_most(double hi);   // <= hi
+    Range and_at_most(double hi) const;  // a copy with the upper bound hi (inclusive): (0, hi]
     // A copy with the reason set: Range::positive().because("elasticity must be positive").
     Range because(std::string why) const;
 
@@ -139,6 +140,9 @@ public:
     // ancestors: values in error hold defaults, so semantic checks on them should be skipped.
     // "" asks whether there is any error at all.
     bool has_errors_under(std::string_view key_path_prefix) const;
+    // True if an error was reported at key_path itself or at one of its ancestors (not below it):
+    // the value there holds its default as a whole.
+    bool has_error_at(std::string_view key_path) const;
 
     // Filled in by the loader (and Loaded::error).
     void set_file(std::string file);
@@ -160,12 +164,20 @@ struct Loaded {
     SourceMap source;
     std::vector<Diagnostic> diagnostics;  // schema errors; callers append their semantic errors, then throw
     std::string resolved_yaml;             // the whole resolved scenario (defaults included), re-loadable
+    std::string source_text;               // the text that was read (the file as it was, for provenance)
+    std::vector<std::filesystem::path> files;  // the file itself, then every file it extends
+    // What the checks changed on the input's behalf (shares divided by their sum): not errors, but
+    // to be shown to the user (Diagnostic::format("note")).
+    std::vector<Diagnostic> notes;
 
     // Appends a Diagnostic at source.mark(key_path) and notes the error in source.
     void error(std::string key_path, std::string message) {
         Mark where = source.mark(key_path);
         source.note_error(key_path);
         diagnostics.push_back(Diagnostic{std::move(where), std::move(key_path), std::move(message)});
+    }
+    void note(std::string key_path, std::string message) {
+        notes.push_back(Diagnostic{source.mark(key_path), std::move(key_path), std::move(message)});
     }
     void throw_if_errors() const {
         if (!diagnostics.empty()) throw ScenarioError(diagnostics);
@@ -243,15 +255,18 @@ struct LoadOutput {
     SourceMap source;
     std::vector<Diagnostic> diagnostics;
     std::string resolved_yaml;
+    std::vector<std::filesystem::path> files;  // the file itself, then those it extends
 };
 // Binds text into *object (a value-initialized struct of the record's type). Throws ScenarioError on
 // a YAML syntax error; content errors go to LoadOutput::diagnostics.
 LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& text,
                      const std::string& display_name, const std::vector<std::string>& overrides);
-// The file's bytes; throws ScenarioError naming the file when it cannot be read.
-std::string read_file(const std::filesystem::path& path);
+// The file's bytes, read under the bounds of input.hpp; throws ScenarioError naming the file (and
+// the line and column of a text problem) when it cannot be read. `what` names it: "scenario file".
+std::string read_file(const std::filesystem::path& path, std::string_view what);
 std::vector<KeyRow> describe_record(const RecordImpl& schema);
 std::string emit_yaml(const RecordImpl& schema, const void* object);
+std::string check_value(const RecordImpl& schema, const std::string& key_path, const std::string& value_text);
 
 }  // namespace detail
 // ---------------------------------------------------------------------------------------------
@@ -382,13 +397,16 @@ Loaded<T> load_string(const Record<T>& schema, const std::string& text, const st
     out.source = std::move(result.source);
     out.diagnostics = std::move(result.diagnostics);
     out.resolved_yaml = std::move(result.resolved_yaml);
+    out.source_text = text;
+    out.files = std::move(result.files);
     return out;
 }
 
+// `what` names the file in messages ("scenario file", "sweep file").
 template <class T>
 Loaded<T> load_file(const Record<T>& schema, const std::filesystem::path& path,
-                    const std::vector<std::string>& overrides = {}) {
-    return load_string(schema, detail::read_file(path), path.string(), overrides);
+                    const std::vector<std::string>& overrides = {}, std::string_view what = "scenario file") {
+    return load_string(schema, detail::read_file(path, what), path.string(), overrides);
 }
 
 // The key reference: depth-first in declaration order; records, named maps and lists get a row of
@@ -398,6 +416,15 @@ template <class T>
 std::vector<KeyRow> describe(const Record<T>& schema) {
     return detail::describe_record(schema.impl());
 }
+// Whether `value_text` (a plain YAML scalar, as in --set) is a valid value of the number at
+// `key_path` (its type and range), without loading a document: "" if it is, else the message.
+// Named-map entries and list items in the path are not looked up, only their schema. For checking
+// many values against one scenario (a schedule) at a cost that does not grow with the document.
+template <class T>
+std::string check_value(const Record<T>& schema, const std::string& key_path, const std::string& value_text) {
+    return detail::check_value(schema.impl(), key_path, value_text);
+}
+
 // The object as YAML that loads back into an equal object (defaults written out).
 template <class T>
 std::string to_yaml(const Record<T>& schema, const T& object) {

@@ -1,5 +1,6 @@
 // Diagnostics, ranges, strict numbers, suggestions, quoting and the key-reference renderers.
 #include "engine/scenario/detail/internal.hpp"
+#include "engine/scenario/input.hpp"
 #include "engine/scenario/suggest.hpp"
 
 #include <algorithm>
@@ -14,15 +15,19 @@ namespace citysim::scenario {
 
 // ------------------------------------------------------------------ Diagnostic, ScenarioError
 
-std::string Diagnostic::format() const {
-    std::string out = mark.file.empty() ? std::string("<input>") : mark.file;
+// Every part may quote input (a file name, a key, a value): printable() keeps control characters
+// and bytes that are not UTF-8 from reaching the terminal raw, and keeps the diagnostic on one line.
+std::string Diagnostic::format(std::string_view severity) const {
+    std::string out = mark.file.empty() ? std::string("<input>") : printable(mark.file);
     if (mark.line > 0) {
         out += ':' + std::to_string(mark.line);
         if (mark.column > 0) out += ':' + std::to_string(mark.column);
     }
-    out += ": error: ";
-    if (!key_path.empty()) out += key_path + ": ";
-    out += message;
+    out += ": ";
+    out += severity;
+    out += ": ";
+    if (!key_path.empty()) out += printable(key_path) + ": ";
+    out += printable(message);
     return out;
 }
 
@@ -68,6 +73,12 @@ Range Range::above(double lo) {
 Range Range::at_most(double hi) {
     Range r;
     r.max = hi;
+    return r;
+}
+Range Range::and_at_most(double hi) const {
+    Range r = *this;
+    r.max = hi;
+    r.max_inclusive = true;
     return r;
 }
 Range Range::because(std::string why) const {
@@ -172,6 +183,15 @@ std::string mark_position(const Mark& m) {
 
 std::string check_entry_name(const std::string& name, const std::string& meaning) {
     if (name.empty()) return "a " + meaning + " name may not be empty";
+    // Names become key paths, HDF5 labels and column headings.
+    constexpr std::size_t max_name_length = 100;
+    if (name.size() > max_name_length)
+        return "the " + meaning + " name '" + name.substr(0, 40) + "...' is " + std::to_string(name.size()) +
+               " bytes long; a name may have at most " + std::to_string(max_name_length);
+    for (const char c : name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return "the " + meaning + " name '" + name + "' contains a control character; rename it";
+
     if (name.find('.') != std::string::npos)
         return "the " + meaning + " name '" + name +
                "' contains '.', which key paths use as a separator; rename it (for example with '_')";

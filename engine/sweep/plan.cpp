@@ -1,6 +1,10 @@
 #include "engine/sweep/plan.hpp"
 
+#include "engine/scenario/input.hpp"
+
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <stdexcept>
 
 namespace citysim::sweep {
@@ -33,7 +37,7 @@ const sc::Record<SweepSpec>& sweep_schema() {
         parameter.choice("scale", &ParameterSpec::scale, {"linear", "log"},
                          "spacing of the range (log needs min > 0)", "linear");
         parameter.integer("levels", &ParameterSpec::levels, "values",
-                          "values across the range for a grid design (at least 2)", 0, sc::Range::closed(0, 1e6));
+                          "values across the range for a grid design (at least 2)", 0, sc::Range::closed(0, 1e9));
 
         sc::Record<DesignSpec> design("How parameter values are chosen");
         design.choice("kind", &DesignSpec::kind, design_kind_names(),
@@ -43,7 +47,7 @@ const sc::Record<SweepSpec>& sweep_schema() {
         design.integer("samples", &DesignSpec::samples, "points",
                        "points for random and latin_hypercube; base rows N for saltelli (N (k + 2) points for "
                        "k parameters); unused by grid",
-                       0, sc::Range::closed(0, 1e7));
+                       0, sc::Range::closed(0, 1e9));
 
         sc::Record<ArmSpec> arm("An arm: overrides applied on top of each point (e.g. a policy)");
         arm.text_list("set", &ArmSpec::set, "key.path=value overrides of this arm", std::vector<std::string>{});
@@ -54,7 +58,7 @@ const sc::Record<SweepSpec>& sweep_schema() {
         r.integer("seed", &SweepSpec::seed, "1", "sweep seed: every run's random streams derive from it (0 to 2^53 - 1)", 1,
                   sc::Range::closed(0, 9007199254740991.0));
         r.integer("replicates", &SweepSpec::replicates, "runs", "runs per point and arm, with different random numbers",
-                  1, sc::Range::closed(1, 1e6));
+                  1, sc::Range::closed(1, 1e9));
         r.record("design", &SweepSpec::design, design);
         r.list("parameters", &SweepSpec::parameters, parameter, "the varied parameters", {},
                std::vector<ParameterSpec>{});
@@ -76,10 +80,75 @@ const sc::Record<SweepSpec>& sweep_schema() {
     return schema;
 }
 
+double planned_runs(const SweepSpec& spec) {
+    double points = 1;
+    if (spec.design.kind == "grid") {
+        for (const auto& p : spec.parameters)
+            points *= p.values.empty() ? static_cast<double>(std::max<std::int64_t>(p.levels, 1))
+                                       : static_cast<double>(p.values.size());
+    } else if (spec.design.kind == "saltelli") {
+        points = static_cast<double>(spec.design.samples) * static_cast<double>(spec.parameters.size() + 2);
+    } else {
+        points = static_cast<double>(spec.design.samples);
+    }
+    return points * static_cast<double>(spec.replicates) * static_cast<double>(std::max<std::size_t>(spec.arms.size(), 1));
+}
+
+namespace {
+
+// The key of a key.path=value override ("" when there is no '=').
+std::string override_key(const std::string& text) {
+    const auto eq = text.find('=');
+    return eq == std::string::npos ? std::string() : text.substr(0, eq);
+}
+
+bool sets_seed(const std::string& key) { return key == "simulation.seed" || key == "simulation.run"; }
+
+const char* seed_advice =
+    " is set by the sweep for every run (simulation.seed from the sweep's seed:, simulation.run from the point "
+    "and replicate); change the sweep's seed:, or add replicates, instead";
+
+std::string count_text(double x) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.0f", x);
+    std::string digits = buffer;
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+}  // namespace
+
 void check_sweep(sc::Loaded<SweepSpec>& loaded, const std::filesystem::path& sweep_file) {
     const SweepSpec& s = loaded.value;
     const auto& source = loaded.source;
     const bool grid = s.design.kind == "grid";
+    std::map<std::string, std::size_t> first_index;
+    for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+        const std::string path = "parameters." + std::to_string(i) + ".key";
+        if (source.has_errors_under(path)) continue;
+        const std::string& key = s.parameters[i].key;
+        if (sets_seed(key)) {
+            loaded.error(path, key + seed_advice);
+            continue;
+        }
+        if (key.find('/') != std::string::npos)
+            loaded.error(path, "'" + key + "' contains '/', which cannot name a variable of sweep.h5; rename the "
+                               "city or field it names");
+        const auto [it, inserted] = first_index.emplace(key, i);
+        if (!inserted)
+            loaded.error(path, "'" + key + "' is varied twice (first by parameters." + std::to_string(it->second) +
+                                   "); vary each key once (give all its values in one parameter)");
+    }
+    for (std::size_t i = 0; i < s.set.size(); ++i)
+        if (sets_seed(override_key(s.set[i]))) loaded.error("set." + std::to_string(i), override_key(s.set[i]) + seed_advice);
+    for (const auto& arm : s.arms)
+        for (std::size_t i = 0; i < arm.value.set.size(); ++i)
+            if (sets_seed(override_key(arm.value.set[i])))
+                loaded.error("arms." + arm.name + ".set." + std::to_string(i), override_key(arm.value.set[i]) + seed_advice);
     for (std::size_t i = 0; i < s.parameters.size(); ++i) {
         const auto& p = s.parameters[i];
         const std::string path = "parameters." + std::to_string(i);
@@ -105,8 +174,29 @@ void check_sweep(sc::Loaded<SweepSpec>& loaded, const std::filesystem::path& swe
                                         "arms or more");
     if (!source.has_errors_under("base")) {
         const auto base = sweep_file.parent_path() / s.base;
-        if (!std::filesystem::is_regular_file(base))
+        const auto allowed = sc::AllowedFolders::for_file(sweep_file);
+        if (s.base.empty())
+            loaded.error("base", "no base scenario; give the scenario file the sweep varies (relative to the sweep file)");
+        else if (!allowed.contains(base))
+            loaded.error("base", "'" + s.base + "' (" + base.string() + ") is outside the folders a sweep may read: " +
+                                     allowed.describe() + "; move it there, or allow its folder with --allow-path");
+        else if (!std::filesystem::is_regular_file(base))
             loaded.error("base", "no scenario file at " + base.string() + " (the path is relative to the sweep file)");
+    }
+    const bool countable = !source.has_errors_under("design") && !source.has_errors_under("parameters") &&
+                           !source.has_errors_under("replicates") && !source.has_errors_under("arms");
+    if (countable) {
+        const double runs = planned_runs(s);
+        if (runs > max_runs) {
+            const double points = runs / static_cast<double>(s.replicates) /
+                                  static_cast<double>(std::max<std::size_t>(s.arms.size(), 1));
+            loaded.error(s.design.kind == "grid" || source.has("design") ? "design" : "replicates",
+                         "the sweep has " + count_text(runs) + " runs (" + count_text(points) + " points x " +
+                             count_text(static_cast<double>(s.replicates)) + " replicates x " +
+                             count_text(static_cast<double>(std::max<std::size_t>(s.arms.size(), 1))) +
+                             " arms); a sweep may have at most " + count_text(max_runs) +
+                             ": split the study into several sweeps");
+        }
     }
 }
 

@@ -55,9 +55,21 @@ struct SweepSpec {
 
 const scenario::Record<SweepSpec>& sweep_schema();
 
+// The most runs one sweep may have. Every run is planned, and every run's scenario checked, before
+// the first one starts: a sweep of millions of runs would spend hours (and gigabytes) on that
+// alone. Split a larger study into sweeps.
+inline constexpr double max_runs = 100'000;
+
+// Runs the sweep would have (points x replicates x arms), computed without building the design;
+// as a double, so that absurd sizes do not overflow.
+double planned_runs(const SweepSpec& spec);
+
 // The checks that need no scenario: each parameter has values or a range, ranges are ordered,
-// log ranges positive, grids have levels, a sampling design has samples, and the base file exists.
-// Appends to loaded.diagnostics.
+// log ranges positive, grids have levels, a sampling design has samples; no key is varied twice;
+// no parameter, `set` or arm sets simulation.seed or simulation.run (the sweep sets them for every
+// run); parameter keys can name variables of sweep.h5; at most max_runs runs; and the base file
+// exists inside the folders a sweep may read (engine/scenario/input.hpp: the sweep file's folder,
+// the scenario library, --allow-path). Appends to loaded.diagnostics.
 void check_sweep(scenario::Loaded<SweepSpec>& loaded, const std::filesystem::path& sweep_file);
 
 struct Run {

@@ -2,17 +2,20 @@
 means), and analysis.animate writes a GIF of a run whose frames follow the run, with its start-ups when it
 has them."""
 import os
+import shutil
 import subprocess
 import sys
 
+import h5py
 import numpy as np
 import xarray as xr
+from matplotlib.patches import FancyArrowPatch
 from PIL import Image
 
 from common import SOURCE, check, finish, temp_dir
 from outputs import run_file, sweep_dir
 from analysis import load
-from analysis.animate import animate_run
+from analysis.animate import RunAnimation, animate_run
 from analysis.curves import response_curves
 
 GRID = """\
@@ -99,14 +102,38 @@ with temp_dir() as tmp:
         check(image.n_frames == 100, f"300 steps are shown in 100 frames of 3 steps: {image.n_frames}")
         check(80 <= image.info.get("duration", 0) <= 90, f"12 frames per second: {image.info.get('duration')} ms")
 
+    # Each frame shows the data of the time in its title (the file's own time values), rents as the circles'
+    # colour, and at most one (net) arrow between two cities.
+    animation = RunAnimation(long_run)
+    with xr.open_dataset(long_run, engine="h5netcdf") as run:
+        talent = (run["talent"].sum("field") * run.attrs["persons_per_agent"]).values
+        rent = run["rent"].values
+        times = run["time"].values
+    for frame in (0, 1, 20, len(animation.shown) - 1):
+        animation.draw(frame)
+        index = animation.shown[frame]
+        title = animation.title.get_text()
+        check(title.startswith(f"month {times[index]}:"), f"frame {frame} is titled with its data's month: {title!r}")
+        radii = [c.get_radius() for c in animation.circles]
+        check(np.allclose(radii, animation.largest * np.sqrt(talent[index] / talent.max())),
+              f"frame {frame}: circle areas are the talent of month {times[index]}")
+        colours = [c.get_facecolor() for c in animation.circles]
+        check(all(np.allclose(colour, animation.colours(animation.norm(r))) for colour, r in zip(colours, rent[index])),
+              f"frame {frame}: circle colours are the rents of month {times[index]}")
+        check(f"rent {rent[index, 0]:,.1f}" in animation.labels[0].get_text(), f"frame {frame}: the label shows the rent")
+        arrows = [a for a in animation.arrows if isinstance(a, FancyArrowPatch)]
+        check(len(arrows) <= 1, f"frame {frame}: one net arrow at most between two cities ({len(arrows)})")
+    check(not animation.layout.is_map, "the teaching scenario has no coordinates: a schematic layout")
+
     # A run with firms (the China scenario founds start-ups): each city gets a dark disc for its start-ups,
     # which the same file with the start-ups zeroed does not have.
     china = run_file(tmp, "china", "china-2025.yaml", "--steps", "12", "--set", "talent.agents=5000")
     with xr.open_dataset(china, engine="h5netcdf") as run:
         check(int(run["startups"].isel(time=-1).sum()) > 0, "the China run has start-ups")
-        no_firms = run.assign(startups=run["startups"] * 0).load()
     no_firms_path = os.path.join(tmp, "no-firms.h5")
-    no_firms.to_netcdf(no_firms_path, engine="h5netcdf")
+    shutil.copy(china, no_firms_path)  # the same file (its scenario, so its map) with the start-ups zeroed
+    with h5py.File(no_firms_path, "r+") as f:
+        f["startups"][...] = 0
     with Image.open(animate_run(china, os.path.join(tmp, "firms.gif"))) as with_firms, \
             Image.open(animate_run(no_firms_path, os.path.join(tmp, "no-firms.gif"))) as without:
         check(with_firms.n_frames == without.n_frames == 13, "13 frames with and without start-ups")
@@ -116,5 +143,11 @@ with temp_dir() as tmp:
         plain_frame = np.asarray(without.convert("L"), dtype=int)
     darker = (firms_frame < plain_frame - 20).mean()
     check(darker > 0.005, f"start-ups are drawn as dark discs: {darker:.4f} of the pixels darker")
+    # The China scenario gives its cities' coordinates: they are drawn on the map, north above south.
+    china_animation = RunAnimation(china)
+    check(china_animation.layout.is_map, "China is drawn at its cities' coordinates")
+    where = dict(zip(china_animation.cities, china_animation.layout.positions))
+    check(where["beijing"][1] > where["shanghai"][1] > where["shenzhen"][1] and where["shanghai"][0] > where["guangzhou"][0],
+          f"Beijing north of Shanghai north of Shenzhen, Shanghai east of Guangzhou: {where}")
 
 finish()

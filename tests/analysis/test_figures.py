@@ -39,11 +39,22 @@ with temp_dir() as tmp:
     network = figures.migration_network(china)
     ax = network.axes[0]
     arrows = [patch for patch in ax.patches if isinstance(patch, FancyArrowPatch)]
-    flows = china["migration"].sum("time").values
-    gross = flows + flows.T
-    pairs_with_flow = int((np.triu(gross, 1) > 0).sum())
+    flows = china["migration"].sum("time").values * china.attrs["persons_per_agent"]
+    net = flows - flows.T
+    pairs_with_flow = int((np.triu(net, 1) != 0).sum())
     check(pairs_with_flow > 0 and len(arrows) == pairs_with_flow,
-          f"one arrow per pair of cities with migration: {len(arrows)} of {pairs_with_flow}")
+          f"one arrow per pair of cities with a net flow: {len(arrows)} of {pairs_with_flow}")
+    # Width and direction agree: each arrow runs from the city that lost people to the one that gained them,
+    # and the widths rank as the net flows do (never the gross flows).
+    nodes_xy = [c for c in ax.collections if isinstance(c, PathCollection)][0].get_offsets()
+    city_at = {tuple(np.round(xy, 9)): k for k, xy in enumerate(nodes_xy)}
+    for arrow in arrows:
+        source, target = (city_at[tuple(np.round(p, 9))] for p in (arrow._posA_posB[0], arrow._posA_posB[1]))
+        check(net[source, target] > 0 and np.isclose(arrow.net_persons, net[source, target]),
+              f"the arrow {cities[source]} -> {cities[target]} points the way of the net flow {net[source, target]}")
+    order = np.argsort([arrow.net_persons for arrow in arrows])
+    check(np.all(np.diff([arrows[k].get_linewidth() for k in order]) >= 0), "wider arrows carry larger net flows")
+    check(ax.get_facecolor()[:3] != (1.0, 1.0, 1.0), "China is drawn on its map")
     nodes = [c for c in ax.collections if isinstance(c, PathCollection)]
     check(len(nodes) == 1 and len(nodes[0].get_offsets()) == len(cities), "one node per city")
     sizes = nodes[0].get_sizes()

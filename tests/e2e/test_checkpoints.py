@@ -45,9 +45,14 @@ with temp_dir() as tmp:
     check(same(path("straight.h5"), path("run.h5")), "a run resumed after step 36 with 3 threads equals the straight run")
     check(provenance(path("run.h5")).get("resumed_after_step") == "36", "the resumed file says where it resumed")
 
-    # Refusals: another scenario, another build, a damaged newest checkpoint.
+    # Refusals: a finished run's file without --force, another scenario, another build, a damaged
+    # newest checkpoint.
+    refused = citysim("run", "--resume", path("run.h5.step-000048.ckpt"), check=False)
+    check(refused.returncode == 2 and "run.h5 exists" in refused.stderr and "--force" in refused.stderr,
+          f"resuming a checkpoint of a finished run replaces its file only with --force: {refused.stderr}")
     refused = citysim("run", scenario("china-2025.yaml"), "--set", "talent.agents=30000", "--steps", "60", "--set",
-                      "mechanisms.migration.income_weight=5", "--resume", path("run.h5.step-000048.ckpt"), check=False)
+                      "mechanisms.migration.income_weight=5", "--resume", path("run.h5.step-000048.ckpt"), "--force",
+                      check=False)
     check(refused.returncode == 1 and "mechanisms.migration.income_weight is 5 here and 4 in the checkpoint" in refused.stderr
           and "nothing was run or written" in refused.stderr, f"resuming under another scenario is refused: {refused.stderr}")
     other_build = path("other.h5.step-000048.ckpt")

@@ -20,7 +20,7 @@ TEACH = scenario("teaching-two-cities.yaml")
 
 
 def run(out, seed, *sets, steps=60):
-    args = ["run", TEACH, "-o", out, "-q", "--seed", str(seed), "--steps", str(steps)]
+    args = ["run", TEACH, "-o", out, "-q", "--seed", str(seed), "--steps", str(steps), "--force"]
     for s in sets:
         args += ["--set", s]
     citysim(*args)
@@ -112,7 +112,7 @@ with temp_dir() as tmp:
         return path
 
     def run_file(path, out, seed):
-        citysim("run", path, "-o", out, "-q", "--seed", str(seed), "--steps", "60")
+        citysim("run", path, "-o", out, "-q", "--seed", str(seed), "--steps", "60", "--force")
         return out
 
     nothing = policy_scenario("nothing", "{instrument: talent_housing_subsidy, city: harbour, rent_share: 0}")

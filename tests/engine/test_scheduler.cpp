@@ -1,5 +1,7 @@
 #include "engine/scheduler.hpp"
 
+#include "engine/parallel.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace citysim::engine;
@@ -22,6 +24,40 @@ TEST_CASE("scheduler: phases run in registration order with the step's context",
     CHECK(report.find("first") != std::string::npos);
     CHECK(report.find("total") != std::string::npos);
     CHECK_THROWS_AS(scheduler.add_phase("first", [](const StepContext&) {}), std::logic_error);
+}
+
+TEST_CASE("scheduler: profiling tells the time between parallel loops from the time in them", "[scheduler]") {
+    Scheduler scheduler;
+    scheduler.enable_profiling();
+    auto spin = [](double seconds) {
+        const double start = thread_cpu_seconds();
+        volatile double x = 0;
+        while (thread_cpu_seconds() - start < seconds) x = x + 1;
+    };
+    // A phase that is serial for 20 ms and a phase that spends 60 ms in a loop of 8 blocks.
+    scheduler.add_phase("serial", [&](const StepContext&) { spin(0.02); });
+    scheduler.add_phase("loops", [&](const StepContext&) {
+        for_each_block(8, [&](std::size_t, std::size_t, std::size_t) { spin(0.0075); }, 1);
+    });
+    {
+        ThreadLimit one(1);
+        scheduler.run_step(StepContext{});
+    }
+    const auto& t = scheduler.timings();
+    CHECK(t[0].serial_seconds() >= 0.019);
+    CHECK(t[0].loops.loops == 0);
+    CHECK(t[1].loops.loops == 1);
+    CHECK(t[1].loops.blocks == 8);
+    CHECK(t[1].parallel_seconds(1) >= 0.059);
+    CHECK(t[1].serial_seconds() < 0.005);
+    const auto share = scheduler.serial_share(1);
+    CHECK(share.share() == Approx(0.25).margin(0.05));
+    // Amdahl: 80 ms of work, 20 of it serial: at most 1 / (0.25 + 0.75 / 16) = 3.37x on 16 threads.
+    CHECK(share.amdahl_bound(16) == Approx(1.0 / (share.share() + (1 - share.share()) / 16)));
+    CHECK(share.amdahl_bound(16) < 4.0);
+    const auto report = scheduler.profile_report(1);
+    CHECK(report.find("serial share of the step") != std::string::npos);
+    CHECK(report.find("16 threads") != std::string::npos);
 }
 
 TEST_CASE("scheduler: step units", "[scheduler]") {

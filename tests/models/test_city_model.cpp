@@ -20,7 +20,7 @@ std::vector<T> copy(std::span<const T> s) {
 }
 
 struct Snapshot {
-    std::vector<std::uint64_t> ids;
+    std::vector<engine::StoredId> ids;
     std::vector<models::CityIndex> city;
     std::vector<float> skill, savings;
     std::vector<std::uint32_t> arrival, next_reconsider, exit;

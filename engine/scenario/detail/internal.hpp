@@ -3,6 +3,8 @@
 
 #include "engine/scenario/schema.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -37,21 +39,35 @@ struct DocEntry {
 // "a mapping", "a sequence", "the string \"x\"", "'x'", "no value"
 std::string describe_doc(const DocNode& node);
 
-// Converts a yaml-cpp node. mark_of maps yaml-cpp (0-based) marks; fallback is used where yaml-cpp
-// has no mark. Nesting deeper than a limit (a recursive alias) is cut off with an error.
+// Maps yaml-cpp's (0-based) marks to Marks of a file or of an override argument.
 struct MarkMapper {
     std::string file;
     int line_override = 0;  // > 0: every mark gets this line (an override argument)
     int column_offset = 0;  // added to the 1-based column
     Mark map(const YAML::Mark& m) const;
 };
-DocNode convert(const YAML::Node& node, const MarkMapper& mapper, const Mark& fallback,
-                std::vector<Diagnostic>& diagnostics);
+
+// A YAML stream read into DocNodes under the limits of input.hpp (depth, values after aliases,
+// documents). Exactly one of yaml_error (a syntax error from yaml-cpp) and error (a limit, or the
+// parser stuck on a stray ',') is set when the text could not be read.
+struct ParsedYaml {
+    std::size_t documents = 0;
+    bool root_present = false;
+    DocNode root;  // the first document
+    Mark second_document;
+    std::optional<Diagnostic> error;
+    std::string yaml_error;
+    Mark yaml_error_mark;
+    int yaml_error_line0 = -1;
+};
+// fallback is the mark of values yaml-cpp gives no mark.
+ParsedYaml parse_yaml(const std::string& text, const MarkMapper& mapper, const Mark& fallback);
 
 // ------------------------------------------------------------------ binding
 struct Context {
     std::vector<Diagnostic> diagnostics;
     SourceMap* source = nullptr;
+    bool skip_missing = false;  // no "missing required key" errors (the file a scenario extends is unreadable)
 
     void error(const Mark& mark, const std::string& key_path, std::string message);
 };
