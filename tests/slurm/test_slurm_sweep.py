@@ -194,7 +194,8 @@ def main():
         first = subprocess.run(submit, capture_output=True, text=True, env=env_binary, check=True).stdout.strip()
 
         # Cancel once a run is complete and another half-way: it has a checkpoint beyond the fork
-        # point and no file yet.
+        # point and no file yet, and at least 84 of its 180 steps to go (so that it is still running
+        # when the signal arrives, however fast this machine steps).
         runs = os.path.join(out, "runs")
         cut = None
         deadline = time.time() + 240
@@ -202,11 +203,11 @@ def main():
             names = sorted(os.listdir(runs)) if os.path.isdir(runs) else []
             for name in names if any(re.fullmatch(r"run-\d+\.h5", n) for n in names) else []:
                 m = re.match(r"(run-\d+\.h5)\.step-(\d+)\.ckpt$", name)
-                if m and int(m.group(2)) > 60 and not os.path.exists(os.path.join(runs, m.group(1))):
+                if m and 60 < int(m.group(2)) <= 96 and not os.path.exists(os.path.join(runs, m.group(1))):
                     cut = m.group(1)
                     break
             time.sleep(0.05)
-        check(cut is not None, "within 240 s a run was complete and another had a checkpoint beyond step 60")
+        check(cut is not None, "within 240 s a run was complete and another had a checkpoint after step 72, 84 or 96")
         cluster.slurm("scancel", first)
         check(cluster.wait_gone(first, 60), "the cancelled array left the queue within 60 s")
         done_before = sorted(n for n in os.listdir(runs) if re.fullmatch(r"run-\d+\.h5", n))
