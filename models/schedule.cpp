@@ -14,7 +14,7 @@ namespace sc = citysim::scenario;
 const sc::Record<ScheduledChange>& scheduled_change_schema() {
     static const auto schema = [] {
         sc::Record<ScheduledChange> r("A change of one number of the scenario from start_step to end_step");
-        r.text("key", &ScheduledChange::key, "key path of the number, as in --set (cities.shenzhen.housing.rent)",
+        r.text("key", &ScheduledChange::key, "key path of the number, as in --set (cities.shenzhen.housing.demand_shifter)",
                std::nullopt);
         r.integer("start_step", &ScheduledChange::start_step, "steps", "first step with the changed value", std::nullopt,
                   sc::Range::closed(1, 100000));

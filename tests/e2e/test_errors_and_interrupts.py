@@ -44,10 +44,17 @@ with temp_dir() as tmp:
     proc = subprocess.Popen([BINARY, "run", scenario("china-2025.yaml"), "-o", out, "--steps", "100000",
                              "--set", "talent.agents=20000", "--set", "output.flush_every=5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while not os.path.exists(out + ".incomplete") and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    # Interrupt once some records are on disk (read as SWMR while the run writes), however slow the
+    # machine: a fixed wait made the check depend on the load.
+    def records_on_disk():
+        try:
+            with h5py.File(out + ".incomplete", "r", libver="latest", swmr=True) as f:
+                return f["talent"].shape[0]
+        except (OSError, KeyError):
+            return 0
+    deadline = time.time() + 120
+    while records_on_disk() < 6 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     check(proc.returncode == 130, f"interrupted run exits 130, got {proc.returncode}: {stderr[-500:]}")
