@@ -25,6 +25,7 @@ step the figure's lines end on that table's values.
 """
 import glob
 import os
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -49,8 +50,14 @@ def _stack_runs(paths, allow_incomplete):
     for path in paths:
         with load.open_run(path, allow_incomplete=allow_incomplete) as ds:
             run = _series_only(ds).load()
+        info = load.provenance(path)
+        fork = load.fork_point(path)
         runs.append(run.expand_dims("run").assign_coords(
-            seed=("run", [int(ds.attrs["seed"])]), stream_run=("run", [int(ds.attrs["run"])])))
+            seed=("run", [int(ds.attrs["seed"])]), stream_run=("run", [int(ds.attrs["run"])]),
+            # A run forked from a baseline's checkpoint: the step and the baseline scenario it forked from.
+            fork_step=("run", [fork[0] if fork else -1]),
+            baseline_digest=("run", [fork[1] if fork else ""]),
+            scenario_digest=("run", [load.scenario_digest(str(info.get("scenario_resolved", "")))])))
     shared = set.intersection(*(set(run.data_vars) for run in runs))
     stacked = xr.concat([run[sorted(shared)] for run in runs], dim="run", join="exact", combine_attrs="drop_conflicts")
     stacked.attrs["persons_per_agent"] = runs[0].attrs["persons_per_agent"]
@@ -105,7 +112,29 @@ def open_paired(baseline, policy, arm=0, allow_incomplete=False):
     def by_pair(ds, keys):
         return ds.isel(run=[keys.index(key) for key in shared]).rename(run="pair")
 
-    return by_pair(base, base_keys), by_pair(treated, treated_keys)
+    base, treated = by_pair(base, base_keys), by_pair(treated, treated_keys)
+    _check_forks(base, treated)
+    return base, treated
+
+
+def _check_forks(base, treated):
+    """A policy run forked from a baseline's state pairs exactly with that baseline: their steps up to the
+    fork are the same numbers. Marks the fork step (attribute `fork_step`) and warns when a forked run's
+    baseline is not the run it is paired with (its scenario differs)."""
+    if "fork_step" not in treated.coords:  # a sweep: its arms after the first start from the first's state
+        forked = int(treated.attrs.get("from_checkpoint", 0)) > 0 and "arm" in treated and bool((treated["arm"] > 0).all())
+        steps = {int(treated.attrs["from_checkpoint"])} if forked else set()
+    else:
+        steps = {int(step) for step in treated["fork_step"].values if int(step) >= 0}
+        if steps and "scenario_digest" in base.coords:
+            forked = treated["fork_step"].values >= 0
+            mismatched = forked & (treated["baseline_digest"].values != base["scenario_digest"].values)
+            if mismatched.any():
+                warnings.warn(f"{int(mismatched.sum())} of {int(forked.sum())} forked policy run(s) were forked from "
+                              "another baseline than the run they pair with (their baseline scenarios differ): the "
+                              "differences include how the baselines differ", stacklevel=3)
+    if len(steps) == 1:
+        treated.attrs["fork_step"] = steps.pop()
 
 
 def is_flow(da):
@@ -198,6 +227,8 @@ def difference_figure(base, policy, variables=None, title=None):
                 axes.fill_between(times, low.sel(city=city).values, high.sel(city=city).values,
                                   color=_city_colour(index), alpha=0.15, linewidth=0)
         axes.axhline(0, color="black", linewidth=0.6)
+        if "fork_step" in policy.attrs:  # the policy run started from the baseline's state here
+            axes.axvline(policy.attrs["fork_step"], color="grey", linestyle=":", linewidth=0.8)
         axes.set_title(_panel_title(difference, var), fontsize="medium")
         axes.set_xlabel(_time_label(policy))
         axes.grid(alpha=0.3)
@@ -206,7 +237,9 @@ def difference_figure(base, policy, variables=None, title=None):
     panels[0].legend(fontsize="small", ncols=2 if len(cities) > 4 else 1)
     what = (f"mean over {pairs} pairs (same seed and run) with its 90% interval" if pairs > 1
             else "one pair of runs with the same seed and run")
-    figure.suptitle(f"{title or 'Policy minus baseline'}, per city: {what}")
+    fork = (f"; forked from the baseline's state after {policy['time'].attrs.get('units', 'step')} "
+            f"{policy.attrs['fork_step']} (dotted)" if "fork_step" in policy.attrs else "")
+    figure.suptitle(f"{title or 'Policy minus baseline'}, per city: {what}{fork}")
     return figure
 
 

@@ -34,7 +34,8 @@ def is_grid(ds, points):
     parameter's distinct values."""
     source = ds.encoding.get("source")
     if source and os.path.exists(source):
-        resolved = yaml.safe_load(provenance(source).get("sweep_resolved") or "") or {}
+        # The resolved sweep is the first document (the second is its resolved base scenario).
+        resolved = next(iter(yaml.safe_load_all(provenance(source).get("sweep_resolved") or "")), None) or {}
         kind = resolved.get("design", {}).get("kind") if isinstance(resolved, dict) else None
         if kind:
             return kind == "grid"

@@ -134,3 +134,25 @@ def provenance(path):
             info.update({name: _decode(value) for name, value in group.attrs.items()})
             info.update({name: _decode(group[name][()]) for name in group if isinstance(group[name], h5py.Dataset)})
     return info
+
+
+def scenario_digest(text):
+    """The digest that names a scenario in checkpoints and forks: 64-bit FNV-1a of the resolved scenario's
+    UTF-8 bytes, 16 hex digits (the C++ side's checkpoint::digest, engine/checkpoint/file.cpp)."""
+    value = 14695981039346656037
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def fork_point(path):
+    """(fork_step, baseline_digest) of a run forked from a baseline's checkpoint (`citysim run
+    --from-checkpoint`, a sweep's `from_checkpoint`), or None for a run that started at step 0.
+
+    baseline_digest is the scenario_digest of the baseline run's resolved scenario: the run it was forked
+    from is the one whose `scenario_resolved` has that digest."""
+    info = provenance(path)
+    if "fork_step" not in info:
+        return None
+    return int(info["fork_step"]), str(info.get("baseline_scenario_digest", ""))
+

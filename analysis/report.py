@@ -50,7 +50,8 @@ def _resolved_sweep(info):
     text = info.get("sweep_resolved")
     if not text:
         return {}
-    parsed = yaml.safe_load(text)
+    # OUT/sweep.yaml: the resolved sweep, then (a second document) its resolved base scenario.
+    parsed = next(iter(yaml.safe_load_all(text)), None)
     return parsed if isinstance(parsed, dict) else {}
 
 

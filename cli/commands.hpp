@@ -33,6 +33,11 @@ struct RunOptions {
     bool profile = false;
     bool force = false;  // replace an existing output
     std::string command_line;
+    // Checkpoints (cli/checkpoints.hpp): write them, resume a killed run, fork from a baseline's.
+    std::int64_t checkpoint_every = 0;
+    std::vector<std::int64_t> checkpoint_at;
+    std::optional<std::string> resume;           // OUT.h5 (its newest checkpoint) or a checkpoint file
+    std::optional<std::string> from_checkpoint;  // a baseline's checkpoint file
 };
 
 struct SweepOptions {
@@ -43,6 +48,8 @@ struct SweepOptions {
     bool quiet = false;
     bool profile = false;             // print where the sweep's CPU time went
     std::string command_line;
+    std::int64_t checkpoint_every = 0;  // runs checkpoint every N steps; a stopped run resumes from its newest
+    std::string part;                   // "I/N": only the I-th of N shares of the runs (Slurm job arrays)
 };
 
 struct CompareOptions {

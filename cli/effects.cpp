@@ -1,5 +1,7 @@
 #include "cli/effects.hpp"
 
+#include "engine/checkpoint/file.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -104,6 +106,19 @@ std::string plural(const std::string& unit) {
 
 std::string window_text(const EffectTable& t) {
     return fmt::format("{} {}-{}", plural(t.step_unit), t.from, t.to);
+}
+
+// A policy run forked from a baseline's checkpoint (docs/checkpoints.md) names that baseline's scenario
+// by its digest: the pair is exact when it is this baseline's.
+std::string fork_note(const output::Reader& base, const output::Reader& policy, const std::string& step_unit) {
+    const auto forked = policy.provenance_attributes();
+    if (!forked.count("fork_step")) return "";
+    const std::string step = forked.at("fork_step");
+    const auto baseline = forked.count("baseline_scenario_digest") ? forked.at("baseline_scenario_digest") : "";
+    if (checkpoint::digest(base.provenance_text("scenario_resolved")) == baseline)
+        return "forked from this baseline's state after " + step_unit + " " + step + ": both share every step up to it";
+    return "forked from another baseline's state after " + step_unit + " " + step +
+           " (its scenario is not this baseline's): the differences include how the two baselines differ";
 }
 
 }  // namespace
@@ -222,6 +237,7 @@ EffectTable compute_effects(const RunSet& baseline, const RunSet& policy, const 
         throw CompareError("the runs stand for different persons per agent: compare runs of equal size", false);
     const auto attributes = policy.attributes();
     table.step_unit = attributes.count("step_unit") ? attributes.at("step_unit") : "step";
+    table.fork = fork_note(baseline.first(), policy.first(), table.step_unit);
 
     // Pairs: runs with the same (seed, run) drew the same random numbers.
     using Key = std::pair<std::int64_t, std::int64_t>;
@@ -479,6 +495,7 @@ std::string render_effects(const EffectTable& t, std::size_t width, bool relativ
                                 t.pairs, t.pairs == 1 ? "" : "s"),
                     width) +
                "\n";
+    if (!t.fork.empty()) out += wrap(t.fork, width) + "\n";
     out += wrap(fmt::format("Policy minus baseline{}{}", relative ? ", relative to the baseline" : "",
                             t.pairs > 1 ? fmt::format(": mean over {} pairs, ± half its 90% interval below it", t.pairs)
                                         : ""),
@@ -645,6 +662,7 @@ Json effects_json(const EffectTable& t) {
         .add("baseline", Json::string(t.baseline))
         .add("policy", Json::string(t.policy))
         .add("paired", Json::boolean(t.paired))
+        .add("fork", Json::string(t.fork))
         .add("pairs", Json::integer(static_cast<long long>(t.pairs)))
         .add("interval", Json::object()
                              .add("name", Json::string(sweep::interval_name))

@@ -110,6 +110,7 @@ struct EffectTable {
     bool paired = true;
     std::size_t pairs = 0;
     std::vector<std::string> warnings;  // shown after the table (and on stderr by the CLI)
+    std::string fork;                   // a policy run forked from a baseline's checkpoint: from which, "" if not
     std::vector<std::string> cities;    // the per-city columns; "all cities" follows them
     std::string step_unit;
     std::int64_t from = 0, to = 0, at = 0;

@@ -1,6 +1,7 @@
 #include "cli/execute.hpp"
 
 #include "citysim/version.hpp"
+#include "cli/checkpoints.hpp"
 #include "cli/progress.hpp"
 #include "cli/signals.hpp"
 #include "engine/output/recorder.hpp"
@@ -139,15 +140,31 @@ RunOutcome execute_run(const RunRequest& request) {
         spec.flush_every_steps = static_cast<int>(scenario.output.flush_every);
         spec.deflate_level = static_cast<int>(scenario.output.deflate_level);
         spec.replace_existing = request.replace_existing;
+        // A run that continues from a checkpoint restores the model, then rewrites what the run had
+        // recorded up to it (its own, or for a fork the baseline's) before going on.
+        std::unique_ptr<checkpoint::FileReader> continued;
+        if (!request.continue_from.empty()) {
+            continued = restore_checkpoint(request, model, spec);
+            // A resumed run's own partial output, which the checkpoint supersedes (only once the
+            // checkpoint was found to fit this run).
+            if (!request.fork) remove_partial_output(request.output_path);
+        } else if (request.checkpoint_every > 0 || !request.checkpoint_at.empty()) {
+            checkpoint::remove_old_checkpoints(request.output_path, 0);  // an earlier run's
+        }
         recorder.emplace(spec);
 
         models::StateRecorder state_recorder(*recorder, scenario.output.record);
-        state_recorder.write_static(state);
-        state_recorder.write_record(state, 0);
+        if (continued) {
+            continued->replay_output(*recorder, spec);
+            continued.reset();
+        } else {
+            state_recorder.write_static(state);
+            state_recorder.write_record(state, 0);
+        }
         cpu.lap(cpu.setup);
 
         const std::int64_t steps = scenario.simulation.steps;
-        for (std::int64_t s = 0; s < steps; ++s) {
+        for (std::int64_t s = model.steps_done(); s < steps; ++s) {
             if (const int signal = request.stop_signal ? request.stop_signal() : 0) {
                 outcome.stop_reason = "interrupted by " + signal_name(signal) + " after step " +
                                       std::to_string(model.steps_done()) + " of " + std::to_string(steps);
@@ -163,6 +180,7 @@ RunOutcome execute_run(const RunRequest& request) {
             if (!request.final_record_only || model.steps_done() == steps)
                 state_recorder.write_record(state, model.steps_done());
             if (request.progress) request.progress->update(model.steps_done(), model.counters().agent_steps);
+            if (checkpoint_due(request, model.steps_done(), steps)) write_checkpoint(request, model, *recorder, spec);
         }
         outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
         outcome.counters = model.counters();
@@ -171,6 +189,8 @@ RunOutcome execute_run(const RunRequest& request) {
                           {"agent_steps", std::to_string(outcome.counters.agent_steps)},
                           {"migration_decisions", std::to_string(outcome.counters.migration_decisions)}});
         outcome.completed = true;
+        if (request.remove_checkpoints_when_complete)
+            checkpoint::remove_old_checkpoints(request.output_path, 0, request.checkpoint_at);
         const int threads = engine::current_concurrency();
         outcome.profile = model.scheduler().profile_report(threads);
         cpu.lap(cpu.output);

@@ -6,9 +6,11 @@
 #include "models/city_model.hpp"
 #include "models/scenario.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace citysim::cli {
 
@@ -27,6 +29,17 @@ struct RunRequest {
     std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it
     std::function<int()> stop_signal;  // polled between steps; non-zero stops the run
     Progress* progress = nullptr;
+    // Checkpoints beside the output (engine/checkpoint/file.hpp): after every `checkpoint_every`-th
+    // step (0: none), keeping the newest two, and after each step in `checkpoint_at`, kept.
+    std::int64_t checkpoint_every = 0;
+    std::vector<std::int64_t> checkpoint_at;
+    // Start from a checkpoint instead of step 0: the run's own (resume) or, with `fork`, a baseline's
+    // (the scenario may then differ from the baseline's as models/fork.hpp allows).
+    std::string continue_from;
+    bool fork = false;
+    // The rotating checkpoints are removed once the run is complete (sweeps: they were only for
+    // resuming); those of checkpoint_at are kept.
+    bool remove_checkpoints_when_complete = false;
     bool profile = false;            // measure serial and parallel time (RunOutcome::profile)
     bool time_parts = false;         // only RunOutcome::cpu (implied by profile)
 };

@@ -11,6 +11,7 @@
 #include <hdf5.h>
 
 #include <iostream>
+#include <sstream>
 
 int main(int argc, char** argv) {
     namespace cli = citysim::cli;
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
 
     cli::RunOptions run_options;
     auto* run = app.add_subcommand("run", "Run a scenario and write its HDF5 output");
-    run->add_option("scenario", run_options.scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+    run->add_option("scenario", run_options.scenario, "scenario YAML file (with --resume: optional, checked against the checkpoint's)")
+        ->check(CLI::ExistingFile);
     run->add_option("-o,--output", run_options.output, "output HDF5 file (default: the scenario's output.path)");
     run->add_option("--seed", run_options.seed, "seed of every random stream (overrides simulation.seed)")
         ->check(cli::integer_in(0, 9007199254740991));
@@ -50,6 +52,22 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_flag("-q,--quiet", run_options.quiet, "no progress and no summary table");
     run->add_flag("--profile", run_options.profile, "print the time spent in each phase");
+    run->add_option("--checkpoint-every", run_options.checkpoint_every,
+                    "write a checkpoint beside the output every N steps (OUT.h5.step-NNNNNN.ckpt), keeping the newest two")
+        ->check(CLI::PositiveNumber);
+    run->add_option("--checkpoint-at", run_options.checkpoint_at, "write a checkpoint after this step, kept (repeatable)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(CLI::PositiveNumber);
+    auto* resume_option = run->add_option("--resume", run_options.resume,
+                                          "continue the killed run of OUT.h5 from its newest checkpoint (or from the "
+                                          "checkpoint file given); the result equals an uninterrupted run");
+    run->add_option("--from-checkpoint", run_options.from_checkpoint,
+                    "start this scenario from a baseline run's checkpoint (a warm fork): it may differ from the "
+                    "baseline only in policies and scheduled changes that start after the checkpoint's step")
+        ->check(CLI::ExistingFile)
+        ->excludes(resume_option);
     run->add_flag("--force", run_options.force, "replace the output file (and a partial one) if it exists");
     run->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
 
@@ -74,6 +92,20 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 4096));
     sweep->add_option("--threads", sweep_options.threads, "threads per run (default 1)")->check(CLI::Range(1, 4096));
     sweep->add_flag("-q,--quiet", sweep_options.quiet, "no progress");
+    sweep->add_option("--checkpoint-every", sweep_options.checkpoint_every,
+                      "runs write a checkpoint every N steps; a run cut short resumes from its newest when the sweep "
+                      "is run again")
+        ->check(CLI::PositiveNumber);
+    sweep->add_option("--part", sweep_options.part,
+                      "I/N: run only the I-th of N shares of the runs (0 <= I < N), e.g. one task of a Slurm job array; "
+                      "the share that completes the sweep combines it")
+        ->check([](const std::string& text) {
+            unsigned i = 0, n = 0;
+            char slash = 0;
+            std::istringstream in(text);
+            return (in >> i >> slash >> n) && slash == '/' && in.eof() && i < n ? std::string()
+                                                                                : std::string("expected I/N with 0 <= I < N");
+        });
     sweep->add_option("--allow-path", allowed_paths, allow_path_help)->expected(1)->allow_extra_args(false);
     sweep->add_flag("--profile", sweep_options.profile, "print where the sweep's CPU time went (checks, runs, combining)");
 

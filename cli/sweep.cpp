@@ -16,6 +16,7 @@
 #include "cli/memory.hpp"
 #include "cli/signals.hpp"
 #include "cli/sweep_check.hpp"
+#include "engine/checkpoint/file.hpp"
 #include "engine/output/output_path.hpp"
 #include "engine/output/recorder.hpp"
 #include "engine/parallel.hpp"
@@ -23,9 +24,12 @@
 #include "engine/sweep/dispatch.hpp"
 #include "engine/sweep/plan.hpp"
 #include "engine/sweep/statistics.hpp"
+#include "models/fork.hpp"
 #include "models/scenario.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
@@ -39,6 +43,7 @@
 #include <limits>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -214,6 +219,8 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
     const auto numeric = first_run.global_numeric_attributes();
     spec.global_numeric_attributes["seed"] = static_cast<double>(sweep_spec.seed);
     spec.global_numeric_attributes["replicates"] = static_cast<double>(sweep_spec.replicates);
+    if (sweep_spec.from_checkpoint > 0)  // the arms after the first start from its state after this step
+        spec.global_numeric_attributes["from_checkpoint"] = static_cast<double>(sweep_spec.from_checkpoint);
     for (const char* key : {"persons_per_agent", "years_per_step", "steps"})
         if (numeric.count(key)) spec.global_numeric_attributes[key] = numeric.at(key);
 }
@@ -475,11 +482,30 @@ int prepare_sweep(const fs::path& sweep_file, bool speaker, PreparedSweep& out) 
         report(e);
         return exit_codes::invalid_scenario;
     }
+    // With from_checkpoint, each arm must also be able to start from its first arm's state (fork.hpp).
+    const std::int64_t fork_step = spec.from_checkpoint;
+    std::string reference_yaml;
     for (const auto& run : out.plan.runs) {
         if (run.replicate != 0) continue;
         try {
             const auto scenario = models::load_scenario(out.plan.base_scenario, run.overrides);
             out.run_bytes = std::max(out.run_bytes, run_memory_bytes(scenario.value));
+            std::string why;
+            if (fork_step > 0 && run.arm == 0) {
+                reference_yaml = scenario.resolved_yaml;
+                if (scenario.value.simulation.steps <= fork_step)
+                    why = "from_checkpoint " + std::to_string(fork_step) + " leaves nothing to fork: the runs have " +
+                          std::to_string(scenario.value.simulation.steps) + " steps";
+            } else if (fork_step > 0) {
+                why = models::fork_incompatibility(reference_yaml, scenario.resolved_yaml, fork_step);
+            }
+            if (!why.empty()) {
+                if (speaker)
+                    std::cerr << sc::printable(sweep_file.string()) << ": error: from_checkpoint: arm "
+                              << out.plan.arm_names[run.arm] << " (run " << run.index << ") cannot start from arm "
+                              << out.plan.arm_names[0] << "'s state after step " << fork_step << ": " << why << "\n";
+                return exit_codes::invalid_scenario;
+            }
         } catch (const sc::ScenarioError& e) {
             if (speaker)
                 std::cerr << sc::printable(sweep_file.string()) << ": error: run " << run.index << " (point " << run.point
@@ -509,6 +535,7 @@ int sweep_command(const SweepOptions& options) {
     const auto& spec = prepared.loaded.value;
     const auto& plan = prepared.plan;
     const std::string& base_text = prepared.base_text;
+    const std::int64_t fork_step = spec.from_checkpoint;  // arms after the first start from the first's state
 
     const int threads = options.threads;
     const int available = available_cores();
@@ -558,21 +585,64 @@ int sweep_command(const SweepOptions& options) {
                 setup_status = exit_codes::usage;
             }
         } else if (const auto write_problem = output::write_file_atomically(manifest, prepared.manifest, false)) {
-            std::cerr << "citysim: " << sc::printable(write_problem->message) << "; nothing was run\n";
-            setup_status = exit_codes::failure;
+            // The parts of a job array start together: another part may have written the same
+            // manifest between the check above and this write.
+            std::string recorded;
+            try {
+                recorded = sc::read_input_file(manifest, "sweep's record");
+            } catch (const sc::ScenarioError&) {
+            }
+            if (recorded != prepared.manifest) {
+                std::cerr << "citysim: " << sc::printable(write_problem->message) << "; nothing was run\n";
+                setup_status = exit_codes::failure;
+            }
         }
     }
     sweep::barrier();
     if (!speaker && !fs::exists(manifest)) setup_status = exit_codes::usage;
     if (setup_status != exit_codes::ok) return setup_status;
 
-    std::vector<std::size_t> pending;
-    for (const auto& run : plan.runs)
-        if (!fs::exists(runs_dir / run_file_name(run.index))) pending.push_back(run.index);
-    const std::size_t already = plan.runs.size() - pending.size();
+    // The runs to do: those of this part (--part I/N: whole points and replicates, so that a fork and
+    // the run it starts from stay together) whose files do not exist. With from_checkpoint the first
+    // arms run first (and again if a fork still needs their checkpoint), then the other arms.
+    unsigned part_index = 0, part_count = 1;
+    if (!options.part.empty()) {
+        char slash = 0;
+        std::istringstream(options.part) >> part_index >> slash >> part_count;
+    }
+    const std::size_t arms = plan.arm_names.size();
+    auto run_path = [&](std::size_t index) { return runs_dir / run_file_name(index); };
+    auto fork_point = [&](const sweep::Run& run) { return checkpoint::checkpoint_path(run_path(run.index - run.arm), fork_step); };
+    auto in_part = [&](const sweep::Run& run) { return (run.index / arms) % part_count == part_index; };
+    // A checkpoint this build can continue from (one an earlier build left is not: its run starts over).
+    auto usable = [](const fs::path& checkpoint) {
+        try {
+            checkpoint::FileReader(checkpoint).require_this_build();
+            return true;
+        } catch (const checkpoint::CheckpointError&) {
+            return false;
+        }
+    };
+    std::vector<std::size_t> pending, forks;
+    std::size_t in_this_part = 0;
+    for (const auto& run : plan.runs) {
+        if (!in_part(run)) continue;
+        ++in_this_part;
+        const bool done = fs::exists(run_path(run.index));
+        if (fork_step > 0 && run.arm > 0) {
+            if (!done) forks.push_back(run.index);
+            continue;
+        }
+        bool forks_wait = false;
+        for (std::size_t a = 1; fork_step > 0 && a < arms; ++a) forks_wait = forks_wait || !fs::exists(run_path(run.index + a));
+        if (!done || (forks_wait && !usable(fork_point(run)))) pending.push_back(run.index);
+    }
+    const std::size_t already = in_this_part - pending.size() - forks.size();
     if (speaker && !options.quiet)
         std::cerr << "sweep: " << plan.runs.size() << " runs (" << plan.points() << " points x " << spec.replicates
                   << " replicates x " << plan.arm_names.size() << " arms)"
+                  << (part_count > 1 ? ", part " + options.part + ": " + std::to_string(in_this_part) + " runs" : "")
+                  << (fork_step > 0 ? ", arms forked after step " + std::to_string(fork_step) : "")
                   << (already ? ", " + std::to_string(already) + " already done" : "") << "; " << jobs
                   << " at a time x " << threads << " thread(s)" << (sweep::process_count() > 1 ? " per rank, " +
                   std::to_string(sweep::process_count()) + " ranks" : "") << "\n";
@@ -595,38 +665,51 @@ int sweep_command(const SweepOptions& options) {
         if (terminal && done == total) std::fputc('\n', stderr);
     };
     tbb::task_arena arena(threads);
+    auto execute = [&](std::size_t index) {
+        if (stop.received()) throw std::runtime_error("interrupted");
+        const auto& run = plan.runs[index];
+        const double load_start = options.profile ? engine::thread_cpu_seconds() : 0.0;
+        const auto scenario = models::load_scenario(plan.base_scenario, run.overrides);
+        const double loading = options.profile ? engine::thread_cpu_seconds() - load_start : 0.0;
+        RunRequest request;
+        request.scenario = &scenario;
+        request.scenario_file = plan.base_scenario.string();
+        request.scenario_text = base_text;
+        request.output_path = run_path(index).string();
+        request.command_line = options.command_line + "  # run " + std::to_string(index);
+        request.final_record_only = spec.keep == "final";
+        // Only a run's own .incomplete, left by a killed sweep, can be there: the sweep owns runs/.
+        request.replace_existing = true;
+        request.extra_attributes = {{"sweep_arm", plan.arm_names[run.arm]}};
+        request.extra_numeric_attributes = {{"sweep_run", static_cast<double>(index)},
+                                            {"sweep_point", static_cast<double>(run.point)},
+                                            {"sweep_replicate", static_cast<double>(run.replicate)}};
+        request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
+        request.stop_signal = [&] { return stop.received(); };
+        request.time_parts = options.profile;
+        // Checkpoints: a run cut short resumes from its newest; a fork starts from its first arm's.
+        request.checkpoint_every = options.checkpoint_every;
+        request.remove_checkpoints_when_complete = true;
+        if (fork_step > 0 && run.arm == 0) request.checkpoint_at = {fork_step};
+        const auto own = checkpoint::list_checkpoints(request.output_path);
+        for (auto it = own.rbegin(); it != own.rend() && request.continue_from.empty(); ++it)
+            if (usable(it->path)) request.continue_from = it->path.string();
+        if (request.continue_from.empty() && fork_step > 0 && run.arm > 0) {
+            request.continue_from = fork_point(run).string();
+            request.fork = true;
+        }
+        RunOutcome outcome;
+        arena.execute([&] { outcome = execute_run(request); });
+        if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
+        if (options.profile) profile.add(loading, outcome.cpu);
+    };
     const double runs_start = process_cpu_seconds();
     try {
-        sweep::dispatch(pending, dispatch_options, [&](std::size_t index) {
-            if (stop.received()) throw std::runtime_error("interrupted");
-            const auto& run = plan.runs[index];
-            const double load_start = options.profile ? engine::thread_cpu_seconds() : 0.0;
-            const auto scenario = models::load_scenario(plan.base_scenario, run.overrides);
-            const double loading = options.profile ? engine::thread_cpu_seconds() - load_start : 0.0;
-            RunRequest request;
-            request.scenario = &scenario;
-            request.scenario_file = plan.base_scenario.string();
-            request.scenario_text = base_text;
-            request.output_path = (runs_dir / run_file_name(index)).string();
-            request.command_line = options.command_line + "  # run " + std::to_string(index);
-            request.final_record_only = spec.keep == "final";
-            // Only a run's own .incomplete, left by a killed sweep, can be there: the sweep owns runs/.
-            request.replace_existing = true;
-            request.extra_attributes = {{"sweep_arm", plan.arm_names[run.arm]}};
-            request.extra_numeric_attributes = {{"sweep_run", static_cast<double>(index)},
-                                                {"sweep_point", static_cast<double>(run.point)},
-                                                {"sweep_replicate", static_cast<double>(run.replicate)}};
-            request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
-            request.stop_signal = [&] { return stop.received(); };
-            request.time_parts = options.profile;
-            RunOutcome outcome;
-            arena.execute([&] { outcome = execute_run(request); });
-            if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
-            if (options.profile) profile.add(loading, outcome.cpu);
-        });
+        sweep::dispatch(pending, dispatch_options, execute);
+        sweep::dispatch(forks, dispatch_options, execute);
     } catch (const std::exception& e) {
         std::size_t done = 0;
-        for (const auto& run : plan.runs) done += fs::exists(runs_dir / run_file_name(run.index)) ? 1 : 0;
+        for (const auto& run : plan.runs) done += fs::exists(run_path(run.index)) ? 1 : 0;
         if (speaker)
             std::cerr << "\ncitysim: sweep stopped: " << sc::printable(e.what()) << "\n"
                       << done << " of " << plan.runs.size()
@@ -636,6 +719,40 @@ int sweep_command(const SweepOptions& options) {
 
     profile.runs = process_cpu_seconds() - runs_start;
     if (!speaker) return exit_codes::ok;
+    // The checkpoints forks started from are no longer needed once their point and replicate is done.
+    std::size_t complete = 0;
+    for (const auto& run : plan.runs) complete += fs::exists(run_path(run.index)) ? 1 : 0;
+    for (const auto& run : plan.runs) {
+        if (fork_step == 0 || run.arm != 0) continue;
+        bool group_done = true;
+        for (std::size_t a = 0; a < arms; ++a) group_done = group_done && fs::exists(run_path(run.index + a));
+        std::error_code ignored;
+        if (group_done) fs::remove(fork_point(run), ignored);
+    }
+    // A part combines the sweep only when it finds every run done; parts that finish together take
+    // turns (a lock on OUT/sweep.lock) and the later ones find the files written.
+    int lock = -1;
+    if (part_count > 1) {
+        if (complete < plan.runs.size()) {
+            if (!options.quiet)
+                std::cerr << "sweep: part " << options.part << " done; " << complete << " of " << plan.runs.size()
+                          << " runs complete (the part that completes the sweep combines it)\n";
+            return exit_codes::ok;
+        }
+        lock = ::open((out / "sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (lock >= 0) ::flock(lock, LOCK_EX);
+        if (fs::exists(out / "sweep.h5") && fs::exists(out / "summary.h5")) {
+            ::close(lock);
+            std::cout << "sweep: " << plan.runs.size() << " runs complete; combined by another part\n";
+            return exit_codes::ok;
+        }
+    }
+    struct Unlock {
+        int fd;
+        ~Unlock() {
+            if (fd >= 0) ::close(fd);
+        }
+    } unlock{lock};
     const double combine_start = process_cpu_seconds();
     try {
         // Files already there are complete (they have their final names) and belong to this sweep.
@@ -654,7 +771,7 @@ int sweep_command(const SweepOptions& options) {
     profile.combine = process_cpu_seconds() - combine_start;
     if (options.profile) std::cerr << profile.report();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() << " run now, in "
+    std::cout << "sweep: " << plan.runs.size() << " runs complete (" << pending.size() + forks.size() << " run now, in "
               << format_seconds(elapsed) << ")\n"
               << "runs:    " << sc::printable((out / "sweep.h5").string()) << "\n"
               << "summary: " << sc::printable((out / "summary.h5").string()) << "\n";

@@ -26,6 +26,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -34,6 +35,24 @@ namespace citysim::engine {
 using AgentId = std::uint64_t;
 using StoredId = std::uint32_t;  // how a table stores its ids
 inline constexpr AgentId max_agent_id = std::numeric_limits<StoredId>::max() - 1;
+
+// A short name of a plain element type, stored with saved columns so that a reader refuses a
+// column of another type instead of reinterpreting its bytes.
+template <class T>
+constexpr std::string_view element_type_name() {
+    if constexpr (std::is_same_v<T, bool>) return "bool";
+    else if constexpr (std::is_floating_point_v<T> && sizeof(T) == 4) return "f32";
+    else if constexpr (std::is_floating_point_v<T> && sizeof(T) == 8) return "f64";
+    else if constexpr (std::is_enum_v<T>) return element_type_name<std::underlying_type_t<T>>();
+    else if constexpr (std::is_integral_v<T>) {
+        constexpr bool is_signed = std::is_signed_v<T>;
+        if constexpr (sizeof(T) == 1) return is_signed ? "i8" : "u8";
+        else if constexpr (sizeof(T) == 2) return is_signed ? "i16" : "u16";
+        else if constexpr (sizeof(T) == 4) return is_signed ? "i32" : "u32";
+        else if constexpr (sizeof(T) == 8) return is_signed ? "i64" : "u64";
+        else return "bytes";
+    } else return "bytes";
+}
 
 template <class T>
 struct ColumnHandle {
@@ -240,6 +259,33 @@ public:
         return bytes;
     }
 
+    // Every column by position, as raw bytes: how checkpoints (engine/checkpoint) save and restore a
+    // table without knowing its columns, so that a column a model adds is saved with the others.
+    // `type` names the element type ("u8", "i32", "f64", ...; "bytesN" for other plain types).
+    struct ColumnInfo {
+        std::string_view name;
+        std::string_view type;
+        std::size_t element_size;
+    };
+    ColumnInfo column_info(std::size_t i) const {
+        return {columns_[i]->name, columns_[i]->type_name(), columns_[i]->element_size()};
+    }
+    // Replaces every row: the given ids (ascending) with each column at its initial value, to be
+    // overwritten through column_bytes(); `next_id` is the id the next appended agent gets.
+    void assign_rows(std::span<const AgentId> ids, AgentId next_id) {
+        if (!std::is_sorted(ids.begin(), ids.end()) || (!ids.empty() && ids.back() >= next_id))
+            throw std::invalid_argument("assign_rows: ids of '" + kind_ + "' must ascend and lie below the next id");
+        if (next_id > max_agent_id + 1)
+            throw std::invalid_argument("assign_rows: the next id of '" + kind_ + "' exceeds what 32 bits store");
+        ids_.resize(ids.size());
+        std::transform(ids.begin(), ids.end(), ids_.begin(), [](AgentId id) { return static_cast<StoredId>(id); });
+        for (auto& c : columns_) {
+            c->resize(0);
+            c->resize(ids_.size());
+        }
+        next_id_ = next_id;
+    }
+
 private:
     struct ColumnBase {
         explicit ColumnBase(std::string n) : name(std::move(n)) {}
@@ -249,6 +295,7 @@ private:
         virtual std::byte* bytes() = 0;
         virtual std::size_t element_size() const = 0;
         virtual std::size_t allocated_bytes() const = 0;
+        virtual std::string_view type_name() const = 0;
         std::string name;
     };
     template <class T>
@@ -259,6 +306,7 @@ private:
         std::byte* bytes() override { return reinterpret_cast<std::byte*>(values.data()); }
         std::size_t element_size() const override { return sizeof(T); }
         std::size_t allocated_bytes() const override { return values.capacity() * sizeof(T); }
+        std::string_view type_name() const override { return element_type_name<T>(); }
         std::vector<T> values;
         T initial;
     };

@@ -1,11 +1,13 @@
 #include "models/city_model.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/census.hpp"
 #include "models/geography.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 namespace citysim::models {
@@ -304,6 +306,50 @@ void CityModel::step() {
     context.streams = streams_;
     context.streams.step = static_cast<std::uint32_t>(steps_done_);
     scheduler_.run_step(context);
+}
+
+// A mechanism added to the model changes its size and stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(CityModel, 3856);
+
+void CityModel::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("model");
+    archive.value("steps_done", steps_done_);
+    archive.value("agent_steps", counters_.agent_steps);
+    archive.value("migration_decisions", counters_.migration_decisions);
+    archive.value("moves", counters_.moves);
+    // Scheduled changes set parameters of the mechanisms: they are applied again (retune may touch
+    // the state, which is restored after it).
+    auto in_force = changes_in_force_;
+    archive.texts("schedule_in_force", in_force);
+    if (archive.restoring() && in_force != changes_in_force_) {
+        if (scenario_yaml_.empty())
+            throw checkpoint::CheckpointError("the checkpoint has scheduled changes in force, this scenario has no schedule");
+        // A scenario the changes do not fit (another scenario's checkpoint) is refused as such.
+        std::optional<scenario::Loaded<Scenario>> loaded;
+        try {
+            loaded.emplace(scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", in_force));
+            loaded->throw_if_errors();
+        } catch (const scenario::ScenarioError& e) {
+            throw checkpoint::CheckpointError(std::string("the checkpoint's scheduled changes in force do not apply to this "
+                                                          "scenario: ") + e.what());
+        }
+        retune(loaded->value);
+        changes_in_force_ = std::move(in_force);
+    }
+    state_.save_or_restore(archive);
+    labour_market_.save_or_restore(archive);
+    households_->save_or_restore(archive);
+    housing_->save_or_restore(archive);
+    migration_.save_or_restore(archive);
+    savings_.save_or_restore(archive);
+    demography_.save_or_restore(archive);
+    // hiring_pool_ is refilled by the census of every step before anyone hires.
+    universities_->save_or_restore(archive);
+    incumbents_->save_or_restore(archive);
+    venture_capital_->save_or_restore(archive);
+    founding_->save_or_restore(archive);
+    startups_->save_or_restore(archive);
+    policies_->save_or_restore(archive);
 }
 
 }  // namespace citysim::models

@@ -58,6 +58,12 @@ public:
     const engine::CityNetwork& network() const { return network_; }
     Incumbents* incumbents() { return incumbents_.get(); }
 
+    // Saves the whole state after the last step, or restores it into a model just built from the
+    // same scenario (or, for a fork, from a scenario that differs only after that step: fork.hpp).
+    // Every mechanism saves and restores its own state (their save_or_restore()); the scheduled
+    // changes in force are re-applied before the state they act on is restored.
+    void save_or_restore(checkpoint::Archive& archive);
+
     struct Counters {
         std::int64_t agent_steps = 0;          // agents alive at the start of each step, summed
         std::int64_t migration_decisions = 0;  // agents who reconsidered their city

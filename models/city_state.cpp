@@ -1,5 +1,6 @@
 #include "models/city_state.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 
 #include <limits>
@@ -67,7 +68,10 @@ void PolicyLevers::resize(std::size_t cities) {
     for (auto* v : {&startup_rent_share, &founder_grant, &founder_grant_expected, &startup_rent_expected,
                     &incumbent_rent_share, &vc_return_rebate, &added_floor_space})
         v->assign(cities, 0.0);
-    for (auto* v : {&founder_grant_budget, &vc_rebate_budget, &max_price_growth}) v->assign(cities, none);
+    // No grant or rebate in force: nothing to pay (what Policies::begin_step sets when none is in
+    // force, so that a model with policies not yet in force has the state of one without).
+    for (auto* v : {&founder_grant_budget, &vc_rebate_budget}) v->assign(cities, 0.0);
+    max_price_growth.assign(cities, none);
     fiscal_cost.assign(cities * policy_instruments, 0.0);
     payout_share.assign(cities * policy_instruments, 1.0);
 }
@@ -75,6 +79,66 @@ void PolicyLevers::resize(std::size_t cities) {
 void PolicyLevers::clear_ledger() {
     std::fill(fiscal_cost.begin(), fiscal_cost.end(), 0.0);
     std::fill(payout_share.begin(), payout_share.end(), 1.0);
+}
+
+// Checkpoints (engine/checkpoint/archive.hpp). Sizes as recorded by CITYSIM_CHECKPOINTED: a member
+// added to one of these structs stops the build until it is saved below.
+CITYSIM_CHECKPOINTED(CityState, 2592);
+CITYSIM_CHECKPOINTED(PolicyLevers, 312);
+
+void CityState::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("state");
+    // The axes come from the scenario; a checkpoint of other cities or fields is refused.
+    auto same = [&](const char* name, std::vector<std::string>& mine) {
+        auto saved = mine;
+        archive.texts(name, saved);
+        if (saved != mine)
+            throw checkpoint::CheckpointError(std::string("the checkpoint's ") + name + " differ from the scenario's");
+    };
+    same("city_names", city_names);
+    same("field_names", field_names);
+    archive.value("persons_per_agent", persons_per_agent);
+    archive.values("amenity", amenity);
+    archive.value("residents_per_worker", residents_per_worker);
+    archive.values("travel_hours", travel_hours);
+    archive.values("rent", rent);
+    archive.values("home_price", home_price);
+    archive.values("housing_stock", housing_stock);
+    archive.values("expected_rent_growth", expected_rent_growth);
+    archive.values("local_service_workers", local_service_workers);
+    archive.values("other_residents", other_residents);
+    archive.values("wage", wage);
+    archive.values("skill_sum", skill_sum);
+    archive.values("skill_count", skill_count);
+    archive.table("talent", talent.table);
+    archive.values("talent_count", talent_count);
+    archive.values("initial_talent_count", initial_talent_count);
+    archive.values("arrivals", arrivals);
+    archive.values("departures", departures);
+    archive.values("entries", entries);
+    archive.values("exits", exits);
+    archive.values("migration", migration);
+    archive.values("local_service_change", local_service_change);
+    archive.values("other_residents_change", other_residents_change);
+    ecosystem.save_or_restore(archive);
+    policy.save_or_restore(archive);
+    archive.values("floor_space_per_person", floor_space_per_person);
+}
+
+void PolicyLevers::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("policy_levers");
+    archive.values("startup_rent_share", startup_rent_share);
+    archive.values("founder_grant", founder_grant);
+    archive.values("founder_grant_budget", founder_grant_budget);
+    archive.values("founder_grant_expected", founder_grant_expected);
+    archive.values("startup_rent_expected", startup_rent_expected);
+    archive.values("incumbent_rent_share", incumbent_rent_share);
+    archive.values("vc_return_rebate", vc_return_rebate);
+    archive.values("vc_rebate_budget", vc_rebate_budget);
+    archive.values("max_price_growth", max_price_growth);
+    archive.values("added_floor_space", added_floor_space);
+    archive.values("fiscal_cost", fiscal_cost);
+    archive.values("payout_share", payout_share);
 }
 
 }  // namespace citysim::models

@@ -67,6 +67,9 @@ struct PolicyLevers {
 
     void resize(std::size_t cities);
     void clear_ledger();
+    // Saves or restores every member but `talent`, which Policies::begin_step rebuilds at the start of
+    // every step before anything reads it (checkpoints).
+    void save_or_restore(checkpoint::Archive& archive);
     void charge(std::size_t city, PolicyInstrument instrument, double cost, double share) {
         const std::size_t k = city * policy_instruments + static_cast<std::size_t>(instrument);
         fiscal_cost[k] += cost;
@@ -147,6 +150,8 @@ struct CityState {
     // from their own streams; returns the first new row.
     std::size_t add_talent(const std::vector<std::int64_t>& counts, const engine::StreamKey& streams,
                            engine::Purpose skill_purpose, double skill_dispersion);
+    // Saves or restores every member (checkpoints); a member added here must be added there.
+    void save_or_restore(checkpoint::Archive& archive);
 };
 
 }  // namespace citysim::models

@@ -1,5 +1,6 @@
 #include "models/demography.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
@@ -91,5 +92,11 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
     const std::size_t first = state.add_talent(entrants, streams, streams::entrant_skill, skill_dispersion_);
     savings.endow(state, first, table.size());
 }
+
+// Checkpoints: parameters and scratch only (exit steps are a talent column; leaving_rows_ and
+// all_leaving_ are refilled every step). A member added to Demography stops the build here until it
+// is saved below (or confirmed to be a parameter or scratch) and the size updated.
+CITYSIM_CHECKPOINTED(Demography, 80);
+void Demography::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -27,6 +27,8 @@ const scenario::Record<DemographyParams>& demography_schema();
 class Demography {
 public:
     Demography(const DemographyParams& params, double skill_dispersion);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     void step(CityState& state, const engine::StreamKey& streams, double years_per_step, const Savings& savings) const;
 
 private:

@@ -1,5 +1,6 @@
 #include "models/firms.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/census.hpp"
 #include "models/city_state.hpp"
@@ -293,6 +294,57 @@ void HiringPool::hire_batch(CityState& state, const std::vector<HireRequest>& re
     };
     engine::for_each_block(
         groups.size(), [&](std::size_t g, std::size_t, std::size_t) { hire_group(groups[g]); }, 1);
+}
+
+// Checkpoints (engine/checkpoint/archive.hpp): every member of the ecosystem. A member added to one
+// of these structs stops the build (CITYSIM_CHECKPOINTED) until it is saved below.
+CITYSIM_CHECKPOINTED(Ecosystem, 1448);
+CITYSIM_CHECKPOINTED(InvestmentLedger, 96);
+CITYSIM_CHECKPOINTED(Funds, 48);
+CITYSIM_CHECKPOINTED(EventLog, 168);
+CITYSIM_CHECKPOINTED(AliveFirms, 72);
+
+void Ecosystem::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("ecosystem");
+    archive.value("enabled", enabled);
+    archive.table("firms", firms.table);
+    archive.values("alive_rows", alive.rows);
+    archive.values("alive_ended", alive.ended);
+    archive.values("investment_fund", investments.fund);
+    archive.values("investment_firm", investments.firm);
+    archive.values("investment_amount", investments.amount);
+    archive.values("investment_previous", investments.previous);
+    archive.values("fund_home_city", funds.home_city);
+    archive.values("fund_dry_powder", funds.dry_powder);
+    archive.values("event_firm", events.firm);
+    archive.values("event_step", events.step);
+    archive.values("event_city", events.city);
+    archive.values("event_field", events.field);
+    archive.values("event_kind", events.event);
+    archive.values("event_counterpart_city", events.counterpart_city);
+    archive.values("event_amount", events.amount);
+    archive.values("failure_tolerance", failure_tolerance);
+    archive.values("basic_research", basic_research);
+    archive.values("research_relatedness", research_relatedness);
+    archive.values("capital_access", capital_access);
+    archive.values("startups_alive", startups_alive);
+    archive.values("founders", founders);
+    archive.values("employment", employment);
+    archive.values("free_talent", free_talent);
+    // Firm counts (Float64: a start-up agent stands for several firms) and talent-agent counts.
+    for (auto [name, firms_flow] : {std::pair{"births", &births}, {"refoundings", &refoundings}, {"failures", &failures},
+                                    {"acquisitions", &acquisitions}, {"listings", &listings},
+                                    {"funding_seekers", &funding_seekers}})
+        archive.values(name, *firms_flow);
+    for (auto [name, flow] : {std::pair{"breakthroughs", &breakthroughs}, {"graduates", &graduates}, {"fund_count", &fund_count}})
+        archive.values(name, *flow);
+    archive.values("split_rows", split_rows);
+    for (auto [name, money] : {std::pair{"vc_invested", &vc_invested}, {"vc_returned", &vc_returned},
+                               {"vc_written_off", &vc_written_off}, {"vc_raised", &vc_raised}, {"fund_invested", &fund_invested},
+                               {"fund_returned", &fund_returned}, {"fund_written_off", &fund_written_off},
+                               {"fund_exited_cost", &fund_exited_cost}, {"vc_dry_powder", &vc_dry_powder},
+                               {"vc_portfolio", &vc_portfolio}})
+        archive.values(name, *money);
 }
 
 }  // namespace citysim::models

@@ -41,6 +41,10 @@
 #include <limits>
 #include <vector>
 
+namespace citysim::checkpoint {
+class Archive;  // engine/checkpoint/archive.hpp: how each mechanism saves and restores its state
+}
+
 namespace citysim::models {
 
 struct CityState;
@@ -224,6 +228,8 @@ struct Ecosystem {
 
     void resize(std::size_t cities, std::size_t fields);
     void reset_flows();
+    // Saves or restores every member (checkpoints).
+    void save_or_restore(checkpoint::Archive& archive);
 };
 
 // People who left their firm during a parallel pass (moved away, left the pool), gathered per thread

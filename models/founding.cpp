@@ -1,5 +1,6 @@
 #include "models/founding.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
@@ -425,5 +426,12 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
     }
     for (auto& block : block_founders_) block.clear();
 }
+
+// Checkpoints: nothing that outlives a step: prepare() recomputes the rates and the location
+// choice's parts each step, finish_step()'s lists are refilled, the due steps are a talent column.
+// A member added to Founding stops the build here until it is saved below (or confirmed to be a
+// parameter or scratch) and the size updated.
+CITYSIM_CHECKPOINTED(Founding, 696);
+void Founding::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -88,6 +88,8 @@ class Founding {
 public:
     // With founders_may_move false (migration switched off) everyone founds where they live.
     Founding(const FoundingParams& params, std::vector<double> field_propensity, bool founders_may_move = true);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // New parameters mid-run (schedule.hpp); the rate's tables are rebuilt every step anyway.
     void retune(const FoundingParams& params, std::vector<double> field_propensity) {
         params_ = params;

@@ -1,5 +1,7 @@
 #include "models/households.hpp"
 
+#include "engine/checkpoint/archive.hpp"
+
 #include <cmath>
 
 namespace citysim::models {
@@ -79,6 +81,16 @@ void Households::update(CityState& state, double years_per_step) const {
         state.local_service_change[c] += state.local_service_workers[c] - before_service;
         state.other_residents_change[c] += state.other_residents[c] - before_other;
     }
+}
+
+// Checkpoints: the starting rents and other residents the targets refer to; S and O are CityState
+// columns, the rates are parameters (the schedule re-applies them). A member added to Households stops
+// the build here until it is saved below.
+CITYSIM_CHECKPOINTED(Households, 96);
+void Households::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("households");
+    archive.values("starting_rent", starting_rent_);
+    archive.values("starting_other", starting_other_);
 }
 
 }  // namespace citysim::models

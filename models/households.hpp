@@ -48,6 +48,8 @@ public:
     Households(const HouseholdParams& params, const std::vector<double>& residents, std::vector<double> starting_rent,
                CityState& state);
     void retune(const HouseholdParams& params);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // Moves S and O one step towards their targets, from the talent and rents at the start of the step.
     void update(CityState& state, double years_per_step) const;
 

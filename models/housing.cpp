@@ -1,5 +1,7 @@
 #include "models/housing.hpp"
 
+#include "engine/checkpoint/archive.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -132,6 +134,18 @@ void HousingMarket::update(CityState& state, double years_per_step) const {
             stock = desired + (stock - desired) * std::exp(-rate * years_per_step);
         }
     }
+}
+
+
+// Checkpoints: the starting references R0, P0 and H0; the capacity follows the land parameters
+// (retune), the demand shifter and credit conditions are parameters (the schedule re-applies them);
+// expected rent growth is a CityState column. A member added to HousingMarket stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(HousingMarket, 192);
+void HousingMarket::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("housing");
+    archive.values("starting_rent", starting_rent_);
+    archive.values("starting_price", starting_price_);
+    archive.values("initial_stock", initial_stock_);
 }
 
 }  // namespace citysim::models

@@ -69,6 +69,8 @@ class HousingMarket {
 public:
     // Sets the starting stock (state.housing_stock = residents * floor space), rent and price.
     HousingMarket(const HousingParams& params, std::vector<HousingCityParams> cities, CityState& state);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // New parameters mid-run (schedule.hpp): the stock, the starting references (R0, P0, H0, M0)
     // and expectations stay; the capacity follows the land.
     void retune(const HousingParams& params, std::vector<HousingCityParams> cities);

@@ -1,5 +1,6 @@
 #include "models/incumbents.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 
 #include "models/firms.hpp"
@@ -213,6 +214,15 @@ void Incumbents::hire(CityState& state, HiringPool& pool, const engine::StreamKe
             }
         },
         1);
+}
+
+
+// Checkpoints: the establishments opened so far (growth rates are parameters). A member added to
+// Incumbents stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(Incumbents, 104);
+void Incumbents::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("incumbents");
+    archive.records("establishments", establishments_);
 }
 
 }  // namespace citysim::models

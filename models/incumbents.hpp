@@ -55,6 +55,8 @@ public:
     void retune(const IncumbentsParams& params, const std::vector<std::vector<scenario::Named<IncumbentParams>>>& incumbents);
     Incumbents(const IncumbentsParams& params, const std::vector<std::vector<scenario::Named<IncumbentParams>>>& incumbents,
                CityState& state);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     void step(CityState& state, HiringPool& pool, const engine::StreamKey& streams, double years_per_step);
     // Hires towards every establishment's target (also at the start, with hiring_share_per_step
     // lifted, so that the starting state has the scenario's employment).

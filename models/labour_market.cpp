@@ -1,5 +1,7 @@
 #include "models/labour_market.hpp"
 
+#include "engine/checkpoint/archive.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -80,5 +82,11 @@ void LabourMarket::update(CityState& state) const {
             state.wage[cf] = wage;
         }
 }
+
+
+// Checkpoints: parameters only: wages are set from the talent counts each step. A member added to LabourMarket stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(LabourMarket, 72);
+void LabourMarket::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -43,6 +43,8 @@ class LabourMarket {
 public:
     LabourMarket(const LabourMarketParams& params, std::vector<LabourCityParams> cities,
                  std::vector<double> field_wage_premium);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // Sets state.wage from the current talent counts.
     void update(CityState& state) const;
     // The exponent g - 1/s applied to L/L(0).

@@ -1,5 +1,6 @@
 #include "models/migration.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
@@ -289,6 +290,18 @@ Migration::Calibration Migration::calibrate_amenities(const CityState& state) {
 void Migration::reschedule_all(CityState& state) const {
     auto next = state.talent.table.column(state.talent.next_reconsider_step);
     std::fill(next.begin(), next.end(), unscheduled);
+}
+
+
+// Checkpoints: the amenities in use (calibrated at the start, moved by scheduled changes); the
+// cluster preferences are parameters (retune), the location quotients and choice weights are
+// recomputed from the talent each step. A member added to Migration stops the build here until it is saved.
+CITYSIM_CHECKPOINTED(Migration, 272);
+void Migration::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("migration");
+    auto amenity = choice_.amenity();
+    archive.values("amenity", amenity);
+    if (archive.restoring()) choice_.set_amenity(std::move(amenity));
 }
 
 }  // namespace citysim::models

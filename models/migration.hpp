@@ -143,6 +143,8 @@ class Migration {
 public:
     Migration(const MigrationParams& params, std::vector<double> amenity, std::vector<double> cluster_preference,
               std::size_t cities, std::size_t fields);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // Decides for every agent, moves the movers, updates counts and flows.
     MigrationStepResult step(CityState& state, const engine::StreamKey& streams, double years_per_step);
     // Forgets every agent's scheduled reconsideration, so the next step draws them afresh (after

@@ -1,5 +1,6 @@
 #include "models/policy.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/firms.hpp"
 
@@ -108,6 +109,7 @@ Policies::Policies(const std::vector<scenario::Named<PolicyParams>>& policies, c
     state.policy.resize(state.cities());
     for (const auto& named : policies) {
         Active a;
+        a.name = named.name;
         a.params = named.value;
         a.instrument = instrument_of(named.value.instrument);
         const auto c = std::find(state.city_names.begin(), state.city_names.end(), named.value.city);
@@ -350,6 +352,28 @@ void Policies::end_step(CityState& state, double years_per_step) {
             p.expected_payout_share = state.policy.payout_share[k];
         }
     }
+}
+
+
+// Checkpoints: what each policy's recipients expect it to pay, by policy name. A fork may add policies
+// that start after its checkpoint (models/fork.cpp checks): they keep their starting expectation.
+// A member added to Policies stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(Policies, 72);
+void Policies::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("policies");
+    std::vector<std::string> names;
+    std::vector<double> expected;
+    for (const auto& p : policies_) {
+        names.push_back(p.name);
+        expected.push_back(p.expected_payout_share);
+    }
+    archive.texts("names", names);
+    archive.values("expected_payout_share", expected);
+    if (archive.saving()) return;
+    if (names.size() != expected.size()) throw checkpoint::CheckpointError("checkpoint: policies and their expectations differ in number");
+    for (auto& p : policies_)
+        for (std::size_t k = 0; k < names.size(); ++k)
+            if (names[k] == p.name) p.expected_payout_share = expected[k];
 }
 
 }  // namespace citysim::models

@@ -95,6 +95,8 @@ struct PolicyRates {
 class Policies {
 public:
     Policies(const std::vector<scenario::Named<PolicyParams>>& policies, const PolicyRates& rates, CityState& state);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     bool empty() const { return policies_.empty(); }
     // Those parameters, and the policies' amounts, changed mid-run (schedule.hpp); each policy keeps
     // its instrument, city, steps in force, eligibility and expected payout share.
@@ -114,6 +116,7 @@ public:
 
 private:
     struct Active {
+        std::string name;  // the scenario's key under policies
         PolicyParams params;
         PolicyInstrument instrument;
         CityIndex city;

@@ -1,5 +1,6 @@
 #include "models/savings.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 
 #include <algorithm>
@@ -85,5 +86,11 @@ void sum_skills(CityState& state) {
                                      }
                                  }));
 }
+
+
+// Checkpoints: parameters only: savings are a talent column. A member added to Savings stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Savings, 24);
+void Savings::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -25,6 +25,8 @@ const scenario::Record<SavingsParams>& savings_schema();
 class Savings {
 public:
     explicit Savings(const SavingsParams& params);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // Sets savings of the agents in rows [first, end) from their wages; for new agents.
     void endow(CityState& state, std::size_t first, std::size_t end) const;
     // Accrues savings for every agent, and fills state.skill_sum and skill_count.

@@ -1,5 +1,6 @@
 #include "models/startups.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 #include "models/firms.hpp"
 #include "models/streams.hpp"
@@ -524,5 +525,12 @@ std::uint8_t Startups::breakthroughs_drawn(double u, double firms, double p) {
     }
     return k;
 }
+
+// Checkpoints: nothing that outlives a step: the tightness premiums and work lists (breakthroughs
+// drawn included) are refilled each step; cohorts and split-offs are firm columns and
+// Ecosystem::split_rows. A member added to Startups stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Startups, 448);
+void Startups::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -82,6 +82,8 @@ class HiringPool;
 class Startups {
 public:
     explicit Startups(const StartupParams& params) : params_(params) {}
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     void retune(const StartupParams& params) { params_ = params; }  // mid-run (schedule.hpp)
     // Sets k[c,f] from the state (step() does it; tests call it before burn_per_year()).
     void update_tightness(const CityState& state) const;

@@ -1,5 +1,6 @@
 #include "models/universities.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 
 #include "models/firms.hpp"
@@ -111,5 +112,11 @@ void Universities::hire(CityState& state, HiringPool& pool, const engine::Stream
         hired_any = until_filled && std::find(hired.begin(), hired.end(), 1) != hired.end();
     }
 }
+
+
+// Checkpoints: parameters only (graduates and staff per city and field come from the scenario). A member added to Universities stops the build here until it is saved below (or
+// confirmed to be a parameter) and the size updated.
+CITYSIM_CHECKPOINTED(Universities, 64);
+void Universities::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -39,6 +39,8 @@ public:
     void retune(const UniversitiesParams& params, const std::vector<UniversityCityParams>& cities, CityState& state);
     Universities(const UniversitiesParams& params, std::vector<UniversityCityParams> cities, double skill_dispersion,
                  CityState& state);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // Graduates join the pool (after the census: they are free talent, counted in employment
     // `other`, but cannot be hired before the next census lists them).
     void graduate(CityState& state, const engine::StreamKey& streams, double years_per_step, const Savings& savings) const;

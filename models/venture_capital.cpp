@@ -1,5 +1,6 @@
 #include "models/venture_capital.hpp"
 
+#include "engine/checkpoint/archive.hpp"
 #include "models/streams.hpp"
 
 #include <algorithm>
@@ -302,6 +303,15 @@ void VentureCapital::update_reach(CityState& state) const {
             if (eco.vc_dry_powder[h] > 0.0) reach += eco.vc_dry_powder[h] * weight(h, c, state);
         eco.capital_access[c] = reach / std::max(1.0, state.talent_persons_in(c));
     }
+}
+
+// Checkpoints: the recent returns that steer mobile capital (distance weights follow the parameters;
+// begin_rounds()'s marks are set again before every step's rounds). A member added to
+// VentureCapital stops the build here until it is saved below.
+CITYSIM_CHECKPOINTED(VentureCapital, 240);
+void VentureCapital::save_or_restore(checkpoint::Archive& archive) {
+    auto scope = archive.section("venture_capital");
+    archive.values("recent_returns", recent_returns_);
 }
 
 }  // namespace citysim::models

@@ -63,6 +63,8 @@ const scenario::Record<VentureCapitalCityParams>& venture_capital_city_schema();
 class VentureCapital {
 public:
     VentureCapital(const VentureCapitalParams& params, std::vector<VentureCapitalCityParams> cities, CityState& state);
+    // Saves or restores this mechanism's own state (checkpoints, engine/checkpoint/archive.hpp).
+    void save_or_restore(checkpoint::Archive& archive);
     // New parameters mid-run (schedule.hpp): deal rates, distance decay, capital raised; funds stay.
     void retune(const VentureCapitalParams& params, std::vector<VentureCapitalCityParams> cities, CityState& state);
 

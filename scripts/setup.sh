@@ -13,6 +13,8 @@ packages=(
   libcpp-httplib-dev libjs-chart.js chromium chromium-driver python3-selenium
   # distributed sweeps
   openmpi-bin libopenmpi-dev
+  # the Slurm test (tests/slurm): a one-node Slurm on localhost
+  slurmctld slurmd slurm-client
   # reading and checking output (hdf5-tools also has h5clear, for a killed run's file)
   hdf5-tools netcdf-bin
   # the sanitizer and fuzzing tree (scripts/sanitize.sh): clang with ASan, UBSan and libFuzzer;

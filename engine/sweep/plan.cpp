@@ -70,6 +70,11 @@ const sc::Record<SweepSpec>& sweep_schema() {
                 0);
         r.choice("keep", &SweepSpec::keep, {"series", "final"},
                  "series: every step of every run; final: the starting state and the last step only", "series");
+        r.integer("from_checkpoint", &SweepSpec::from_checkpoint, "steps",
+                  "0: every run from step 0; K: the first arm runs once per point and replicate, and the other arms "
+                  "start from its state after step K (they may differ from it only in policies and scheduled changes "
+                  "that start after step K)",
+                  0, sc::Range::closed(0, 1e7));
         return r;
     }();
     return schema;
@@ -164,6 +169,9 @@ void check_sweep(sc::Loaded<SweepSpec>& loaded, const std::filesystem::path& swe
         loaded.error("design", "design " + s.design.kind + " needs samples: N (N >= 1)");
     if (!source.has_errors_under("design") && s.design.kind == "saltelli" && s.parameters.empty())
         loaded.error("parameters", "a saltelli design needs at least one parameter");
+    if (s.from_checkpoint > 0 && s.arms.size() < 2)
+        loaded.error("from_checkpoint", "from_checkpoint forks the other arms from the first arm's state: it needs two "
+                                        "arms or more");
     if (!source.has_errors_under("base")) {
         const auto base = sweep_file.parent_path() / s.base;
         const auto allowed = sc::AllowedFolders::for_file(sweep_file);

@@ -47,6 +47,10 @@ struct SweepSpec {
     std::vector<std::string> set;  // overrides for every run
     std::vector<scenario::Named<ArmSpec>> arms;
     std::string keep = "series";
+    // 0: every run starts at step 0. K > 0: the first arm of each point and replicate runs once, and
+    // the other arms start from its checkpoint after step K (warm forks, cli/checkpoints.hpp), so the
+    // shared steps 1..K are simulated once; their differences must start after step K.
+    std::int64_t from_checkpoint = 0;
 };
 
 const scenario::Record<SweepSpec>& sweep_schema();

@@ -490,7 +490,7 @@ def output_paths_and_messages(tmp):
           "--set", "talent.agents=2000"], tmp, 0)
     check(os.path.isfile(os.path.join(tmp, "shenzhen-price-surge.h5")), "shenzhen-price-surge.h5 in the current folder")
     notes = write(tmp, "notes.txt", "not an HDF5 file\n")
-    for target, reason in ((notes, "not an HDF5 file"), (tmp, "folder")):
+    for target, reason in ((notes, "not an HDF5 file"), (tmp, "directory")):
         code, _, err, _ = run(["inspect", target], tmp)
         CASES += 1
         check(code not in (0, None) and code > 0 and reason in err and err.count("\n") <= 2 and "HDF5-DIAG" not in err,
