@@ -261,6 +261,9 @@ std::string why_not_changeable(const Scenario& s, const std::string& key, const 
     const auto name = key.substr(first_dot + 1, second_dot - first_dot - 1), amount = key.substr(second_dot + 1);
     for (const auto& p : s.policies) {
         if (p.name != name) continue;
+        const auto& known = policy_instrument_names();
+        // An unknown instrument is reported at its own key (policies.<name>.instrument).
+        if (std::find(known.begin(), known.end(), p.value.instrument) == known.end()) return "";
         const auto& reads = instrument_keys(instrument_of(p.value.instrument));
         if (std::find(reads.begin(), reads.end(), amount) != reads.end()) return "";
         return "a " + p.value.instrument + " does not read `" + amount + "`";
