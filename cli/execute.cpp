@@ -37,13 +37,6 @@ std::string hostname() {
     return gethostname(buf, sizeof buf - 1) == 0 ? buf : "unknown";
 }
 
-double process_cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-}
-
 // Where a run's CPU time went, for --profile: the stepping thread's setup, steps and output calls,
 // and the recorder's writer thread (which works while the next steps run).
 struct RunCpu {
@@ -87,6 +80,13 @@ struct RunCpu {
 };
 
 }  // namespace
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
 
 std::string read_text_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -63,6 +63,9 @@ struct RunOutcome {
 // with the temporary path named in its message.
 RunOutcome execute_run(const RunRequest& request);
 
+// CPU seconds of this process so far, all threads (user + system): what --profile reports.
+double process_cpu_seconds();
+
 std::string read_text_file(const std::string& path);
 
 }  // namespace citysim::cli

@@ -146,13 +146,6 @@ int available_cores() {
     return std::max(1, hardware / local_ranks);
 }
 
-double process_cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-}
-
 // Where a sweep's CPU time went (--profile): this process's, all threads.
 struct SweepProfile {
     double start = process_cpu_seconds();
