@@ -136,9 +136,13 @@ def main(argv=None):
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        if args.city:
+            # A city just added: its amenity is the answer; the baseline's report is another command.
+            print(f"fitted and written into {args.scenario}: cities.{args.city}.amenity = {amenity[args.city]!r}")
+            return 0
         print(f"fitted and written into {args.scenario}: amenities "
               + ", ".join(f"{c} {a:+.4f}" for c, a in amenity.items())
-              + ("" if args.city else "; cluster preferences " + ", ".join(f"{f} {w:.3g}" for f, w in cluster.items())))
+              + "; cluster preferences " + ", ".join(f"{f} {w:.3g}" for f, w in cluster.items()))
     if args.command in generators:
         if args.command == "validation":
             from analysis.validation import validate as generate

@@ -131,13 +131,27 @@ def firm_counts(dataset):
     return high_tech, unicorns, float(large.firm_raised.min()) if len(large) else float("nan")
 
 
+def measure_held(dataset):
+    """What the fit holds still, in any scenario: each city's talent at the start and the end, and
+    each field's concentration over the cities at the start and the end."""
+    last = int(dataset.sizes["time"]) - 1
+    cities = [str(c) for c in dataset.city.values]
+    fields = [str(f) for f in dataset.field.values]
+    start, end = city_talent(dataset, 0), city_talent(dataset, last)
+    return {"drift": {c: (float(start.sel(city=c)), float(end.sel(city=c))) for c in cities},
+            "concentration": {f: (float(concentration(dataset, 0).sel(field=f)),
+                                  float(concentration(dataset, last).sel(field=f))) for f in fields}}
+
+
 def measure(dataset, scenario):
+    """The China baseline's figures that city-facts.yaml has a matching quantity for."""
     last = int(dataset.sizes["time"]) - 1
     years = last * float(dataset.attrs["years_per_step"])
     cities = [str(c) for c in dataset.city.values]
     fields = [str(f) for f in dataset.field.values]
     figures = {"last": last, "years": years, "ppa": float(dataset.attrs["persons_per_agent"]),
                "cities": cities, "fields": fields}
+    figures.update(measure_held(dataset))
 
     def ai_shares(step):
         ai = dataset.talent.sel(field="ai").isel(time=step).astype(float)
@@ -149,8 +163,6 @@ def measure(dataset, scenario):
     figures["field_drift"] = {f: {c: float(end_shares.sel(field=f, city=c) / start_shares.sel(field=f, city=c) - 1)
                                   for c in cities} for f in fields}
     figures["field_share_start"] = {f: {c: float(start_shares.sel(field=f, city=c)) for c in cities} for f in fields}
-    figures["concentration"] = {f: (float(concentration(dataset, 0).sel(field=f)),
-                                    float(concentration(dataset, last).sel(field=f))) for f in fields}
 
     figures["high_tech"], figures["unicorns"], figures["unicorn_raised"] = firm_counts(dataset)
 
@@ -170,8 +182,6 @@ def measure(dataset, scenario):
         return float(shenzhen.sel(employer="incumbent") / shenzhen.sum("employer"))
     figures["incumbents"] = {"start": incumbent_share(0), "end": incumbent_share(last)}
 
-    start, end = city_talent(dataset, 0), city_talent(dataset, last)
-    figures["drift"] = {c: (float(start.sel(city=c)), float(end.sel(city=c))) for c in cities}
     # Net inflow of talent by migration, per year, over the talent there (held out: who leads).
     net = (dataset.arrivals - dataset.departures).isel(time=slice(1, None)).sum(["time", "field"]).astype(float)
     mean_talent = dataset.talent.sum("field").astype(float).mean("time")
@@ -245,36 +255,111 @@ def checks(figures, facts_path):
 
 # --- Fitting the calibrated numbers --------------------------------------------------------------
 
-def _scenario_numbers(path):
-    with open(path) as f:
-        scenario = yaml.safe_load(f)
+def resolved_scenario(citysim, scenario, workdir):
+    """The scenario as citysim reads it (its `extends:` merged, shares normalised), from the
+    provenance of a one-step run: the fit must start from the numbers a run uses, which a scenario
+    that extends another does not hold itself."""
+    path = os.path.join(workdir, "resolved.h5")
+    if os.path.exists(path):
+        os.remove(path)
+    subprocess.run([citysim, "run", scenario, "-o", path, "-q", "--steps", "1"], check=True, stdout=subprocess.DEVNULL)
+    with h5py.File(path, "r") as f:
+        text = f["provenance/scenario_resolved"][()]
+    os.remove(path)
+    return yaml.safe_load(text.decode() if isinstance(text, bytes) else str(text))
+
+
+def _scenario_numbers(scenario):
     amenity = {c: float(d.get("amenity", 0.0)) for c, d in scenario["cities"].items()}
     cluster = {f: float(d.get("cluster_preference", 0.0)) for f, d in scenario["fields"].items()}
     return amenity, cluster
 
 
+def _block_end(lines, begin, indent):
+    """The index after the last line of the block that starts at lines[begin] (a key at `indent`
+    spaces): the first later line with content at that indentation or less."""
+    end = begin + 1
+    for i in range(begin + 1, len(lines)):
+        text = lines[i]
+        if text.strip() and not text.lstrip().startswith("#"):
+            if len(text) - len(text.lstrip()) <= indent:
+                break
+            end = i + 1
+    return end
+
+
 def write_fitted(path, amenity, cluster):
     """Writes the fitted amenities and cluster preferences into the scenario file, in place: the
-    `amenity:` line of each city block and the `cluster_preference:` entry of each field's line."""
+    `amenity:` line of each city block and the `cluster_preference:` entry of each field's line.
+    A city the file gives without an `amenity:` line gets one; a city or field the file does not
+    give at all (it comes from the scenario it extends) gets an entry under `cities:` or `fields:`,
+    which `extends:` merges over the base. Every other line is kept as it is."""
     with open(path) as f:
         lines = f.read().split("\n")
-    section, city = None, None
-    for i, line in enumerate(lines):
-        top = re.match(r"^([a-z_]+):", line)
-        if top:
-            section, city = top.group(1), None
+
+    def section(name):
+        for i, line in enumerate(lines):
+            if re.match(rf"^{name}:\s*(#.*)?$", line):
+                return i
+        return None
+
+    def entries(top):
+        """{name: line index} of the two-space entries of the top-level section at `top`."""
+        found = {}
+        for i in range(top + 1, _block_end(lines, top, 0)):
+            entry = re.match(r"^  ([a-z_][a-z0-9_]*):", lines[i])
+            if entry:
+                found[entry.group(1)] = i
+        return found
+
+    def append_to_section(name, text_lines):
+        top = section(name)
+        if top is None:
+            end = len(lines)
+            while end > 0 and not lines[end - 1].strip():
+                end -= 1
+            lines[end:end] = [f"{name}:"] + text_lines
+        else:
+            end = _block_end(lines, top, 0)
+            lines[end:end] = text_lines
+
+    top = section("cities")
+    given = entries(top) if top is not None else {}
+    for city, value in amenity.items():
+        if city not in given:
+            append_to_section("cities", [f"  {city}:", f"    amenity: {value!r}"])
+            top = section("cities")
+            given = entries(top)
             continue
-        if section == "cities":
-            block = re.match(r"^  ([a-z_][a-z0-9_]*):\s*(#.*)?$", line)
-            if block:
-                city = block.group(1)
-            elif city in amenity:
-                lines[i] = re.sub(r"^(    amenity: )[-+0-9.eE]+", lambda m: m.group(1) + repr(amenity[city]), line)
-        elif section == "fields":
-            entry = re.match(r"^  ([a-z_][a-z0-9_]*):", line)
-            if entry and entry.group(1) in cluster:
-                lines[i] = re.sub(r"(cluster_preference: )[-+0-9.eE]+",
-                                  lambda m: m.group(1) + f"{cluster[entry.group(1)]:.4g}", line)
+        begin = given[city]
+        if re.match(rf"^  {city}:\s*\{{", lines[begin]):      # a flow mapping on one line
+            if re.search(r"amenity: [-+0-9.eE]+", lines[begin]):
+                lines[begin] = re.sub(r"(amenity: )[-+0-9.eE]+", lambda m: m.group(1) + repr(value), lines[begin])
+            else:
+                lines[begin] = re.sub(r"\{", "{amenity: " + repr(value) + ", ", lines[begin], count=1)
+            continue
+        end = _block_end(lines, begin, 2)
+        for i in range(begin + 1, end):
+            if re.match(r"^    amenity: [-+0-9.eE]+", lines[i]):
+                lines[i] = re.sub(r"^(    amenity: )[-+0-9.eE]+", lambda m: m.group(1) + repr(value), lines[i])
+                break
+        else:
+            lines.insert(begin + 1, f"    amenity: {value!r}")
+            given = entries(section("cities"))
+
+    top = section("fields")
+    given = entries(top) if top is not None else {}
+    for field, value in cluster.items():
+        text = f"{value:.4g}"
+        if field in given and re.search(r"cluster_preference: [-+0-9.eE]+", lines[given[field]]):
+            lines[given[field]] = re.sub(r"(cluster_preference: )[-+0-9.eE]+", lambda m: m.group(1) + text,
+                                         lines[given[field]])
+        elif field in given:
+            raise ValueError(f"{path}: fields.{field} is not written on one line with its cluster_preference; "
+                             f"add `cluster_preference: {text}` to it by hand")
+        else:
+            append_to_section("fields", [f"  {field}: {{cluster_preference: {text}}}"])
+            given = entries(section("fields"))
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
@@ -282,21 +367,24 @@ def write_fitted(path, amenity, cluster):
 def fit(citysim, scenario, city=None, iterations=12, workdir=None, log=sys.stderr):
     """Fits the amenities (every city's, or `city`'s alone) so that each city's talent holds over the
     run, and (without `city`) each field's cluster preference so that its concentration over the
-    cities holds; writes them into the scenario and returns (amenity, cluster, figures)."""
-    amenity, cluster = _scenario_numbers(scenario)
-    with open(scenario) as f:
-        parsed = yaml.safe_load(f)
-    if city is not None and city not in amenity:
-        raise ValueError(f"{scenario} has no city '{city}' (cities: {', '.join(amenity)})")
+    cities holds; writes them into the scenario and returns (amenity, cluster, figures). Reads the
+    scenario as citysim resolves it, so a scenario that `extends:` another works; with `city`, only
+    that city's amenity is written."""
     with tempfile.TemporaryDirectory(prefix="citysim-fit-") as temporary:
+        parsed = resolved_scenario(citysim, scenario, workdir or temporary)
+        amenity, cluster = _scenario_numbers(parsed)
+        started_with = dict(cluster)
+        if city is not None and city not in amenity:
+            raise ValueError(f"{scenario} has no city '{city}' (cities: {', '.join(amenity)})")
         path = os.path.join(workdir or temporary, "fit.h5")
+        previous = None   # (amenity, drift) of the run before, when fitting one city
         for iteration in range(1, iterations + 1):
             overrides = [f"cities.{c}.amenity={a!r}" for c, a in amenity.items()]
             overrides += [f"fields.{f}.cluster_preference={w!r}" for f, w in cluster.items()]
             if os.path.exists(path):
                 os.remove(path)
             with run(citysim, scenario, path, overrides) as dataset:
-                figures = measure(dataset, parsed)
+                figures = measure_held(dataset)
             # Each city's talent relative to the six together: the amenities share the talent out; the
             # pool's own size moves with demography, which they cannot (and should not) undo.
             total = math.log(sum(end for _, end in figures["drift"].values()) /
@@ -311,15 +399,28 @@ def fit(citysim, scenario, city=None, iterations=12, workdir=None, log=sys.stder
             if worst_drift < 0.002 and worst_spread < 0.02:
                 break
             mean = sum(amenity.values()) / len(amenity)
-            for c in fitted_cities:
-                amenity[c] -= 1.5 * drift[c]
+            if city and previous is not None and drift[city] != previous[1] \
+                    and (amenity[city] - previous[0]) / (drift[city] - previous[1]) > 0:
+                # One city alone: the secant through the last two runs, while its drift rises with
+                # its amenity (a fixed step converges slowly where the response is weak).
+                step = -drift[city] * (amenity[city] - previous[0]) / (drift[city] - previous[1])
+                previous = (amenity[city], drift[city])
+                amenity[city] += step
+            else:
+                if city:
+                    previous = (amenity[city], drift[city])
+                for c in fitted_cities:
+                    amenity[c] -= 1.5 * drift[c]
             if not city:
                 shift = mean - sum(amenity.values()) / len(amenity)
                 amenity = {c: a + shift for c, a in amenity.items()}
                 for f, change in spread.items():
                     if figures["concentration"][f][0] > 0.01:   # a field spread evenly has nothing to hold
                         cluster[f] = max(0.0, cluster[f] - 1.4 * change)
-    write_fitted(scenario, amenity, cluster)
+    if city:
+        write_fitted(scenario, {city: amenity[city]}, {})
+    else:
+        write_fitted(scenario, amenity, {f: w for f, w in cluster.items() if w != started_with[f]})
     return amenity, cluster, figures
 
 

@@ -207,7 +207,8 @@ const sc::Record<Scenario>& scenario_schema() {
                 "what the cities do: each policy one instrument of one city (none by default)", 0);
         r.list("schedule", &Scenario::schedule, scheduled_change_schema(),
                "numbers that take another value for a while (shocks, phased programmes; docs/model.md, Schedule)", {},
-               std::vector<ScheduledChange>{});
+               std::vector<ScheduledChange>{},
+               sc::ListLimit{max_scheduled_changes, "join changes of one key that follow each other"});
         r.list("controls", &Scenario::controls, control_schema(),
                "sliders and switches of the live page (citysim serve; docs/tutorials/teacher.md); ignored by run", {},
                std::vector<Control>{});
@@ -506,10 +507,8 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     // changed value is checked against its key's schema alone, so the cost is linear in the number
     // of changes (a whole scenario reloaded per change made 1,000 changes take minutes).
     const auto rows = sc::describe(scenario_schema());
-    if (s.schedule.size() > max_scheduled_changes) {
-        loaded.error("schedule", "the schedule has " + std::to_string(s.schedule.size()) + " changes; at most " +
-                                     std::to_string(max_scheduled_changes) + " (join changes of one key that follow each other)");
-    } else if (!s.schedule.empty()) {
+    // (The schema refuses a schedule of more than max_scheduled_changes where it reads it.)
+    if (!s.schedule.empty()) {
         const auto values = scenario_values(s.schedule, loaded.resolved_yaml);
         const auto value_problem = [](const std::string& key, double value) {
             char text[64];

@@ -669,6 +669,15 @@ void ListNode::bind(const DocNode& node, void* target, Context& ctx, const std::
         ctx.error(node.mark, path, m);
         return assign_default(target);
     }
+    if (node.items.size() > limit.max_items) {
+        // Refused as a whole: checking each item of an over-long list (and carrying it into the
+        // resolved scenario) is the cost the limit exists to avoid.
+        std::string m = "the list has " + std::to_string(node.items.size()) + " items; at most " +
+                        std::to_string(limit.max_items);
+        if (!limit.how_to_shorten.empty()) m += " (" + limit.how_to_shorten + ")";
+        ctx.error(node.mark, path, m);
+        return assign_default(target);
+    }
     ops.clear(target);
     for (std::size_t i = 0; i < node.items.size(); ++i) {
         const DocNode& item = node.items[i];
@@ -710,8 +719,11 @@ std::string ListNode::default_text() const {
 }
 
 std::string ListNode::describe_suffix() const {
-    if (positional.empty()) return "";
-    return "Each item is a mapping or a sequence [" + join_list(positional) + "].";
+    std::string text;
+    if (!positional.empty()) text = "Each item is a mapping or a sequence [" + join_list(positional) + "].";
+    if (limit.max_items != static_cast<std::size_t>(-1))
+        text += std::string(text.empty() ? "" : " ") + "At most " + std::to_string(limit.max_items) + " items.";
+    return text;
 }
 
 void ListNode::describe_children(const std::string& path, std::vector<KeyRow>& rows) const {
@@ -828,7 +840,7 @@ NodePtr named_reals_node(std::string name_meaning, Range range, std::optional<st
 }
 
 NodePtr list_node(RecordPtr record, VectorOps ops, std::vector<std::string> positional_keys,
-                  std::shared_ptr<const void> default_vector) {
+                  std::shared_ptr<const void> default_vector, ListLimit limit) {
     for (std::size_t i = 0; i < positional_keys.size(); ++i) {
         if (record->find(positional_keys[i]) == nullptr)
             schema_bug("positional key '" + positional_keys[i] + "' is not a key of the item record");
@@ -841,6 +853,7 @@ NodePtr list_node(RecordPtr record, VectorOps ops, std::vector<std::string> posi
     n->ops = ops;
     n->positional = std::move(positional_keys);
     n->default_vector = std::move(default_vector);
+    n->limit = std::move(limit);
     return n;
 }
 

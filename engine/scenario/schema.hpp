@@ -187,6 +187,13 @@ struct Loaded {
 template <class T>
 class Record;
 
+// The most items a list may hold, and what the message says to do about a longer one. A longer
+// list is refused where it is read, before its items are checked one by one.
+struct ListLimit {
+    std::size_t max_items = static_cast<std::size_t>(-1);
+    std::string how_to_shorten;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Type-erased machinery behind Record<T> (engine/scenario/*.cpp). Not for model code.
 namespace detail {
@@ -249,7 +256,7 @@ NodePtr named_reals_node(std::string name_meaning, Range range,
                          std::optional<std::vector<Named<double>>> default_value);
 // default_vector: a std::vector<R> (nullptr when there is no default).
 NodePtr list_node(RecordPtr record, VectorOps ops, std::vector<std::string> positional_keys,
-                  std::shared_ptr<const void> default_vector);
+                  std::shared_ptr<const void> default_vector, ListLimit limit);
 
 struct LoadOutput {
     SourceMap source;
@@ -350,18 +357,20 @@ public:
     // A sequence of records. Each item is a mapping or, when positional_keys is not empty, a
     // sequence whose values fill those keys in order (`- [shenzhen, guangzhou, 0.5]` ==
     // `- {from: shenzhen, to: guangzhou, hours: 0.5}`); trailing positional keys that have defaults
-    // may be left out. Required unless a default is given; may be empty ([]).
+    // may be left out. Required unless a default is given; may be empty ([]); at most
+    // limit.max_items long.
     template <class R>
     Record& list(std::string key, std::vector<R> T::*member, const Record<R>& schema, std::string description,
                  std::vector<std::string> positional_keys = {},
-                 std::optional<std::vector<std::type_identity_t<R>>> default_value = std::nullopt) {
+                 std::optional<std::vector<std::type_identity_t<R>>> default_value = std::nullopt,
+                 ListLimit limit = {}) {
         // (type_identity_t: R is deduced from member and schema, so that a plain std::vector<R>
         // converts to the optional.)
         std::shared_ptr<const void> def;
         if (default_value) def = std::make_shared<const std::vector<R>>(std::move(*default_value));
         return add(std::move(key), "", std::move(description),
                    detail::list_node(detail::copy_record(schema.impl()), detail::vector_ops<R>(),
-                                     std::move(positional_keys), std::move(def)),
+                                     std::move(positional_keys), std::move(def), std::move(limit)),
                    member);
     }
 

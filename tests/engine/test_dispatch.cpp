@@ -108,17 +108,23 @@ TEST_CASE("dispatch: a failing item is rethrown by name and stops the handing ou
         auto runs = std::make_unique<std::atomic<int>[]>(items.size());
         std::atomic<int> started{0};
         std::atomic<int> finished{0};
+        std::atomic<bool> thrown{false};
+        std::atomic<int> started_after_throw{0};
         DispatchOptions options;
         options.jobs = jobs;
         std::size_t progress_calls = 0;
         options.progress = [&](std::size_t, std::size_t) { ++progress_calls; };
         REQUIRE_THROWS_MATCHES(dispatch(items, options,
                                         [&](std::size_t item) {
+                                            if (thrown) ++started_after_throw;
                                             ++started;
                                             ++runs[item];
                                             std::this_thread::sleep_for(std::chrono::microseconds(200));
                                             ++finished;
-                                            if (item == 17) throw std::invalid_argument("population went negative");
+                                            if (item == 17) {
+                                                thrown = true;
+                                                throw std::invalid_argument("population went negative");
+                                            }
                                         }),
                                std::runtime_error,
                                Catch::Matchers::Message("item 17 on rank 0: population went negative"));
@@ -127,8 +133,10 @@ TEST_CASE("dispatch: a failing item is rethrown by name and stops the handing ou
         int ran_twice = 0;
         for (std::size_t item = 0; item < items.size(); ++item) ran_twice += runs[item].load() > 1 ? 1 : 0;
         CHECK(ran_twice == 0);
-        // Handing out stopped: at most the items in flight or buffered at the failure started after 17.
-        CHECK(started.load() <= 18 + 2 * jobs);
+        // Handing out stopped: after 17 threw, at most the items already buffered started. (Counted
+        // from the throw, not over the whole run: on a loaded machine item 17's own pause can
+        // last milliseconds, in which the other jobs rightly go on with later items.)
+        CHECK(started_after_throw.load() <= 2 * jobs);
         // Items before 17 completed (one job runs them in order) and were reported.
         if (jobs == 1) CHECK(progress_calls == 17);
     }

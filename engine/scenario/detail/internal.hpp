@@ -178,6 +178,7 @@ struct ListNode : ValueNode {
     VectorOps ops;
     std::vector<std::string> positional;
     std::shared_ptr<const void> default_vector;
+    ListLimit limit;
     NodeKind kind() const override { return NodeKind::List; }
     std::string type_name() const override { return "list of mappings"; }
     bool required() const override { return default_vector == nullptr; }
