@@ -3,8 +3,8 @@
 `python3 -m analysis hindcast --citysim build/citysim -o docs/hindcast.md` runs the replicates of
 scenarios/sweeps/hindcast-2015-seeds.yaml (scenarios/hindcast-2015.yaml, 20 random streams) with
 `citysim sweep`, measures in every run the model's quantity for each target, and writes
-docs/hindcast.md: per target the observed value and its source, the model's mean and 90% interval over
-the runs, whether the target was used to calibrate or is held out, and a verdict (inside the interval,
+docs/hindcast.md: per target the observed value and its source, the model's mean and 90% range over
+the runs, whether the target was used to calibrate or is held out, and a verdict (inside the range,
 right direction only, wrong); then the counts of each verdict, fitted and held out apart, each city's
 net inflow of talent by year, and what drives the run.
 
@@ -46,18 +46,20 @@ FIT_SEEDS = 4               # replicates per evaluation while fitting (prices va
 CREDIT_KEY = "mechanisms.housing.credit_conditions"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 VERDICTS = ("inside", "direction", "wrong")
-VERDICT_TEXT = {"inside": "inside the interval", "direction": "right direction", "wrong": "wrong",
+VERDICT_TEXT = {"inside": "inside the range", "direction": "right direction", "wrong": "wrong",
                 "none": "not comparable"}
 
-# --- The interval -------------------------------------------------------------------------------
+# --- The range of runs ---------------------------------------------------------------------------
 
 INTERVAL_QUANTILES = (0.05, 0.95)
-INTERVAL_TEXT = "90% interval: the 5% and 95% quantiles of the quantity over the runs"
+INTERVAL_TEXT = ("90% range: the 5% and 95% quantiles of the quantity over the runs (where one outcome falls; "
+                 "not the 90% interval of a mean that `citysim compare` and `analysis why` give, which narrows with "
+                 "more runs)")
 
 
 def interval(values):
-    """The model's 90% interval of a quantity over the runs: its 5% and 95% quantiles (linear
-    interpolation), NaN runs left out. Every interval of the hindcast comes from here; it is a spread
+    """The model's 90% range of a quantity over the runs: its 5% and 95% quantiles (linear
+    interpolation), NaN runs left out. Every range of the hindcast comes from here; it is a spread
     of outcomes across random streams (where an observed value may fall), not a confidence interval of
     the mean, which would shrink with more runs."""
     values = np.asarray(values, dtype=float)
@@ -223,7 +225,7 @@ def concordance(values, observed):
 
 class Target:
     """One scored comparison. KIND says how the verdict is reached:
-    value    a number: inside when it lies in the model's interval; otherwise right direction when the
+    value    a number: inside when it lies in the model's range; otherwise right direction when the
              model's mean departs from REFERENCE the way the observation does (REFERENCE: the six-city
              mean of the same quantity, observed and in the model; None: zero, the sign of a change);
     sign     only a direction was reported (+1 or -1): inside when the whole interval has that sign,
@@ -542,7 +544,7 @@ def targets(history, drivers, model):
 
 
 def inflow_table(model):
-    """Per city and year: mean and 90% interval of the net inflow rate of talent (net migration per
+    """Per city and year: mean and 90% range of the net inflow rate of talent (net migration per
     talent person)."""
     table = {}
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
@@ -737,7 +739,7 @@ def markdown(rows, inflow, phases, plan, model, scenario_name, sweep_name, comma
         "hindcast: the cities' amenities and every mechanism parameter are the 2025 baseline's. Every city-specific target is **held out**: nothing was tuned to "
         "it, and no driver is specific to one city except the sourced programmes of `data/hindcast-2015.yaml`.",
         "",
-        f"The model's interval is the {INTERVAL_TEXT} ({plan['replicates']} runs). It holds only the randomness "
+        f"The model's range is the {INTERVAL_TEXT} ({plan['replicates']} runs). It holds only the randomness "
         "of one set of inputs: prices, driven by national conditions and deterministic markets, vary little "
         "between runs, so a price target is inside only if the model is nearly exact, and the verdict "
         "*right direction* is what a model with the right mechanisms but imprecise inputs would earn.",
@@ -747,7 +749,7 @@ def markdown(rows, inflow, phases, plan, model, scenario_name, sweep_name, comma
         f"{len(scored)} scored targets ({held} held out, {table['calibrated']['total']} calibrated); "
         f"{sum(1 for r in rows if r.verdict == 'none')} more are listed without a model quantity.",
         "",
-        "| | inside the interval | right direction only | wrong | total |",
+        "| | inside the range | right direction only | wrong | total |",
         "|---|---|---|---|---|",
     ]
     for role in ("calibrated", "held out"):
@@ -764,20 +766,20 @@ def markdown(rows, inflow, phases, plan, model, scenario_name, sweep_name, comma
     ]
     lines += [
         "",
-        "Verdicts: a number is **inside** when the observed value lies in the model's interval; otherwise **right "
+        "Verdicts: a number is **inside** when the observed value lies in the model's range; otherwise **right "
         "direction** when the model's mean departs from the reference the way the observation does (for a "
         "city's figure the reference is the six-city mean of the same quantity, observed and modelled, so "
         "the verdict tests what is specific to the city, not the national swing the calibration fits; for a "
         "change without a reference, its sign), else **wrong**. A reported direction (a sign) is inside when "
-        "the whole interval has it and right direction when the mean has it. A rank is inside when the observed "
-        "rank lies in the interval of the model's rank, right direction when the city is above the six-city "
+        "the whole range has it and right direction when the mean has it. A rank is inside when the observed "
+        "rank lies in the range of the model's rank, right direction when the city is above the six-city "
         "mean. An ordering is scored by the share of the observed pairwise order the model reproduces: inside "
-        "when the top of its interval reproduces all of it, right direction when the mean share exceeds 50%. "
-        "A month is inside when it lies in the interval of the model's month, right direction within 12 months.",
+        "when the top of its range reproduces all of it, right direction when the mean share exceeds 50%. "
+        "A month is inside when it lies in the range of the model's month, right direction within 12 months.",
         "",
         "## Targets",
         "",
-        "| Target | What | Observed (source) | Model quantity | Model mean | Model median | 90% interval | Calibrated or held out | Verdict |",
+        "| Target | What | Observed (source) | Model quantity | Model mean | Model median | 90% range | Calibrated or held out | Verdict |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -789,7 +791,7 @@ def markdown(rows, inflow, phases, plan, model, scenario_name, sweep_name, comma
         "## Net inflow of talent by city and year",
         "",
         "Net migration (arrivals minus departures) over the year per talent person living in the city, model mean "
-        "and 90% interval. The six cities are the model's whole world, so their net flows add up to zero apart "
+        "and 90% range. The six cities are the model's whole world, so their net flows add up to zero apart "
         "from the cities' different sizes; a city's entries (graduates, new talent) and exits are not migration "
         "and are left out. Sourced observations of talent flows are scored in the table above (group *talent "
         "flows*); no source gives these rates city by city and year by year.",

@@ -501,7 +501,8 @@ def waterfall(result, path=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    names = list(result["shares"])
+    # In the table's order (largest share first), so that the figure and the table read alike.
+    names = [n for n, _ in sorted(result["shares"].items(), key=lambda kv: -abs(kv[1][0]))]
     means = [result["shares"][n][0] for n in names]
     lows = [result["shares"][n][1] for n in names]
     highs = [result["shares"][n][2] for n in names]
@@ -519,6 +520,13 @@ def waterfall(result, path=None):
         running -= mean
     ax.bar(len(names) + 1, result["rest"][0], color="#999999")
     ax.axhline(0, color="black", lw=0.8)
+    # A bar's bottom is a sticky edge, which would clip the plot at the gap's top: leave room.
+    levels = [0.0, total, result["rest"][0]] + list(total - np.cumsum(means))
+    levels += [total - sum(means[:i]) - m for i, m in enumerate(lows)] + \
+              [total - sum(means[:i]) - m for i, m in enumerate(highs)]
+    levels = [v for v in levels if not math.isnan(v)]
+    pad = 0.06 * ((max(levels) - min(levels)) or 1.0)
+    ax.set_ylim(min(levels) - pad, max(levels) + pad)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=25, ha="right")
     unit = FIELD_OUTCOMES[result["outcome"]][3]

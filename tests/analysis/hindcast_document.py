@@ -32,7 +32,7 @@ def check_document(text, minimum_runs):
         check(summary["held out"] * 2 >= summary["held out"] + summary["calibrated"],
               f"fewer than half of the scored targets are held out: {summary}")
     table = [line for line in text.split("\n") if line.startswith("| ") and line.count(" | ") >= 8]
-    scored = [line for line in table if line.rstrip(" |").endswith(("inside the interval", "right direction", "wrong"))]
+    scored = [line for line in table if line.rstrip(" |").endswith(("inside the range", "right direction", "wrong"))]
     check(len(scored) == sum(summary.values()), f"{len(scored)} verdict rows, the summary counts {sum(summary.values())}")
     for line in scored:
         cells = [c.strip() for c in line.strip("| ").split(" | ")]
