@@ -248,8 +248,20 @@ void Policies::pay_talent(CityState& state, std::int64_t step, double years_per_
     const auto now = static_cast<std::uint32_t>(step);
     const std::size_t n_rules = rules.size();
 
+    // What each rule pays a person in full this step. A rule that pays nothing (a subsidy set to 0,
+    // as the classroom's sliders start) costs nothing and moves no savings whoever qualifies, so
+    // when no rule pays the agents are not visited at all (the results are the same either way).
+    std::vector<double> full(n_rules, 0.0);  // per person this step
+    for (std::size_t r = 0; r < n_rules; ++r) {
+        const Active& p = policies_[rules[r].policy];
+        full[r] = rules[r].instrument == PolicyInstrument::talent_housing_subsidy
+                      ? relief_share(p, state) * state.annual_housing_cost(p.city) * years_per_step
+                      : p.params.bonus;
+    }
+    const bool any_pays = std::any_of(full.begin(), full.end(), [](double f) { return f != 0.0; });
+
     // Who qualifies: integer counts (exact in any order), then each rule's payout share.
-    const auto counts = engine::reduce_blocks<double>(
+    const auto counts = !any_pays ? std::vector<double>(n_rules, 0.0) : engine::reduce_blocks<double>(
         table.size(), n_rules, [&](std::size_t begin, std::size_t end, std::span<double> tally) {
             for (std::size_t i = begin; i < end; ++i)
                 for (std::size_t r = 0; r < n_rules; ++r) {
@@ -263,20 +275,15 @@ void Policies::pay_talent(CityState& state, std::int64_t step, double years_per_
         auto& rule = rules[r];
         Active& p = policies_[rule.policy];
         const double persons = counts[r] * state.persons_per_agent;
-        double full = 0.0;  // per person this step
-        if (rule.instrument == PolicyInstrument::talent_housing_subsidy) {
-            full = relief_share(p, state) * state.annual_housing_cost(p.city) * years_per_step;
-        } else {
-            full = p.params.bonus;
-        }
-        const double share = payout_share_of(persons * full, step_budget(p, years_per_step));
+        const double share = payout_share_of(persons * full[r], step_budget(p, years_per_step));
         if (rule.instrument == PolicyInstrument::talent_housing_subsidy)
             rule.relief_share = share * relief_share(p, state);
         else
             rule.bonus = share * p.params.bonus;
         p.expected_payout_share = share;
-        state.policy.charge(p.city, p.instrument, share * persons * full, share);
+        state.policy.charge(p.city, p.instrument, share * persons * full[r], share);
     }
+    if (!any_pays) return;
 
     // The payments: a subsidised person saves part of what is relieved; a bonus is saved whole.
     auto savings = table.column(state.talent.savings);

@@ -202,6 +202,18 @@ Handle make_property_list(hid_t property_class, const Hdf5Calls& calls) {
     return calls.handle(H5Pcreate(property_class), H5Pclose, "creating a property list");
 }
 
+// Transfer properties for writing variable-length strings: HDF5 converts them through a buffer of
+// H5Pset_buffer's size, 1 MiB by default, allocated and (its background buffer) zeroed on every
+// write. The labels and provenance texts of a file are a few KiB, and at the default those ~20
+// writes touched ~40 MiB per file: most of the time a small run spends creating its file.
+Handle string_transfer_properties(const Hdf5Calls& calls) {
+    Handle properties = make_property_list(H5P_DATASET_XFER, calls);
+    constexpr std::size_t kConversionBufferBytes = 16 * 1024;  // converted in pieces if larger
+    calls.require(H5Pset_buffer(properties.get(), kConversionBufferBytes, nullptr, nullptr),
+                  "setting the string conversion buffer");
+    return properties;
+}
+
 Handle scalar_dataspace(const Hdf5Calls& calls) {
     return calls.handle(H5Screate(H5S_SCALAR), H5Sclose, "creating a scalar dataspace");
 }
@@ -1057,7 +1069,8 @@ void Recorder::Impl::create_labelled_axis(const LabelledAxis& axis) {
         std::vector<const char*> labels;
         labels.reserve(axis.labels.size());
         for (const auto& label : axis.labels) labels.push_back(label.c_str());
-        calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()),
+        Handle transfer = string_transfer_properties(calls);
+        calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), labels.data()),
                       "writing the labels of axis '" + axis.name + "'");
     } else {
         dataset = calls.handle(H5Dcreate2(file.get(), axis.name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT,
@@ -1172,7 +1185,8 @@ void Recorder::Impl::create_provenance() {
                                                  H5P_DEFAULT, dataset_properties.get(), H5P_DEFAULT),
                                       H5Dclose, action);
         const char* pointer = text.c_str();
-        calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &pointer),
+        Handle transfer = string_transfer_properties(calls);
+        calls.require(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), &pointer),
                       action);
     }
 }
