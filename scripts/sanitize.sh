@@ -73,7 +73,8 @@ fuzz() {
 
 # The CPU time this step took (user and system, of the script and everything it ran), for
 # docs/reliability.md's figures.
-trap 'echo "sanitize.sh ${1:-all}: CPU time (user, system) of the step:"; times | tail -1' EXIT
+# (`times` itself, not in a pipe: a pipe runs it in a subshell, which has no children and printed 0.)
+trap 'echo "sanitize.sh ${1:-all}: CPU time (user, system) of the script, then of everything it ran:"; times' EXIT
 
 case "${1:-all}" in
   build) build ;;
