@@ -143,12 +143,22 @@ def main(argv=None):
         print(f"fitted and written into {args.scenario}: amenities "
               + ", ".join(f"{c} {a:+.4f}" for c, a in amenity.items())
               + "; cluster preferences " + ", ".join(f"{f} {w:.3g}" for f, w in cluster.items()))
+        import yaml
+        with open(args.scenario) as f:
+            own = yaml.safe_load(f)
+        if "fields" not in own or "cities" not in own:
+            print("(no calibration report: it reads a complete scenario file, and this one extends another)")
+            return 0
     if args.command in generators:
         if args.command == "validation":
             from analysis.validation import validate as generate
         else:
             from analysis.calibration import calibrate as generate
-        text, failures = generate(args.citysim, args.scenario, args.output, args.check)
+        try:
+            text, failures = generate(args.citysim, args.scenario, args.output, args.check)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         if not args.output:
             print(text)
         for failure in failures:

@@ -774,6 +774,11 @@ def calibrate(citysim, scenario, output=None, check=False, workdir=None):
     command = "python3 -m analysis calibration"
     with open(scenario) as f:
         parsed = yaml.safe_load(f)
+    if not isinstance(parsed, dict) or "cities" not in parsed or "fields" not in parsed:
+        # The report reads the calibrated numbers' comments from the file itself.
+        raise ValueError(f"{scenario}: the calibration report needs a complete scenario (it reads the numbers and "
+                         "their comments from the file), not one that `extends:` another; `--fit --city NAME` "
+                         "works on either")
     with tempfile.TemporaryDirectory(prefix="citysim-calibration-") as temporary:
         path = os.path.join(workdir or temporary, "baseline.h5")
         with run(citysim, scenario, path) as dataset:
