@@ -109,3 +109,32 @@ TEST_CASE("live run: moves outside a control's range, to no control, or after th
     run.advance(120);
     CHECK_THROWS_WITH(run.set_control("cities.harbour.labour.productivity", 1.1), Catch::Contains("the run is over"));
 }
+
+TEST_CASE("live run: a saved founding scenario replays every control moved mid-run", "[serve]") {
+    // Founding and start-ups on: each move changes who founds, which firms hire and which fail, so
+    // every piece of model state that a scheduled change reloads must match the live change.
+    const auto path = std::string(CITYSIM_SOURCE_DIR) + "/scenarios/teaching-rent-and-founders.yaml";
+    const auto loaded = models::load_scenario(path);
+    const auto variables = every_series();
+    cli::LiveRun run(loaded, path, 7, variables);
+    std::vector<cli::LiveRecord> live{run.record()};
+    auto more = [&](std::int64_t n) {
+        const auto records = run.advance(n);
+        live.insert(live.end(), records.begin(), records.end());
+    };
+    more(30);
+    run.set_control("policies.harbour_startup_rent_subsidy.rent_share", 0.25);
+    more(18);
+    run.set_control("policies.harbour_housing_subsidy.rent_share", 0.3);
+    more(12);
+    run.set_control("mechanisms.founding.location_cost_weight", 4.5);
+    run.set_control("cities.harbour.housing.residential_land_share", 0.04);
+    more(200);
+    REQUIRE(run.moves().size() == 4);
+    const auto replayed = replay(run.saved_scenario("2026-01-01T00:00:00Z"), variables);
+    REQUIRE(replayed.size() == live.size());
+    for (std::size_t t = 0; t < live.size(); ++t) {
+        INFO("step " << t);
+        REQUIRE(same(live[t], replayed[t]));
+    }
+}
