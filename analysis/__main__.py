@@ -111,22 +111,31 @@ def main(argv=None):
                           help="first re-fit the levels of the national credit phases to the calibration targets "
                                "and write them into the scenario file")
     args = parser.parse_args(argv)
-    if args.command == "hindcast":
-        from analysis.hindcast import fit as fit_hindcast, hindcast as score_hindcast
+
+    def generated(make):
+        """Runs MAKE() -> (markdown, failures): prints the markdown unless -o wrote it, and each failure;
+        returns the exit code (2 when it could not run, 1 when a check failed)."""
         try:
-            if args.fit:
-                levels = fit_hindcast(args.citysim, args.scenario, sweep=args.sweep)
-                print(f"fitted and written into {args.scenario}: credit levels "
-                      + ", ".join(f"{v:+.3f}" for v in levels))
-            text, failures = score_hindcast(args.citysim, args.scenario, args.output, args.check, sweep=args.sweep)
+            text, failures = make()
         except (OSError, ValueError, subprocess.CalledProcessError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         if not args.output:
             print(text)
         for failure in failures:
-            print(f"hindcast failed: {failure}", file=sys.stderr)
+            print(f"{args.command} failed: {failure}", file=sys.stderr)
         return 1 if failures else 0
+
+    if args.command == "hindcast":
+        from analysis.hindcast import fit as fit_hindcast, hindcast as score_hindcast
+
+        def fit_and_score():
+            if args.fit:
+                levels = fit_hindcast(args.citysim, args.scenario, sweep=args.sweep)
+                print(f"fitted and written into {args.scenario}: credit levels "
+                      + ", ".join(f"{v:+.3f}" for v in levels))
+            return score_hindcast(args.citysim, args.scenario, args.output, args.check, sweep=args.sweep)
+        return generated(fit_and_score)
     if args.command == "calibration" and args.city and not args.fit:
         parser.error("--city goes with --fit (it names the city whose amenity to fit)")
     if args.command == "calibration" and args.fit:
@@ -154,16 +163,7 @@ def main(argv=None):
             from analysis.validation import validate as generate
         else:
             from analysis.calibration import calibrate as generate
-        try:
-            text, failures = generate(args.citysim, args.scenario, args.output, args.check)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        if not args.output:
-            print(text)
-        for failure in failures:
-            print(f"{args.command} failed: {failure}", file=sys.stderr)
-        return 1 if failures else 0
+        return generated(lambda: generate(args.citysim, args.scenario, args.output, args.check))
     if args.command == "why":
         from analysis.why import markdown as why_markdown, waterfall, why as run_why
         if args.replicates < 2:

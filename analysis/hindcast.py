@@ -426,17 +426,15 @@ def targets(history, drivers, model):
                        t["value"]["yoy_peak_pct"] / 100, f"+{t['value']['yoy_peak_pct']}% in Oct 2016 (nbs70)",
                        "home price on 12 months earlier, highest of 2016-17", peaks[:, hz],
                        reference=(float(np.mean(list(observed_peaks.values()))), peaks), source="nbs70"))
-    for what, value, year, kind in (("new-home year-on-year, December 2016", t["value"]["dec2016_yoy_pct"], 2016, "new"),
-                                    ("new-home year-on-year, December 2017", t["value"]["dec2017_new_yoy_pct"], 2017, "new"),
-                                    ("second-hand year-on-year, December 2017", t["value"]["dec2017_secondhand_yoy_pct"], 2017, "secondhand")):
-        rows.append(Target("hz_boom_2016_17", f"Hangzhou, {what}", value / 100, f"{value:+}% (nbs70)",
-                           f"home price, December {year} on December {year - 1}", model_year_change(year)[:, hz],
-                           reference=(six_city_change(year, kind), model_year_change(year)), source="nbs70"))
-    t = hindcast["hz_2021"]
-    for what, value, year, kind in (("new-home year-on-year, December 2021", t["value"]["new_yoy_dec2021_pct"], 2021, "new"),
-                                    ("second-hand year-on-year, December 2021", t["value"]["secondhand_yoy_dec2021_pct"], 2021, "secondhand"),
-                                    ("new-home year-on-year, December 2022", t["value"]["new_yoy_dec2022_pct"], 2022, "new")):
-        rows.append(Target("hz_2021", f"Hangzhou, {what}", value / 100, f"{value:+}% (nbs70)",
+    boom, later = t["value"], hindcast["hz_2021"]["value"]
+    for group, what, value, year, kind in (
+            ("hz_boom_2016_17", "new-home year-on-year, December 2016", boom["dec2016_yoy_pct"], 2016, "new"),
+            ("hz_boom_2016_17", "new-home year-on-year, December 2017", boom["dec2017_new_yoy_pct"], 2017, "new"),
+            ("hz_boom_2016_17", "second-hand year-on-year, December 2017", boom["dec2017_secondhand_yoy_pct"], 2017, "secondhand"),
+            ("hz_2021", "new-home year-on-year, December 2021", later["new_yoy_dec2021_pct"], 2021, "new"),
+            ("hz_2021", "second-hand year-on-year, December 2021", later["secondhand_yoy_dec2021_pct"], 2021, "secondhand"),
+            ("hz_2021", "new-home year-on-year, December 2022", later["new_yoy_dec2022_pct"], 2022, "new")):
+        rows.append(Target(group, f"Hangzhou, {what}", value / 100, f"{value:+}% (nbs70)",
                            f"home price, December {year} on December {year - 1}", model_year_change(year)[:, hz],
                            reference=(six_city_change(year, kind), model_year_change(year)), source="nbs70"))
 

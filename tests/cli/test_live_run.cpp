@@ -44,17 +44,37 @@ bool same(const cli::LiveRecord& a, const cli::LiveRecord& b) {
     return true;
 }
 
+// A live run and every record it returned, as the page receives them.
+struct Played {
+    cli::LiveRun run;
+    std::vector<cli::LiveRecord> live;
+    Played(const scenario::Loaded<models::Scenario>& loaded, const std::string& file, std::int64_t seed,
+           const std::vector<std::string>& variables)
+        : run(loaded, file, seed, variables), live{run.record()} {}
+    void more(std::int64_t steps) {
+        const auto records = run.advance(steps);
+        live.insert(live.end(), records.begin(), records.end());
+    }
+    // The saved scenario, run again, gives every record of the live run.
+    void require_replayed(const std::vector<std::string>& variables) const {
+        const auto replayed = replay(run.saved_scenario("2026-01-01T00:00:00Z"), variables);
+        REQUIRE(replayed.size() == live.size());
+        for (std::size_t t = 0; t < live.size(); ++t) {
+            INFO("step " << t);
+            REQUIRE(same(live[t], replayed[t]));
+        }
+    }
+};
+
 }  // namespace
 
 TEST_CASE("live run: the saved scenario replays the live run with its control moves, every variable", "[serve]") {
     const auto loaded = models::load_scenario(teaching());
     const auto variables = every_series();
-    cli::LiveRun run(loaded, teaching(), 11, variables);
-    std::vector<cli::LiveRecord> live{run.record()};
-    auto more = [&](std::int64_t n) {
-        const auto records = run.advance(n);
-        live.insert(live.end(), records.begin(), records.end());
-    };
+    Played played(loaded, teaching(), 11, variables);
+    auto& run = played.run;
+    const auto& live = played.live;
+    auto more = [&](std::int64_t n) { played.more(n); };
     more(24);
     run.set_control("cities.harbour.labour.productivity", 1.2);
     run.set_control("cities.harbour.labour.productivity", 1.3);  // the same step: replaces the move
@@ -77,12 +97,7 @@ TEST_CASE("live run: the saved scenario replays the live run with its control mo
     const auto saved = run.saved_scenario("2026-01-01T00:00:00Z");
     CHECK_THAT(saved, Catch::StartsWith("# Saved by citysim serve") && Catch::Contains("seed 11") &&
                           Catch::Contains("2 control moves"));
-    const auto replayed = replay(saved, variables);
-    REQUIRE(replayed.size() == live.size());
-    for (std::size_t t = 0; t < live.size(); ++t) {
-        INFO("step " << t);
-        REQUIRE(same(live[t], replayed[t]));
-    }
+    played.require_replayed(variables);
     // Without the moves (or with another seed) the run differs.
     cli::LiveRun plain(loaded, teaching(), 11, variables);
     plain.advance(40);
@@ -116,25 +131,15 @@ TEST_CASE("live run: a saved founding scenario replays every control moved mid-r
     const auto path = std::string(CITYSIM_SOURCE_DIR) + "/scenarios/teaching-rent-and-founders.yaml";
     const auto loaded = models::load_scenario(path);
     const auto variables = every_series();
-    cli::LiveRun run(loaded, path, 7, variables);
-    std::vector<cli::LiveRecord> live{run.record()};
-    auto more = [&](std::int64_t n) {
-        const auto records = run.advance(n);
-        live.insert(live.end(), records.begin(), records.end());
-    };
-    more(30);
-    run.set_control("policies.harbour_startup_rent_subsidy.rent_share", 0.25);
-    more(18);
-    run.set_control("policies.harbour_housing_subsidy.rent_share", 0.3);
-    more(12);
-    run.set_control("mechanisms.founding.location_cost_weight", 4.5);
-    run.set_control("cities.harbour.housing.residential_land_share", 0.04);
-    more(200);
-    REQUIRE(run.moves().size() == 4);
-    const auto replayed = replay(run.saved_scenario("2026-01-01T00:00:00Z"), variables);
-    REQUIRE(replayed.size() == live.size());
-    for (std::size_t t = 0; t < live.size(); ++t) {
-        INFO("step " << t);
-        REQUIRE(same(live[t], replayed[t]));
-    }
+    Played played(loaded, path, 7, variables);
+    played.more(30);
+    played.run.set_control("policies.harbour_startup_rent_subsidy.rent_share", 0.25);
+    played.more(18);
+    played.run.set_control("policies.harbour_housing_subsidy.rent_share", 0.3);
+    played.more(12);
+    played.run.set_control("mechanisms.founding.location_cost_weight", 4.5);
+    played.run.set_control("cities.harbour.housing.residential_land_share", 0.04);
+    played.more(200);
+    REQUIRE(played.run.moves().size() == 4);
+    played.require_replayed(variables);
 }

@@ -70,6 +70,18 @@ inline models::Scenario load(const std::string& yaml, const std::vector<std::str
     return models::load_scenario_text(yaml, "test.yaml", overrides).value;
 }
 
+// Every error the loader reports for `yaml`, one formatted diagnostic a line ("" when it loads).
+inline std::string errors_of(const std::string& yaml) {
+    try {
+        models::load_scenario_text(yaml, "test.yaml");
+    } catch (const scenario::ScenarioError& e) {
+        std::string all;
+        for (const auto& d : e.diagnostics()) all += d.format() + "\n";
+        return all;
+    }
+    return "";
+}
+
 // Three cities of two fields with every part of the innovation ecosystem: incumbents in a,
 // universities in a and b, venture funds in a and b (c raises capital but has no funds of its
 // own), distinct tolerances of failure. 10 persons per agent; a - b 0.8 h, b - c 1.5 h. Founding

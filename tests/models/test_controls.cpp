@@ -11,19 +11,9 @@
 #include <map>
 
 using namespace citysim;
+using testing::errors_of;
 
 namespace {
-
-std::string errors_of(const std::string& yaml) {
-    try {
-        models::load_scenario_text(yaml, "test.yaml");
-    } catch (const scenario::ScenarioError& e) {
-        std::string all;
-        for (const auto& d : e.diagnostics()) all += d.format() + "\n";
-        return all;
-    }
-    return "";
-}
 
 // Every recorded value of the state, by variable.
 class Snapshot : public models::RecordSink {

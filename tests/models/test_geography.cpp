@@ -12,19 +12,9 @@
 #include <numbers>
 
 using namespace citysim;
+using testing::errors_of;
 
 namespace {
-
-std::string errors_of(const std::string& yaml) {
-    try {
-        models::load_scenario_text(yaml, "test.yaml");
-    } catch (const scenario::ScenarioError& e) {
-        std::string all;
-        for (const auto& d : e.diagnostics()) all += d.format() + "\n";
-        return all;
-    }
-    return "";
-}
 
 std::string china() { return std::string(CITYSIM_SOURCE_DIR) + "/scenarios/china-2025.yaml"; }
 

@@ -10,21 +10,7 @@
 #include <fstream>
 
 using namespace citysim;
-
-namespace {
-
-std::string errors_of(const std::string& yaml) {
-    try {
-        models::load_scenario_text(yaml, "test.yaml");
-    } catch (const scenario::ScenarioError& e) {
-        std::string all;
-        for (const auto& d : e.diagnostics()) all += d.format() + "\n";
-        return all;
-    }
-    return "";
-}
-
-}  // namespace
+using testing::errors_of;
 
 TEST_CASE("schedule: a demand surge raises rents and prices while in force, and they settle back after", "[schedule]") {
     const auto base = testing::ecosystem_yaml();
