@@ -82,11 +82,16 @@ const sc::Record<PolicyParams>& policy_schema() {
     return schema;
 }
 
-PolicyInstrument instrument_of(const std::string& name) {
+std::optional<PolicyInstrument> find_instrument(const std::string& name) {
     const auto& names = policy_instrument_names();
     const auto it = std::find(names.begin(), names.end(), name);
-    if (it == names.end()) throw std::invalid_argument("unknown policy instrument: " + name);
+    if (it == names.end()) return std::nullopt;
     return static_cast<PolicyInstrument>(it - names.begin());
+}
+
+PolicyInstrument instrument_of(const std::string& name) {
+    if (const auto instrument = find_instrument(name)) return *instrument;
+    throw std::invalid_argument("unknown policy instrument: " + name);
 }
 
 const std::vector<std::string>& instrument_keys(PolicyInstrument instrument) {

@@ -45,6 +45,7 @@
 #include "engine/scenario/schema.hpp"
 #include "models/city_state.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,9 @@ const scenario::Record<PolicyParams>& policy_schema();
 // sets another is told so (scenario.cpp).
 const std::vector<std::string>& instrument_keys(PolicyInstrument instrument);
 PolicyInstrument instrument_of(const std::string& name);
+// The instrument called `name`, or none (an unknown name, or none given where the scenario a file
+// extends could not be read): for checks that must not stop at it.
+std::optional<PolicyInstrument> find_instrument(const std::string& name);
 
 // The parameters of other mechanisms through which the instruments act (savings, start-ups' office
 // rent, the migration utility).

@@ -221,8 +221,10 @@ const sc::Record<Scenario>& scenario_schema() {
 std::string scenario_file_text(const Scenario& scenario) {
     YAML::Node document = YAML::Load(sc::to_yaml(scenario_schema(), scenario));
     for (const auto& p : scenario.policies) {
+        const auto instrument = find_instrument(p.value.instrument);
+        if (!instrument) continue;  // (a scenario in error: its resolved text is not re-loadable anyway)
         YAML::Node policy = document["policies"][p.name];
-        const auto& reads = instrument_keys(instrument_of(p.value.instrument));
+        const auto& reads = instrument_keys(*instrument);
         std::vector<std::string> unread;
         for (const auto& entry : policy) {
             const auto key = entry.first.as<std::string>();
@@ -262,10 +264,10 @@ std::string why_not_changeable(const Scenario& s, const std::string& key, const 
     const auto name = key.substr(first_dot + 1, second_dot - first_dot - 1), amount = key.substr(second_dot + 1);
     for (const auto& p : s.policies) {
         if (p.name != name) continue;
-        const auto& known = policy_instrument_names();
         // An unknown instrument is reported at its own key (policies.<name>.instrument).
-        if (std::find(known.begin(), known.end(), p.value.instrument) == known.end()) return "";
-        const auto& reads = instrument_keys(instrument_of(p.value.instrument));
+        const auto instrument = find_instrument(p.value.instrument);
+        if (!instrument) return "";
+        const auto& reads = instrument_keys(*instrument);
         if (std::find(reads.begin(), reads.end(), amount) != reads.end()) return "";
         return "a " + p.value.instrument + " does not read `" + amount + "`";
     }
@@ -479,9 +481,11 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
             if (std::find(fields.begin(), fields.end(), f) == fields.end())
                 loaded.error(base + ".eligibility.fields." + std::to_string(k), unknown_field(f));
         }
-        if (!in_error({base + ".instrument"})) {
-            const auto instrument = instrument_of(p.value.instrument);
-            const auto& reads = instrument_keys(instrument);
+        // No instrument without an error at its key: the file extends a scenario that could not be
+        // read (its error is reported), so there is nothing to check the keys against.
+        const auto instrument = find_instrument(p.value.instrument);
+        if (instrument && !in_error({base + ".instrument"})) {
+            const auto& reads = instrument_keys(*instrument);
             for (const auto& key : policy_keys) {
                 const auto top = key.substr(0, key.find('.'));
                 if (top == "instrument" || top == "city" || top == "start_step" || top == "end_step") continue;
