@@ -309,7 +309,7 @@ void CityModel::step() {
 }
 
 // A mechanism added to the model changes its size and stops the build here until it is saved below.
-CITYSIM_CHECKPOINTED(CityModel, 3856);
+CITYSIM_CHECKPOINTED(CityModel, 4032);
 
 void CityModel::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("model");

@@ -244,6 +244,11 @@ struct TeamLeavers {
         founder.push_back(was_founder ? 1 : 0);
     }
     void apply(FirmAgents& firms) const;
+    void clear() {
+        firm.clear();
+        skill_units.clear();
+        founder.clear();
+    }
 };
 
 // Free talent per (city, field) from the census, in row order, from which firms hire.

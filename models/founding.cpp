@@ -152,7 +152,24 @@ void Founding::prepare(const CityState& state) {
                 params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
                 params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
                 params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d];
-    travel_hours_ = &state.travel_hours;
+    destination_weight_.resize(fields_ * cities_);
+    for (std::size_t f = 0; f < fields_; ++f) {
+        double highest = -std::numeric_limits<double>::infinity();
+        for (std::size_t d = 0; d < cities_; ++d) highest = std::max(highest, destination_value_[d * fields_ + f]);
+        for (std::size_t d = 0; d < cities_; ++d)
+            destination_weight_[f * cities_ + d] = std::exp(destination_value_[d * fields_ + f] - highest);
+    }
+    auto& inputs = move_weight_inputs_;
+    if (inputs.travel_hours != state.travel_hours || inputs.home_preference != params_.location_home_preference ||
+        inputs.cost_per_hour != params_.location_cost_per_hour || move_weight_.empty()) {
+        inputs = {state.travel_hours, params_.location_home_preference, params_.location_cost_per_hour};
+        move_weight_.resize(cities_ * cities_);
+        for (std::size_t o = 0; o < cities_; ++o)
+            for (std::size_t d = 0; d < cities_; ++d)
+                move_weight_[o * cities_ + d] =
+                    d == o ? std::exp(inputs.home_preference)
+                           : founders_may_move_ ? std::exp(-inputs.cost_per_hour * inputs.travel_hours[o * cities_ + d]) : 0.0;
+    }
     for (std::size_t o = 0; o < cities_; ++o)
         for (std::size_t f = 0; f < fields_; ++f)
             for (std::size_t k = 0; k < employer_slots; ++k)
@@ -161,22 +178,12 @@ void Founding::prepare(const CityState& state) {
                     (1.0 + 1e-6);
 }
 
-void Founding::location_row(std::size_t o, std::size_t f, double* cumulative, std::vector<double>& value) const {
-    value.resize(cities_);
-    double highest = -std::numeric_limits<double>::infinity();
-    for (std::size_t d = 0; d < cities_; ++d) {
-        if (!founders_may_move_ && d != o) {
-            value[d] = -std::numeric_limits<double>::infinity();
-            continue;
-        }
-        value[d] = destination_value_[d * fields_ + f] +
-                   (d == o ? params_.location_home_preference
-                           : -params_.location_cost_per_hour * (*travel_hours_)[o * cities_ + d]);
-        highest = std::max(highest, value[d]);
-    }
+void Founding::location_row(std::size_t o, std::size_t f, double* cumulative) const {
+    const double* destination = destination_weight_.data() + f * cities_;
+    const double* move = move_weight_.data() + o * cities_;
     double running = 0.0;
     for (std::size_t d = 0; d < cities_; ++d) {
-        running += std::exp(value[d] - highest);
+        running += destination[d] * move[d];
         cumulative[d] = running;
     }
 }
@@ -207,8 +214,8 @@ double Founding::runway_factor(double runway_years) const {
 }
 
 std::vector<double> Founding::location_probabilities(std::size_t origin, std::size_t field) const {
-    std::vector<double> row(cities_), value;
-    location_row(origin, field, row.data(), value);
+    std::vector<double> row(cities_);
+    location_row(origin, field, row.data());
     const double* cumulative = row.data();
     std::vector<double> p(cities_);
     for (std::size_t d = 0; d < cities_; ++d) p[d] = (cumulative[d] - (d ? cumulative[d - 1] : 0.0)) / cumulative[cities_ - 1];
@@ -272,9 +279,8 @@ void Founding::choose_locations(const CityState& state) {
     engine::for_each_block(
         rows.size(),
         [&](std::size_t first, std::size_t last, std::size_t) {
-            std::vector<double> value;
             for (std::size_t k = first; k < last; ++k)
-                location_row(rows[k] / fields_, rows[k] % fields_, location_rows_.data() + rows[k] * cities_, value);
+                location_row(rows[k] / fields_, rows[k] % fields_, location_rows_.data() + rows[k] * cities_);
         },
         std::max<std::size_t>(1, cities_ / 64));
     engine::for_each_block(
@@ -428,10 +434,10 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
 }
 
 // Checkpoints: nothing that outlives a step: prepare() recomputes the rates and the location
-// choice's parts each step, finish_step()'s lists are refilled, the due steps are a talent column.
+// choice's parts each step (the move part when its inputs differ from those it was computed from), finish_step()'s lists are refilled, the due steps are a talent column.
 // A member added to Founding stops the build here until it is saved below (or confirmed to be a
 // parameter or scratch) and the size updated.
-CITYSIM_CHECKPOINTED(Founding, 696);
+CITYSIM_CHECKPOINTED(Founding, 776);
 void Founding::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

@@ -150,13 +150,22 @@ private:
     std::vector<double> housing_cost_;      // per city, CNY per person-year
     std::vector<double> grant_expected_;    // per city, CNY per firm (policy.hpp, founder_grant)
     std::vector<double> location_support_;  // per city, utility of policies' support to founders
-    // The location choice: per (origin, field), the running sum over d of exp(U_d - max_d U_d).
-    // Worked out by location_row() from the part of U_d that every origin shares and the travel
-    // times, only for the rows founders need (with hundreds of cities, all of them would cost
-    // cities^2 x fields exponentials a step).
-    std::vector<double> destination_value_;  // [d * fields + field]
-    const std::vector<double>* travel_hours_ = nullptr;  // the state's
-    void location_row(std::size_t origin, std::size_t field, double* cumulative, std::vector<double>& value) const;
+    // The location choice: per (origin, field), the running sum over d of exp(U_d - m_f), worked
+    // out by location_row() only for the rows founders need, as the product of a part of the
+    // destination and a part of the move (as in migration.hpp):
+    //     exp(U_d - m_f) = exp(D[d,f] - m_f) x exp(-location_cost_per_hour * T[o,d])   (d != o)
+    //     exp(U_o - m_f) = exp(D[o,f] - m_f) x exp(location_home_preference)
+    // where D[d,f] is the part of U_d that every origin shares and m_f = max_d D[d,f]. The move part
+    // is recomputed only when the travel times or its two parameters change, so a step costs
+    // cities x fields exponentials, not cities^2 x fields.
+    std::vector<double> destination_value_;   // [d * fields + field]: D[d,f]
+    std::vector<double> destination_weight_;  // [field * cities + d]: exp(D[d,f] - m_f)
+    std::vector<double> move_weight_;         // [origin * cities + d]: the move part (0 where founders may not move)
+    struct MoveWeightInputs {
+        std::vector<double> travel_hours;
+        double home_preference = 0.0, cost_per_hour = 0.0;
+    } move_weight_inputs_;
+    void location_row(std::size_t origin, std::size_t field, double* cumulative) const;
     std::vector<double> location_rows_;          // [(origin * fields + field) * cities + d], rows in use only
     std::vector<std::uint8_t> location_needed_;  // per (origin, field): a founder of the step needs it
     double employer_log_factor(EmployerKind employer) const;

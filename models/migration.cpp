@@ -4,11 +4,10 @@
 #include "engine/parallel.hpp"
 #include "models/streams.hpp"
 
-#include <tbb/enumerable_thread_specific.h>
-
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace citysim::models {
 
@@ -59,37 +58,50 @@ double MigrationChoice::reconsider_probability(double years_per_step) const {
 }
 
 void MigrationChoice::prepare(const CityState& state) {
-    std::vector<double> destination_value(cities_ * fields_);  // the part of V_d that every origin shares
+    // The destination part, exp(D[d,f] - m_f): the part of V_d that every origin shares.
     const auto quotient = location_quotients(state);
-    for (std::size_t d = 0; d < cities_; ++d)
-        for (std::size_t f = 0; f < fields_; ++f)
-            destination_value[d * fields_ + f] =
-                params_.income_weight *
-                    (std::log(state.wage[d * fields_ + f]) - params_.housing_cost_share * std::log(state.rent[d])) +
-                amenity_[d] + cluster_preference_[f] * std::log(quotient[d * fields_ + f]);
-    // Per origin, in parallel over origins (cities^2 x fields exponentials a step; each origin's rows
-    // are worked out alone, so the result does not depend on how they are shared out).
+    destination_weight_.resize(fields_ * cities_);
+    for (std::size_t f = 0; f < fields_; ++f) {
+        double* weight = destination_weight_.data() + f * cities_;
+        double highest = -std::numeric_limits<double>::infinity();
+        for (std::size_t d = 0; d < cities_; ++d) {
+            weight[d] = params_.income_weight *
+                            (std::log(state.wage[d * fields_ + f]) - params_.housing_cost_share * std::log(state.rent[d])) +
+                        amenity_[d] + cluster_preference_[f] * std::log(quotient[d * fields_ + f]);
+            highest = std::max(highest, weight[d]);
+        }
+        for (std::size_t d = 0; d < cities_; ++d) weight[d] = std::exp(weight[d] - highest);
+    }
+    // The move part, exp(-moving cost) (exp(attachment) for staying), while the travel times hold
+    // (the parameters cannot change without a new MigrationChoice: CityModel::retune builds one).
+    if (move_weight_hours_ != state.travel_hours) {
+        move_weight_.resize(cities_ * cities_);
+        for (std::size_t o = 0; o < cities_; ++o)
+            for (std::size_t d = 0; d < cities_; ++d)
+                move_weight_[o * cities_ + d] =
+                    std::exp(d == o ? params_.attachment
+                                    : -(params_.moving_cost + params_.moving_cost_per_hour * state.travel_hours[o * cities_ + d]));
+        move_weight_hours_ = state.travel_hours;
+    }
+    // Per origin, in parallel over origins (each origin's rows are worked out alone, so the result
+    // does not depend on how they are shared out).
     engine::for_each_block(
         cities_,
         [&](std::size_t first, std::size_t last, std::size_t) {
-            std::vector<double> value(cities_);
-            for (std::size_t o = first; o < last; ++o)
+            for (std::size_t o = first; o < last; ++o) {
+                const double* move = move_weight_.data() + o * cities_;
                 for (std::size_t f = 0; f < fields_; ++f) {
-                    double highest = -std::numeric_limits<double>::infinity();
-                    for (std::size_t d = 0; d < cities_; ++d) {
-                        value[d] = destination_value[d * fields_ + f] +
-                                   (d == o ? params_.attachment
-                                           : -(params_.moving_cost + params_.moving_cost_per_hour * state.travel_hours[o * cities_ + d]));
-                        highest = std::max(highest, value[d]);
-                    }
+                    const double* destination = destination_weight_.data() + f * cities_;
                     const std::size_t row = o * fields_ + f;
+                    double* cumulative = move_cumulative_.data() + row * cities_;
                     double running = 0.0;
                     for (std::size_t d = 0; d < cities_; ++d) {
-                        if (d != o) running += std::exp(value[d] - highest);
-                        move_cumulative_[row * cities_ + d] = running;
+                        if (d != o) running += destination[d] * move[d];
+                        cumulative[d] = running;
                     }
-                    stay_weight_[row] = std::exp(value[o] - highest);
+                    stay_weight_[row] = destination[o] * move[o];
                 }
+            }
         },
         std::max<std::size_t>(1, cities_ / 64));
 }
@@ -168,16 +180,6 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     choice_.prepare(state);
 
     const std::size_t cities = state.cities(), fields = state.fields();
-    struct Tally {
-        std::vector<std::int64_t> arrivals, departures, migration;
-        std::int64_t decisions = 0;
-        TeamLeavers leavers;
-    };
-    tbb::enumerable_thread_specific<Tally> tallies([&] {
-        return Tally{std::vector<std::int64_t>(cities * fields), std::vector<std::int64_t>(cities * fields),
-                     std::vector<std::int64_t>(cities * cities), 0, {}};
-    });
-
     auto& table = state.talent.table;
     const auto ids = table.ids();
     auto city = table.column(state.talent.city);
@@ -195,7 +197,12 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     // reference would be reloaded from memory on every access.
     engine::for_each_block(table.size(), [&, ids, city, field, arrival, next, employer_kind, employer, skill, pay](
                                              std::size_t begin, std::size_t end, std::size_t) {
-        Tally& tally = tallies.local();
+        Tally& tally = tallies_.local();
+        if (tally.migration.size() != cities * cities) {
+            tally.arrivals.assign(cities * fields, 0);
+            tally.departures.assign(cities * fields, 0);
+            tally.migration.assign(cities * cities, 0);
+        }
         for (std::size_t i = begin; i < end; ++i) {
             if (next[i] > step) continue;
             if (next[i] == unscheduled) {
@@ -227,17 +234,21 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
         }
     });
 
-    for (const Tally& tally : tallies) {
+    for (Tally& tally : tallies_) {
+        if (tally.migration.empty()) continue;  // a thread that took no block in any step so far
         tally.leavers.apply(state.ecosystem.firms);
-        result.decisions += tally.decisions;
+        tally.leavers.clear();
+        result.decisions += std::exchange(tally.decisions, 0);
         for (std::size_t k = 0; k < cities * fields; ++k) {
-            state.arrivals[k] += tally.arrivals[k];
-            state.departures[k] += tally.departures[k];
-            state.talent_count[k] += tally.arrivals[k] - tally.departures[k];
+            const std::int64_t in = std::exchange(tally.arrivals[k], 0), out = std::exchange(tally.departures[k], 0);
+            state.arrivals[k] += in;
+            state.departures[k] += out;
+            state.talent_count[k] += in - out;
         }
         for (std::size_t k = 0; k < cities * cities; ++k) {
-            state.migration[k] += tally.migration[k];
-            result.moves += tally.migration[k];
+            const std::int64_t moves = std::exchange(tally.migration[k], 0);
+            state.migration[k] += moves;
+            result.moves += moves;
         }
     }
     return result;
@@ -295,8 +306,10 @@ void Migration::reschedule_all(CityState& state) const {
 
 // Checkpoints: the amenities in use (calibrated at the start, moved by scheduled changes); the
 // cluster preferences are parameters (retune), the location quotients and choice weights are
-// recomputed from the talent each step. A member added to Migration stops the build here until it is saved.
-CITYSIM_CHECKPOINTED(Migration, 272);
+// recomputed from the talent each step (their move part from the travel times, when those
+// differ from the ones it was computed from), and the tallies are cleared at the end of every step. A
+// member added to Migration stops the build here until it is saved.
+CITYSIM_CHECKPOINTED(Migration, 448);
 void Migration::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("migration");
     auto amenity = choice_.amenity();
