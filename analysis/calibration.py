@@ -383,7 +383,9 @@ def fit(citysim, scenario, city=None, iterations=12, workdir=None, log=sys.stder
             overrides += [f"fields.{f}.cluster_preference={w!r}" for f, w in cluster.items()]
             if os.path.exists(path):
                 os.remove(path)
-            with run(citysim, scenario, path, overrides) as dataset:
+            # The resolving run above has shown citysim's notes on the scenario; the fit's runs would
+            # repeat them once a run.
+            with run(citysim, scenario, path, overrides, notes=False) as dataset:
                 figures = measure_held(dataset)
             # Each city's talent relative to the six together: the amenities share the talent out; the
             # pool's own size moves with demography, which they cannot (and should not) undo.

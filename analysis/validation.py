@@ -8,6 +8,7 @@ changing the model.
 """
 import os
 import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -22,11 +23,18 @@ VC_DECAY_RATIO = 2.0                 # Sorenson & Stuart (2001): 10 vs 100 miles
 VC_DECAY_BAND = (1.5, 2.6)
 
 
-def run(citysim, scenario, output, overrides=()):
+def run(citysim, scenario, output, overrides=(), notes=True):
+    """Runs the scenario into `output` and opens it. With notes=False, what citysim says on stderr
+    (its notes about the scenario) is shown only if the run fails: for the repeated runs of a fit,
+    whose first run has shown them already."""
     command = [citysim, "run", scenario, "-o", output, "-q"]
     for override in overrides:
         command += ["--set", override]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    finished = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=None if notes else subprocess.PIPE, text=True)
+    if finished.returncode != 0:
+        if not notes:
+            sys.stderr.write(finished.stderr)
+        raise subprocess.CalledProcessError(finished.returncode, command)
     return xr.open_dataset(output, engine="h5netcdf")
 
 
