@@ -9,6 +9,7 @@
 // amenities at the start, a one-off cost reported on its own).
 // Usage: bench_cities [agents] [steps] [threads] [pairs]
 #include "bench/machine.hpp"
+#include "engine/allocator.hpp"
 #include "engine/parallel.hpp"
 #include "models/city_model.hpp"
 
@@ -32,6 +33,7 @@ double process_cpu_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    engine::keep_freed_memory();  // as citysim does
     const long long agents = argc > 1 ? std::atoll(argv[1]) : 1000000;
     const long long steps = argc > 2 ? std::atoll(argv[2]) : 120;
     const int threads = argc > 3 ? std::atoi(argv[3]) : 1;

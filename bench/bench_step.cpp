@@ -8,6 +8,7 @@
 // figure to quote.
 // Usage: bench_step [agents] [steps] [max threads] [pairs]
 #include "bench/machine.hpp"
+#include "engine/allocator.hpp"
 #include "engine/parallel.hpp"
 #include "models/city_model.hpp"
 
@@ -21,6 +22,7 @@
 using namespace citysim;
 
 int main(int argc, char** argv) {
+    engine::keep_freed_memory();  // as citysim does
     const long long agents = argc > 1 ? std::atoll(argv[1]) : 1000000;
     const long long steps = argc > 2 ? std::atoll(argv[2]) : 240;
     const int max_threads = argc > 3 ? std::atoi(argv[3]) : 2;

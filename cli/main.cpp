@@ -5,12 +5,11 @@
 
 #include "citysim/version.hpp"
 
+#include "engine/allocator.hpp"
 #include "engine/sweep/dispatch.hpp"
 
 #include <CLI/CLI.hpp>
 #include <hdf5.h>
-
-#include <malloc.h>
 
 #include <iostream>
 #include <sstream>
@@ -25,14 +24,8 @@ int main(int argc, char** argv) {
     H5dont_atexit();
     // HDF5 failures become one-line messages (engine/output/recorder.cpp), not printed stacks.
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    // HDF5's deflate filter sets up and frees zlib's ~400 KB of state for every chunk it writes.
-    // With glibc's defaults each free trims the heap of the writing thread: an madvise whose TLB
-    // flush interrupts every core the process runs on. That was half the CPU time of a run that
-    // records every step (teaching-two-cities, 2,400 steps: 2.6-3.5 s CPU, 0.8 s with this), so
-    // the heap keeps up to 64 MiB of free memory instead of handing it back at once; blocks up to
-    // 32 MiB (glibc's own ceiling for this threshold) come from the heap rather than from mmap.
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    // Freed memory is kept for the next step instead of being handed back at once (engine/allocator.hpp).
+    citysim::engine::keep_freed_memory();
     std::vector<std::string> allowed_paths;
     const std::string allow_path_help =
         "a folder that extends: and base: may read besides the scenario's own (repeatable)";
