@@ -73,11 +73,13 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
             const FieldIndex* field_of = field.data();
             const std::uint32_t* employer_of = employer.data();
             const std::uint8_t* kind_of = kind.data();
-            // Scratch of this thread, kept from block to block.
-            thread_local std::vector<std::uint32_t> code, histogram;
+            // Scratch of this thread, kept from block to block. The histogram is all zeros between
+            // blocks (each block clears what it has read), so it is cleared here only when its size
+            // changes (another model on this thread).
+            thread_local std::vector<std::uint32_t> code, histogram, lane_free;
             thread_local std::vector<std::uint32_t*> cursor;
             code.resize(n);
-            histogram.assign(n_lanes * n_codes, 0);
+            if (histogram.size() != n_lanes * n_codes) histogram.assign(n_lanes * n_codes, 0);
             std::uint32_t* code_of = code.data();
             for (std::size_t i = begin; i < end; ++i) {
                 std::uint32_t k = kind_of[i];
@@ -108,15 +110,23 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
             std::int64_t* tally_of = tallies.local().data();
             std::int64_t* founders_of = tally_of + cf_count * employer_kinds;
             std::uint32_t* free_of = pool.free_counts(block);  // free_of[cf]
-            std::fill(free_of, free_of + cf_count, 0);
-            for (std::size_t l = 0; l < n_lanes; ++l)
-                for (std::size_t cf = 0; cf < cf_count; ++cf) {
-                    const std::uint32_t* h = histogram_of + l * n_codes + cf * kind_slots;
-                    for (std::size_t k = 0; k < std::size(axis_of_kind); ++k)
-                        tally_of[cf * employer_kinds + axis_of_kind[k]] += h[k];
-                    founders_of[cf] += h[static_cast<std::size_t>(EmployerKind::founder)];
-                    free_of[cf] += h[static_cast<std::size_t>(EmployerKind::other)];
+            // Per cf, the lanes' counts added up (and cleared), then added to the tallies once; each
+            // lane's free rows kept for the cursors below.
+            lane_free.resize(n_lanes * cf_count);
+            std::uint32_t* lane_free_of = lane_free.data();
+            constexpr std::size_t kinds = std::size(axis_of_kind);
+            for (std::size_t cf = 0; cf < cf_count; ++cf) {
+                std::uint32_t count[kinds] = {};
+                for (std::size_t l = 0; l < n_lanes; ++l) {
+                    std::uint32_t* h = histogram_of + l * n_codes + cf * kind_slots;
+                    for (std::size_t k = 0; k < kinds; ++k) count[k] += h[k];
+                    lane_free_of[l * cf_count + cf] = h[static_cast<std::size_t>(EmployerKind::other)];
+                    std::fill(h, h + kind_slots, 0u);
                 }
+                for (std::size_t k = 0; k < kinds; ++k) tally_of[cf * employer_kinds + axis_of_kind[k]] += count[k];
+                founders_of[cf] += count[static_cast<std::size_t>(EmployerKind::founder)];
+                free_of[cf] = count[static_cast<std::size_t>(EmployerKind::other)];
+            }
             // The free rows, sorted by cf: each lane writes after the lanes before it in each cf's
             // segment. A row that is not free is written to a scratch slot instead of being skipped
             // by a branch.
@@ -126,7 +136,7 @@ void take_census(CityState& state, HiringPool& pool, Visitor&& visit) {
                 std::uint32_t* next = slot[cf];
                 for (std::size_t l = 0; l < n_lanes; ++l) {
                     cursor[l * cf_count + cf] = next;
-                    next += histogram_of[l * n_codes + cf * kind_slots + static_cast<std::size_t>(EmployerKind::other)];
+                    next += lane_free_of[l * cf_count + cf];
                 }
             }
             std::uint32_t scratch[max_lanes];
