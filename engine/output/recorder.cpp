@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -752,6 +753,8 @@ struct Recorder::Impl {
     void create_labelled_axis(const LabelledAxis& axis);
     void create_variable(Variable& variable);
     void create_table(Table& table);
+    void attach_scales(hid_t dataset, const std::vector<hid_t>& scales, const std::string& name);
+    void write_reference_lists();
     void create_provenance();
     void write_variable_attributes(hid_t dataset, const std::string& units,
                                    const std::string& long_name, const std::string& description);
@@ -798,7 +801,10 @@ struct Recorder::Impl {
     void forget_unnamed();
     void write_closing_attributes(std::string_view status, const std::map<std::string, std::string>& provenance,
                                   bool stamp_finished);
+    void closing_attributes(hid_t target, std::string_view status,
+                            const std::map<std::string, std::string>& provenance, bool stamp_finished);
     void publish();
+    void write_in_memory_file();
     void finish(const std::map<std::string, std::string>& final_provenance);
     void abort(std::string_view reason);
 
@@ -814,6 +820,14 @@ struct Recorder::Impl {
     std::map<std::string, std::size_t, std::less<>> variable_index;
     std::vector<Table> tables;
     std::map<std::string, std::size_t, std::less<>> table_index;
+    // Dimension scales, attached in bulk (attach_scales): each scale's object reference, and the
+    // (dataset, dimension) pairs attached to it so far, in attach order, for its REFERENCE_LIST.
+    struct ScaleUse {
+        hobj_ref_t reference{};
+        std::vector<std::pair<hobj_ref_t, int>> attached;
+    };
+    std::map<hid_t, ScaleUse> scale_uses;
+    std::vector<hid_t> scale_order;  // scales in first-attach order
 
     std::vector<std::int64_t> buffered_times;
     hsize_t records_on_disk = 0;
@@ -894,6 +908,11 @@ void Recorder::Impl::create_file() {
                   "setting attribute creation order");
     calls.require(H5Pset_obj_track_times(creation.get(), false), "disabling time tracking");
     Handle access = file_access_properties(calls);
+    // The core driver keeps the file in memory and, with its backing store, writes it whole to the
+    // (hidden) name when it is closed. Flushes are skipped (flush_file()), so it is written once.
+    constexpr std::size_t kInMemoryIncrement = std::size_t{1} << 18;  // memory grows in 256 KiB steps
+    if (spec.in_memory)
+        calls.require(H5Pset_fapl_core(access.get(), kInMemoryIncrement, true), "keeping the file in memory");
     claim_temporary_path();
     open_unnamed();
     // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a link nor truncates a file.
@@ -917,9 +936,12 @@ void Recorder::Impl::create_file() {
     for (auto& variable : variables) create_variable(variable);
     // Tables after the variables: a file without tables keeps the layout it had before tables.
     for (auto& table : tables) create_table(table);
+    write_reference_lists();
     // Provenance last: its sizes differ between runs, and placing it after the data keeps the
     // data's object addresses (and so the dimension-scale references) identical across runs.
     create_provenance();
+    // A file built in memory keeps its hidden name until finish() or abort() writes it.
+    if (spec.in_memory) return;
     flush_file();
     // From here on only data is written (datasets extended and filled): single-writer/
     // multiple-reader mode orders those writes so that the file on disk is consistent at every
@@ -929,13 +951,14 @@ void Recorder::Impl::create_file() {
     name_file();
 }
 
-// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
-// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
-// exist (killed while creating their file) are removed first.
-void Recorder::Impl::open_unnamed() {
-    const std::filesystem::path folder =
-        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
-    const std::string prefix = "." + temporary_path.filename().string() + ".creating-";
+namespace {
+
+// Hidden creation names are `.<name>.incomplete.creating-<pid>-<n>`.
+constexpr const char* kCreatingMark = ".incomplete.creating-";
+
+// Removes the hidden creation files in `folder` whose names start with `prefix` (which ends with
+// kCreatingMark) and whose process no longer exists.
+void remove_abandoned(const std::filesystem::path& folder, const std::string& prefix) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
         const std::string name = entry.path().filename().string();
@@ -943,6 +966,18 @@ void Recorder::Impl::open_unnamed() {
         const long pid = std::atol(name.c_str() + prefix.size());
         if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(entry.path().c_str());
     }
+}
+
+}  // namespace
+
+// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
+// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
+// exist (killed while creating their file) are removed first.
+void Recorder::Impl::open_unnamed() {
+    const std::filesystem::path folder =
+        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
+    const std::string prefix = "." + spec.path.filename().string() + kCreatingMark;
+    if (!spec.no_abandoned_creation) remove_abandoned(folder, prefix);
     static std::atomic<unsigned> counter{0};
     creation_path = folder / (prefix + std::to_string(::getpid()) + "-" + std::to_string(counter++));
 }
@@ -991,14 +1026,20 @@ void Recorder::Impl::write_closing_attributes(std::string_view status,
     Handle access = file_access_properties(calls);
     Handle reopened = calls.handle(H5Fopen(temporary_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose,
                                    "reopening the file to record its status");
+    closing_attributes(reopened.get(), status, provenance, stamp_finished);
+    if (reopened.close() < 0) calls.fail("closing the file");
+}
+
+// The closing attributes, written to `target` (the reopened file, or a file built in memory).
+void Recorder::Impl::closing_attributes(hid_t target, std::string_view status,
+                                        const std::map<std::string, std::string>& provenance, bool stamp_finished) {
     if (!provenance.empty() || stamp_finished) {
-        Handle group = calls.handle(H5Gopen2(reopened.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
+        Handle group = calls.handle(H5Gopen2(target, kProvenanceGroup, H5P_DEFAULT), H5Gclose,
                                     "opening the provenance group");
         for (const auto& [name, value] : provenance) write_text_attribute(group.get(), name, value, calls);
         if (stamp_finished) write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
     }
-    write_text_attribute(reopened.get(), kStatusAttribute, status, calls);
-    if (reopened.close() < 0) calls.fail("closing the file");
+    write_text_attribute(target, kStatusAttribute, status, calls);
 }
 
 // Renames the complete file to its final name. Without replace_existing the final name is never
@@ -1120,13 +1161,10 @@ void Recorder::Impl::create_variable(Variable& variable) {
                               variable.spec.description);
     if (!variable.spec.coordinates.empty())
         write_text_attribute(variable.dataset.get(), "coordinates", variable.spec.coordinates, calls);
-    for (std::size_t dim = 0; dim < variable.spec.dims.size(); ++dim) {
-        const std::string& axis = variable.spec.dims[dim];
-        const hid_t scale =
-            axis == spec.record_axis ? time_dataset.get() : axis_datasets.find(axis)->second.get();
-        calls.require(H5DSattach_scale(variable.dataset.get(), scale, static_cast<unsigned>(dim)),
-                      "attaching axis '" + axis + "' to variable '" + name + "'");
-    }
+    std::vector<hid_t> scales;
+    for (const std::string& axis : variable.spec.dims)
+        scales.push_back(axis == spec.record_axis ? time_dataset.get() : axis_datasets.find(axis)->second.get());
+    if (!scales.empty()) attach_scales(variable.dataset.get(), scales, name);
 }
 
 void Recorder::Impl::create_table(Table& table) {
@@ -1161,9 +1199,64 @@ void Recorder::Impl::create_table(Table& table) {
         if (!column_spec.coordinates.empty()) {
             write_text_attribute(column.dataset.get(), "coordinates", column_spec.coordinates, calls);
         }
-        calls.require(H5DSattach_scale(column.dataset.get(), table.row_axis.get(), 0),
-                      "attaching axis '" + name + "' to column '" + column_spec.name + "'");
+        attach_scales(column.dataset.get(), {table.row_axis.get()}, column_spec.name);
     }
+}
+
+// What H5DSattach_scale writes, written once per dataset and once per scale: H5DSattach_scale
+// rereads, deletes and rewrites a scale's whole REFERENCE_LIST at every attach and opens the
+// scales already attached again, which made attaching a third of a file's creation. The attributes
+// are HDF5 1.10's H5DS ones (the same types, values and creation order), so H5DS, netCDF, h5py and
+// xarray read them as before. On the dataset, DIMENSION_LIST: per dimension a variable-length list
+// of object references (here one each), created after the dataset's other attributes, where the
+// first attach created it. On each scale, REFERENCE_LIST (write_reference_lists()).
+void Recorder::Impl::attach_scales(hid_t dataset, const std::vector<hid_t>& scales, const std::string& name) {
+    const std::string action = "attaching the axes of '" + name + "'";
+    hobj_ref_t self{};
+    calls.require(H5Rcreate(&self, dataset, ".", H5R_OBJECT, -1), action);
+    std::vector<hobj_ref_t> references(scales.size());
+    std::vector<hvl_t> lists(scales.size());
+    for (std::size_t dim = 0; dim < scales.size(); ++dim) {
+        const auto [use, first] = scale_uses.try_emplace(scales[dim]);
+        if (first) {
+            calls.require(H5Rcreate(&use->second.reference, scales[dim], ".", H5R_OBJECT, -1), action);
+            scale_order.push_back(scales[dim]);
+        }
+        use->second.attached.emplace_back(self, static_cast<int>(dim));
+        references[dim] = use->second.reference;
+        lists[dim] = hvl_t{1, &references[dim]};
+    }
+    const hsize_t rank = scales.size();
+    Handle space = calls.handle(H5Screate_simple(1, &rank, nullptr), H5Sclose, action);
+    Handle type = calls.handle(H5Tvlen_create(H5T_STD_REF_OBJ), H5Tclose, action);
+    Handle attribute = calls.handle(
+        H5Acreate2(dataset, "DIMENSION_LIST", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, action);
+    calls.require(H5Awrite(attribute.get(), type.get(), lists.data()), action);
+}
+
+// Each scale's REFERENCE_LIST: per attached dimension, in attach order, the compound
+// {dataset: object reference, dimension: int} of H5DS's ds_list_t. Written once every dataset is
+// attached; H5DS recreates it at each attach, so there too it ends up the scale's last attribute.
+void Recorder::Impl::write_reference_lists() {
+    const std::string action = "writing the dimension scales' reference lists";
+    struct Entry {  // H5DS's ds_list_t
+        hobj_ref_t dataset;
+        int dimension;
+    };
+    Handle type = calls.handle(H5Tcreate(H5T_COMPOUND, sizeof(Entry)), H5Tclose, action);
+    calls.require(H5Tinsert(type.get(), "dataset", offsetof(Entry, dataset), H5T_STD_REF_OBJ), action);
+    calls.require(H5Tinsert(type.get(), "dimension", offsetof(Entry, dimension), H5T_NATIVE_INT), action);
+    for (const hid_t scale : scale_order) {
+        std::vector<Entry> entries;
+        for (const auto& [dataset, dimension] : scale_uses.at(scale).attached) entries.push_back({dataset, dimension});
+        const hsize_t count = entries.size();
+        Handle space = calls.handle(H5Screate_simple(1, &count, nullptr), H5Sclose, action);
+        Handle attribute = calls.handle(
+            H5Acreate2(scale, "REFERENCE_LIST", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, action);
+        calls.require(H5Awrite(attribute.get(), type.get(), entries.data()), action);
+    }
+    scale_uses.clear();
+    scale_order.clear();
 }
 
 void Recorder::Impl::create_provenance() {
@@ -1579,6 +1672,8 @@ void Recorder::Impl::post(Batch batch) {
 }
 
 void Recorder::Impl::flush_file() {
+    // A file built in memory reaches the disk whole, once, at its end: a flush would write it all.
+    if (spec.in_memory) return;
     calls.require(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing the file");
 }
 
@@ -1619,9 +1714,27 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
     writer.stop_and_rethrow();  // from here on this thread writes the file
     const SilencedHdf5ErrorPrinting silenced;
     write_buffers();
-    close_file();
-    write_closing_attributes("complete", final_provenance, true);
+    if (spec.in_memory) {
+        closing_attributes(file.get(), "complete", final_provenance, true);
+        write_in_memory_file();
+    } else {
+        close_file();
+        write_closing_attributes("complete", final_provenance, true);
+    }
     publish();
+}
+
+// Closes a file built in memory, which the core driver then writes whole to its hidden name, and
+// names it `<path>.incomplete` (finish() then renames it into place at once). A file that could
+// not be written is removed.
+void Recorder::Impl::write_in_memory_file() {
+    try {
+        close_file();
+    } catch (...) {
+        forget_unnamed();
+        throw;
+    }
+    name_file();
 }
 
 void Recorder::Impl::abort(std::string_view reason) {
@@ -1639,13 +1752,17 @@ void Recorder::Impl::abort(std::string_view reason) {
         }
     };
     if (!write_failed) attempt([this] { write_buffers(); });
+    const std::string status = reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason);
+    if (spec.in_memory) {
+        attempt([this, &status] { closing_attributes(file.get(), status, {}, false); });
+        attempt([this] { write_in_memory_file(); });
+        if (first_error) std::rethrow_exception(first_error);
+        return;
+    }
     attempt([this] { close_file(); });
     // The file says "incomplete" since it was created; the reason is added when the file can be
     // reopened (not, say, on a full disk).
-    attempt([this, reason] {
-        write_closing_attributes(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason),
-                                 {}, false);
-    });
+    attempt([this, &status] { write_closing_attributes(status, {}, false); });
     if (first_error) std::rethrow_exception(first_error);
 }
 

@@ -49,6 +49,16 @@
 //     Reader counts records by the record axis;
 //   - the closing attributes (status, /provenance/finished) are written after the file is closed,
 //     by reopening it outside SWMR mode: that is the only time the file is written outside it.
+// A file built in memory (FileSpec::in_memory) is not on disk while it is written: HDF5's core
+// driver holds it, no SWMR mode is used, and flushes write nothing. finish() writes the closing
+// attributes, then the whole file at once under the hidden name, and renames it to `<path>`
+// (never to `<path>.incomplete` first); abort(reason) does the same with status
+// "incomplete: <reason>" and the name `<path>.incomplete`. So a complete file still appears only
+// under its final name and only complete, a failed or interrupted run still leaves
+// `<path>.incomplete` with its reason, but a killed writer leaves nothing readable: at most an empty
+// or partly written hidden file, which the next recorder of that path removes. That is what a final-record-only sweep run uses: before its
+// end its file holds no record a resume could use (a resumed run starts over, or continues from its
+// checkpoint, which holds the records written up to it).
 // A killed writer leaves the SWMR mark in the superblock: Reader (citysim inspect, compare) opens
 // such a file in SWMR read mode; h5py needs h5py.File(path, "r", swmr=True); other tools (ncdump,
 // h5dump) open it after `h5clear -s --increment=0 <file>` (Debian's hdf5-tools) clears the mark and
@@ -156,6 +166,15 @@ struct FileSpec {
     // recorder never removes or overwrites a file: the constructor refuses a temporary name that
     // exists, and finish() refuses a final name that exists (even one that appeared during the run).
     bool replace_existing = false;
+    // Build the file in memory and write it once, when finish() or abort() is called (see "A file
+    // built in memory" above): for a run whose records are all written at its end anyway (a sweep
+    // run that keeps its final record only), where SWMR's ordered writes and flushes buy nothing.
+    // The file's whole size is held in memory until then.
+    bool in_memory = false;
+    // The caller knows that the folder holds no hidden file of a writer of `path` killed while
+    // creating it (see "Files are never lost" above), so the recorder need not list the folder to
+    // remove one: a sweep lists runs/ once, where a listing per run grew with the runs.
+    bool no_abandoned_creation = false;
 };
 
 // A Recorder is used from one thread only. (Debian's HDF5 is a thread-safe build with one global
