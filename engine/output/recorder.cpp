@@ -1847,14 +1847,18 @@ struct Reader::Impl {
     [[noreturn]] void fail(const std::string& message) const {
         throw std::runtime_error("HDF5 file '" + calls.file_path().string() + "': " + message);
     }
+    // Opens first and looks the link up only when that fails, for the message: a sweep's combine
+    // opens every variable of every run, and the lookup cost as much as the opening.
     Handle open_dataset(hid_t location, const std::string& name, std::string_view what) const {
-        if (name.empty() || name.find('/') != std::string::npos ||
-            !calls.test(H5Lexists(location, name.c_str(), H5P_DEFAULT),
+        if (name.empty() || name.find('/') != std::string::npos) fail("no " + std::string(what) + " '" + name + "'");
+        const hid_t dataset = H5Dopen2(location, name.c_str(), H5P_DEFAULT);
+        if (dataset >= 0) return Handle(dataset, H5Dclose);
+        const std::string reason = hdf5_error_stack_text();  // before the next call clears the stack
+        if (!calls.test(H5Lexists(location, name.c_str(), H5P_DEFAULT),
                         "looking up " + std::string(what) + " '" + name + "'")) {
             fail("no " + std::string(what) + " '" + name + "'");
         }
-        return calls.handle(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose,
-                            "opening " + std::string(what) + " '" + name + "'");
+        fail("opening " + std::string(what) + " '" + name + "' failed: " + reason);
     }
     std::optional<Handle> open_provenance() const {
         if (!calls.test(H5Lexists(file.get(), kProvenanceGroup, H5P_DEFAULT),
@@ -1942,7 +1946,14 @@ Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>
         impl_->fail("it is a folder, not an HDF5 file (a sweep's folder? its runs are in sweep.h5 and runs/)");
     if (!S_ISREG(info.st_mode)) impl_->fail("it is not a regular file");
     const SilencedHdf5ErrorPrinting silenced;
-    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    // A small file is read into memory in one go (HDF5's core driver, without writing back): its
+    // objects are then opened from memory, not by a read() of a few bytes each, which made
+    // opening and reading the runs most of a sweep's combine.
+    constexpr off_t kReadWholeBytes = off_t{16} << 20;
+    Handle access = make_property_list(H5P_FILE_ACCESS, impl_->calls);
+    if (info.st_size <= kReadWholeBytes)
+        impl_->calls.require(H5Pset_fapl_core(access.get(), std::size_t{1} << 20, false), "reading the file into memory");
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
     if (file < 0) {
         const std::vector<std::string> stack = hdf5_error_stack();
         const bool still_marked = std::any_of(stack.begin(), stack.end(), [](const std::string& d) {
