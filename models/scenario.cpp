@@ -491,8 +491,12 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     }
 
     // Policies name known cities and fields and set only the keys their instrument reads.
-    std::vector<std::string> policy_keys;
-    for (const auto& row : sc::describe(policy_schema())) policy_keys.push_back(row.path);
+    // (The schemas never change: their key references are made once, not for every scenario loaded.)
+    static const std::vector<std::string> policy_keys = [] {
+        std::vector<std::string> keys;
+        for (const auto& row : sc::describe(policy_schema())) keys.push_back(row.path);
+        return keys;
+    }();
     for (const auto& p : s.policies) {
         const std::string base = "policies." + p.name;
         if (source.has_error_at(base)) continue;  // the policy as a whole is in error (it holds defaults)
@@ -533,7 +537,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     // and the value they set is one the key accepts. The scenario's values are read once and each
     // changed value is checked against its key's schema alone, so the cost is linear in the number
     // of changes (a whole scenario reloaded per change made 1,000 changes take minutes).
-    const auto rows = sc::describe(scenario_schema());
+    static const auto rows = sc::describe(scenario_schema());
     // (The schema refuses a schedule of more than max_scheduled_changes where it reads it.)
     if (!s.schedule.empty()) {
         const auto values = scenario_values(s.schedule, as_loaded());
