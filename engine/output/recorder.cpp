@@ -33,7 +33,10 @@
 #include <ctime>
 #include <deque>
 #include <exception>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -718,6 +721,109 @@ private:
 // Recorder
 // =================================================================================================
 
+namespace {
+
+// The objects of a file built in memory, made once per layout and process and copied for every
+// file of that layout: the runs of a sweep differ only in their root attributes' values, their
+// provenance and their data, and making ~80 datasets with their attributes and dimension scales was
+// most of the cost of a small run's file. `image` is the file as closed after create_objects()
+// (no provenance, no data); its root attributes hold the values of the file that made it, which
+// a copy overwrites in place with its own (same types and sizes: creation order and object
+// addresses stay those of a file made from scratch).
+struct Layout {
+    std::string signature;  // layout_signature() of the files it serves
+    std::vector<char> image;
+    std::map<std::string, std::string> texts;  // the root attributes written into the image
+    std::map<std::string, double> numbers;
+};
+
+// Everything create_objects() writes but the root attributes' values, of which only what fixes
+// their storage: the names, the text's length and character set. Two specs of the same signature
+// give files that differ only in those values. (Each string is written as length:text.)
+std::string layout_signature(const FileSpec& spec) {
+    std::string out;
+    const auto add = [&out](std::string_view text) {
+        out += std::to_string(text.size());
+        out += ':';
+        out += text;
+    };
+    const auto add_variable = [&](const VariableSpec& v) {
+        add(v.name);
+        add(std::to_string(v.dims.size()));
+        for (const auto& dim : v.dims) add(dim);
+        add(v.dtype == DType::Int64 ? "i" : "f");
+        for (const auto* text : {&v.units, &v.long_name, &v.description, &v.coordinates}) add(*text);
+    };
+    for (const auto* text : {&spec.record_axis, &spec.time_units, &spec.time_long_name}) add(*text);
+    add(std::to_string(spec.flush_every_steps) + " " + std::to_string(spec.deflate_level));
+    add("axes " + std::to_string(spec.axes.size()));
+    for (const auto& axis : spec.axes) {
+        for (const auto* text : {&axis.name, &axis.long_name, &axis.units}) add(*text);
+        add(std::to_string(axis.labels.size()) + " " + std::to_string(axis.values.size()));
+        for (const auto& label : axis.labels) add(label);
+        for (const auto value : axis.values) add(std::to_string(value));
+    }
+    add("variables " + std::to_string(spec.variables.size()));
+    for (const auto& variable : spec.variables) add_variable(variable);
+    add("tables " + std::to_string(spec.tables.size()));
+    for (const auto& table : spec.tables) {
+        add(table.name);
+        add(table.long_name);
+        add(std::to_string(table.columns.size()));
+        for (const auto& column : table.columns) add_variable(column);
+    }
+    add("texts " + std::to_string(spec.global_attributes.size()));
+    for (const auto& [name, value] : spec.global_attributes) {
+        add(name);
+        add(std::to_string(value.size()) + (is_ascii(value) ? " ascii" : " utf-8"));
+    }
+    add("numbers " + std::to_string(spec.global_numeric_attributes.size()));
+    for (const auto& [name, value] : spec.global_numeric_attributes) add(name);
+    return out;
+}
+
+// A file built in memory grows in steps of this much memory.
+constexpr std::size_t kInMemoryIncrement = std::size_t{1} << 18;
+
+// A root attribute of a copy of a layout, given this file's value: written in place, in the type
+// the layout gave it (layout_signature() makes that the size this value needs).
+void overwrite_text_attribute(hid_t object, const std::string& name, const std::string& value, const Hdf5Calls& calls) {
+    const std::string action = "writing attribute '" + name + "'";
+    Handle attribute = calls.handle(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, action);
+    Handle type = calls.handle(H5Aget_type(attribute.get()), H5Tclose, action);
+    std::string stored(value);
+    if (stored.empty()) stored.push_back('\0');  // as write_text_attribute stores it
+    if (H5Tget_size(type.get()) != stored.size()) throw std::logic_error("recorder: " + action + ": the layout's size differs");
+    calls.require(H5Awrite(attribute.get(), type.get(), stored.data()), action);
+}
+
+void overwrite_number_attribute(hid_t object, const std::string& name, double value, const Hdf5Calls& calls) {
+    const std::string action = "writing attribute '" + name + "'";
+    Handle attribute = calls.handle(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, action);
+    calls.require(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), action);
+}
+
+// The layouts made by this process, newest last; a sweep needs one per shape of its runs (arms with
+// other policies have other axes), so a few are kept.
+constexpr std::size_t kLayoutsKept = 8;
+std::mutex layouts_mutex;
+std::deque<std::shared_ptr<const Layout>> layouts;
+
+std::shared_ptr<const Layout> find_layout(const std::string& signature) {
+    const std::lock_guard lock(layouts_mutex);
+    for (const auto& layout : layouts)
+        if (layout->signature == signature) return layout;
+    return nullptr;
+}
+
+void keep_layout(std::shared_ptr<const Layout> layout) {
+    const std::lock_guard lock(layouts_mutex);
+    if (layouts.size() == kLayoutsKept) layouts.pop_front();
+    layouts.push_back(std::move(layout));
+}
+
+}  // namespace
+
 struct Recorder::Impl {
     struct Variable {
         VariableSpec spec;
@@ -749,6 +855,10 @@ struct Recorder::Impl {
     explicit Impl(FileSpec file_spec);
 
     void create_file();
+    void create_objects();
+    void close_objects();
+    std::shared_ptr<const Layout> layout_for_file(hid_t creation_properties);
+    void open_from_layout(const Layout& layout);
     void create_time_axis();
     void create_labelled_axis(const LabelledAxis& axis);
     void create_variable(Variable& variable);
@@ -908,17 +1018,93 @@ void Recorder::Impl::create_file() {
                   "setting attribute creation order");
     calls.require(H5Pset_obj_track_times(creation.get(), false), "disabling time tracking");
     Handle access = file_access_properties(calls);
-    // The core driver keeps the file in memory and, with its backing store, writes it whole to the
-    // (hidden) name when it is closed. Flushes are skipped (flush_file()), so it is written once.
-    constexpr std::size_t kInMemoryIncrement = std::size_t{1} << 18;  // memory grows in 256 KiB steps
-    if (spec.in_memory)
-        calls.require(H5Pset_fapl_core(access.get(), kInMemoryIncrement, true), "keeping the file in memory");
     claim_temporary_path();
     open_unnamed();
+    if (spec.in_memory) {
+        open_from_layout(*layout_for_file(creation.get()));
+        create_provenance();
+        return;  // a file built in memory keeps its hidden name until finish() or abort() writes it
+    }
     // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a link nor truncates a file.
     file = calls.handle(H5Fcreate(creation_path.c_str(), H5F_ACC_EXCL, creation.get(), access.get()), H5Fclose,
                         "creating the file");
+    create_objects();
+    // Provenance last: its sizes differ between runs, and placing it after the data keeps the
+    // data's object addresses (and so the dimension-scale references) identical across runs.
+    create_provenance();
+    flush_file();
+    // From here on only data is written (datasets extended and filled): single-writer/
+    // multiple-reader mode orders those writes so that the file on disk is consistent at every
+    // moment, and a process killed at any point leaves a file that opens and reads up to its last
+    // flush (see recorder.hpp).
+    calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
+    name_file();
+}
 
+// The layout of this file's signature, made now if this process has none: this file's objects are
+// created in a file of their own beside the output, under the hidden name with "-layout" added,
+// which is closed, read back and removed. (An image of a file still open cannot be had: HDF5 1.10's
+// H5Fget_file_image leaves its superblock's checksum wrong.)
+std::shared_ptr<const Layout> Recorder::Impl::layout_for_file(hid_t creation_properties) {
+    std::string signature = layout_signature(spec);
+    if (auto found = find_layout(signature)) return found;
+    auto layout = std::make_shared<Layout>();
+    layout->signature = std::move(signature);
+    layout->texts = spec.global_attributes;
+    layout->numbers = spec.global_numeric_attributes;
+    const std::filesystem::path layout_path = creation_path.string() + "-layout";
+    struct Removed {
+        const std::filesystem::path& path;
+        ~Removed() { ::unlink(path.c_str()); }
+    } removed{layout_path};
+    Handle access = file_access_properties(calls);
+    file = calls.handle(H5Fcreate(layout_path.c_str(), H5F_ACC_EXCL, creation_properties, access.get()), H5Fclose,
+                        "creating the file's layout");
+    create_objects();
+    close_objects();
+    if (file.close() < 0) calls.fail("closing the file's layout");
+    std::ifstream in(layout_path, std::ios::binary);
+    layout->image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in || layout->image.empty())
+        throw std::runtime_error("cannot read back '" + layout_path.string() + "', the layout of '" +
+                                 temporary_path.string() + "'");
+    keep_layout(layout);
+    return layout;
+}
+
+// This file, in memory, as a copy of `layout` with this file's root attributes; the core driver
+// writes it to the hidden name when it is closed.
+void Recorder::Impl::open_from_layout(const Layout& layout) {
+    Handle access = file_access_properties(calls);
+    calls.require(H5Pset_fapl_core(access.get(), kInMemoryIncrement, true), "keeping the file in memory");
+    calls.require(H5Pset_file_image(access.get(), const_cast<char*>(layout.image.data()), layout.image.size()),
+                  "copying the file's layout");
+    // Given an image, the core driver creates its file with open(O_CREAT) once it found none there,
+    // not with O_EXCL: so nothing may be at the hidden name, not even a link to nowhere.
+    struct stat info {};
+    if (::lstat(creation_path.c_str(), &info) == 0 || errno != ENOENT)
+        throw std::runtime_error("cannot create '" + creation_path.string() + "': " +
+                                 (errno == ENOENT ? std::string("something is there") : scenario::error_text(errno)));
+    file = calls.handle(H5Fopen(creation_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose, "creating the file");
+    for (const auto& [name, value] : spec.global_attributes)
+        if (layout.texts.at(name) != value) overwrite_text_attribute(file.get(), name, value, calls);
+    for (const auto& [name, value] : spec.global_numeric_attributes) {
+        const double old = layout.numbers.at(name);
+        if (std::memcmp(&old, &value, sizeof value) != 0) overwrite_number_attribute(file.get(), name, value, calls);
+    }
+    const auto open = [this](const std::string& name) {
+        return calls.handle(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening '" + name + "'");
+    };
+    time_dataset = open(spec.record_axis);
+    for (auto& variable : variables) variable.dataset = open(variable.spec.name);
+    for (auto& table : tables) {
+        table.row_axis = open(table.spec.name);
+        for (std::size_t i = 0; i < table.columns.size(); ++i) table.columns[i].dataset = open(table.spec.columns[i].name);
+    }
+}
+
+// Every object of the file but the provenance, in `file`.
+void Recorder::Impl::create_objects() {
     if (!spec.global_attributes.contains(kConventionsAttribute)) {
         write_text_attribute(file.get(), kConventionsAttribute, kConventions, calls);
     }
@@ -937,18 +1123,6 @@ void Recorder::Impl::create_file() {
     // Tables after the variables: a file without tables keeps the layout it had before tables.
     for (auto& table : tables) create_table(table);
     write_reference_lists();
-    // Provenance last: its sizes differ between runs, and placing it after the data keeps the
-    // data's object addresses (and so the dimension-scale references) identical across runs.
-    create_provenance();
-    // A file built in memory keeps its hidden name until finish() or abort() writes it.
-    if (spec.in_memory) return;
-    flush_file();
-    // From here on only data is written (datasets extended and filled): single-writer/
-    // multiple-reader mode orders those writes so that the file on disk is consistent at every
-    // moment, and a process killed at any point leaves a file that opens and reads up to its last
-    // flush (see recorder.hpp).
-    calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
-    name_file();
 }
 
 namespace {
@@ -1681,7 +1855,7 @@ void Recorder::Impl::set_status(std::string_view status) {
     write_text_attribute(file.get(), kStatusAttribute, status, calls);
 }
 
-void Recorder::Impl::close_file() {
+void Recorder::Impl::close_objects() {
     for (auto& variable : variables) variable.dataset.reset();
     for (auto& table : tables) {
         for (auto& column : table.columns) column.dataset.reset();
@@ -1689,6 +1863,10 @@ void Recorder::Impl::close_file() {
     }
     axis_datasets.clear();
     time_dataset.reset();
+}
+
+void Recorder::Impl::close_file() {
+    close_objects();
     closed = true;
     if (file.close() < 0) calls.fail("closing the file");
 }
