@@ -859,6 +859,8 @@ struct Recorder::Impl {
     void close_objects();
     std::shared_ptr<const Layout> layout_for_file(hid_t creation_properties);
     void open_from_layout(const Layout& layout);
+    Handle open_dataset(const std::string& name) const;
+    void open_table(Table& table);
     void create_time_axis();
     void create_labelled_axis(const LabelledAxis& axis);
     void create_variable(Variable& variable);
@@ -1092,15 +1094,21 @@ void Recorder::Impl::open_from_layout(const Layout& layout) {
         const double old = layout.numbers.at(name);
         if (std::memcmp(&old, &value, sizeof value) != 0) overwrite_number_attribute(file.get(), name, value, calls);
     }
-    const auto open = [this](const std::string& name) {
-        return calls.handle(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening '" + name + "'");
-    };
-    time_dataset = open(spec.record_axis);
-    for (auto& variable : variables) variable.dataset = open(variable.spec.name);
-    for (auto& table : tables) {
-        table.row_axis = open(table.spec.name);
-        for (std::size_t i = 0; i < table.columns.size(); ++i) table.columns[i].dataset = open(table.spec.columns[i].name);
-    }
+    time_dataset = open_dataset(spec.record_axis);
+    for (auto& variable : variables) variable.dataset = open_dataset(variable.spec.name);
+    // A table's datasets are opened when it gets rows (open_table()): most runs write none to most.
+}
+
+Handle Recorder::Impl::open_dataset(const std::string& name) const {
+    return calls.handle(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening '" + name + "'");
+}
+
+// The datasets of a table, opened if they are not (a file copied from a layout).
+void Recorder::Impl::open_table(Table& table) {
+    if (table.row_axis.valid()) return;
+    table.row_axis = open_dataset(table.spec.name);
+    for (std::size_t i = 0; i < table.columns.size(); ++i)
+        table.columns[i].dataset = open_dataset(table.spec.columns[i].name);
 }
 
 // Every object of the file but the provenance, in `file`.
@@ -1805,6 +1813,7 @@ void Recorder::Impl::write_rows(std::size_t table_number, const Batch::Rows& row
     if (count == 0) return;
     if (write_failed) calls.fail("writing after an earlier failed write");
     try {
+        open_table(table);
         // The columns first, then the row axis, with a flush between (as for records).
         for (std::size_t i = 0; i < table.columns.size(); ++i) {
             const Column& column = table.columns[i];
