@@ -818,6 +818,8 @@ std::shared_ptr<const Layout> find_layout(const std::string& signature) {
 
 void keep_layout(std::shared_ptr<const Layout> layout) {
     const std::lock_guard lock(layouts_mutex);
+    for (const auto& kept : layouts)
+        if (kept->signature == layout->signature) return;  // made meanwhile by another thread
     if (layouts.size() == kLayoutsKept) layouts.pop_front();
     layouts.push_back(std::move(layout));
 }
@@ -1084,9 +1086,9 @@ void Recorder::Impl::open_from_layout(const Layout& layout) {
     // Given an image, the core driver creates its file with open(O_CREAT) once it found none there,
     // not with O_EXCL: so nothing may be at the hidden name, not even a link to nowhere.
     struct stat info {};
-    if (::lstat(creation_path.c_str(), &info) == 0 || errno != ENOENT)
-        throw std::runtime_error("cannot create '" + creation_path.string() + "': " +
-                                 (errno == ENOENT ? std::string("something is there") : scenario::error_text(errno)));
+    if (::lstat(creation_path.c_str(), &info) == 0)
+        throw std::runtime_error("cannot create '" + creation_path.string() + "': something is there");
+    if (errno != ENOENT) throw std::runtime_error("cannot create '" + creation_path.string() + "': " + scenario::error_text(errno));
     file = calls.handle(H5Fopen(creation_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose, "creating the file");
     for (const auto& [name, value] : spec.global_attributes)
         if (layout.texts.at(name) != value) overwrite_text_attribute(file.get(), name, value, calls);
