@@ -140,6 +140,8 @@ RunOutcome execute_run(const RunRequest& request) {
         spec.flush_every_steps = static_cast<int>(scenario.output.flush_every);
         spec.deflate_level = static_cast<int>(scenario.output.deflate_level);
         spec.replace_existing = request.replace_existing;
+        spec.in_memory = request.final_record_only;
+        spec.no_abandoned_creation = request.no_abandoned_creation;
         // A run that continues from a checkpoint restores the model, then rewrites what the run had
         // recorded up to it (its own, or for a fork the baseline's) before going on.
         std::unique_ptr<checkpoint::FileReader> continued;

@@ -22,8 +22,12 @@ struct RunRequest {
     std::string scenario_text;       // the file as read, for provenance
     std::string output_path;
     std::string command_line;
-    bool final_record_only = false;  // write the starting state and the last step only
+    // Write the starting state and the last step only. The file is then built in memory and
+    // written when the run ends (output::FileSpec::in_memory): none of it is worth keeping before.
+    bool final_record_only = false;
     bool replace_existing = false;   // the output (and a partial one) may be replaced
+    // No hidden file of a killed writer of the output is there (output::FileSpec::no_abandoned_creation).
+    bool no_abandoned_creation = false;
     std::map<std::string, std::string> extra_attributes;   // root attributes, e.g. a sweep's arm
     std::map<std::string, double> extra_numeric_attributes;
     std::map<std::string, std::string> extra_provenance;  // e.g. the MPI rank that ran it

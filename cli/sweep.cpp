@@ -616,6 +616,20 @@ int sweep_command(const SweepOptions& options) {
             return false;
         }
     };
+    // runs/ is listed once, here, for what a run needs to know of its folder: whether it has
+    // checkpoints (or a checkpoint cut short) to resume from or remove, and whether a writer killed
+    // while creating its file left a hidden file. A run adds such files only for itself, so the
+    // listing stays true for it. (Listing runs/ for each run made a run's cost grow with the runs.)
+    std::set<std::string> with_checkpoints, with_hidden_file;
+    {
+        std::error_code ignored;
+        for (const auto& entry : fs::directory_iterator(runs_dir, ignored)) {
+            const std::string name = entry.path().filename().string();
+            if (const auto at = name.find(".step-"); at != std::string::npos) with_checkpoints.insert(name.substr(0, at));
+            if (const auto at = name.find(".incomplete.creating-"); name.front() == '.' && at != std::string::npos)
+                with_hidden_file.insert(name.substr(1, at - 1));
+        }
+    }
     std::vector<std::size_t> pending, forks;
     std::size_t in_this_part = 0;
     for (const auto& run : plan.runs) {
@@ -680,11 +694,14 @@ int sweep_command(const SweepOptions& options) {
         request.extra_provenance = {{"mpi_rank", std::to_string(rank)}};
         request.stop_signal = [&] { return stop.received(); };
         request.time_parts = options.profile;
+        request.no_abandoned_creation = !with_hidden_file.contains(run_file_name(index));
         // Checkpoints: a run cut short resumes from its newest; a fork starts from its first arm's.
         request.checkpoint_every = options.checkpoint_every;
-        request.remove_checkpoints_when_complete = true;
         if (fork_step > 0 && run.arm == 0) request.checkpoint_at = {fork_step};
-        const auto own = checkpoint::list_checkpoints(request.output_path);
+        const bool had_checkpoints = with_checkpoints.contains(run_file_name(index));
+        request.remove_checkpoints_when_complete =
+            had_checkpoints || request.checkpoint_every > 0 || !request.checkpoint_at.empty();
+        const auto own = had_checkpoints ? checkpoint::list_checkpoints(request.output_path) : std::vector<checkpoint::Found>{};
         for (auto it = own.rbegin(); it != own.rend() && request.continue_from.empty(); ++it)
             if (usable(it->path)) request.continue_from = it->path.string();
         if (request.continue_from.empty() && fork_step > 0 && run.arm > 0) {

@@ -122,13 +122,10 @@ CityModel::CityModel(const Scenario& scenario)
     // while the model runs (reschedule: the live page's controls) act exactly as the same changes
     // written in the scenario.
     schedule_ = scenario.schedule;
-    {
-        // Without the schedule: each reload at a boundary then costs the same however long it is.
-        Scenario without_schedule = scenario;
-        without_schedule.schedule.clear();
-        scenario_yaml_ = scenario::to_yaml(scenario_schema(), without_schedule);
-    }
-    scheduled_keys_values_ = scenario_values(schedule_, scenario_yaml_);
+    // Without the schedule: each reload at a boundary then costs the same however long it is.
+    unscheduled_ = scenario;
+    unscheduled_->schedule.clear();
+    if (!schedule_.empty()) scheduled_keys_values_ = scenario_values(schedule_, scenario_yaml());
     schedule_boundaries_ = boundaries_of(schedule_);
     given_amenity_ = per_city<double>(scenario, [](const CityParams& c) { return c.amenity; });
     starting_amenity_ = state_.amenity;
@@ -234,11 +231,19 @@ void CityModel::setup_ecosystem(const Scenario& scenario) {
     take_census(state_, hiring_pool_);
 }
 
+const std::string& CityModel::scenario_yaml() {
+    if (unscheduled_) {
+        scenario_yaml_ = scenario::to_yaml(scenario_schema(), *unscheduled_);
+        unscheduled_.reset();
+    }
+    return scenario_yaml_;
+}
+
 void CityModel::reschedule(std::vector<ScheduledChange> changes) {
     const std::int64_t next = steps_done_ + 1;
     // The steps done must have run under the same parameters: compare the changes in force at each
     // of them, as overrides (which is what apply_schedule loads).
-    auto values = scenario_values(changes, scenario_yaml_);
+    auto values = scenario_values(changes, scenario_yaml());
     for (std::size_t k = 0; k < changes.size(); ++k)
         if (std::isnan(values[k]))
             throw std::invalid_argument("reschedule: the scenario has no number at '" + changes[k].key + "'");
@@ -255,7 +260,7 @@ void CityModel::apply_schedule(std::int64_t step) {
     if (!std::binary_search(schedule_boundaries_.begin(), schedule_boundaries_.end(), step)) return;
     auto changes = overrides_at(schedule_, scheduled_keys_values_, step);
     if (changes == changes_in_force_) return;
-    auto loaded = scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", changes);
+    auto loaded = scenario::load_string(scenario_schema(), scenario_yaml(), "schedule", changes);
     loaded.throw_if_errors();  // checked when the scenario was loaded (scenario.cpp)
     retune(loaded.value);
     changes_in_force_ = std::move(changes);
@@ -309,7 +314,7 @@ void CityModel::step() {
 }
 
 // A mechanism added to the model changes its size and stops the build here until it is saved below.
-CITYSIM_CHECKPOINTED(CityModel, 4032);
+CITYSIM_CHECKPOINTED(CityModel, 5272);  // unscheduled_: rebuilt from the scenario
 
 void CityModel::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("model");
@@ -322,12 +327,12 @@ void CityModel::save_or_restore(checkpoint::Archive& archive) {
     auto in_force = changes_in_force_;
     archive.texts("schedule_in_force", in_force);
     if (archive.restoring() && in_force != changes_in_force_) {
-        if (scenario_yaml_.empty())
+        if (scenario_yaml().empty())
             throw checkpoint::CheckpointError("the checkpoint has scheduled changes in force, this scenario has no schedule");
         // A scenario the changes do not fit (another scenario's checkpoint) is refused as such.
         std::optional<scenario::Loaded<Scenario>> loaded;
         try {
-            loaded.emplace(scenario::load_string(scenario_schema(), scenario_yaml_, "schedule", in_force));
+            loaded.emplace(scenario::load_string(scenario_schema(), scenario_yaml(), "schedule", in_force));
             loaded->throw_if_errors();
         } catch (const scenario::ScenarioError& e) {
             throw checkpoint::CheckpointError(std::string("the checkpoint's scheduled changes in force do not apply to this "

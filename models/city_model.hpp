@@ -34,6 +34,7 @@
 #include "models/scenario.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace citysim::models {
 
@@ -76,7 +77,12 @@ private:
     // Scheduled changes (schedule.hpp): the parameters in force at this step.
     void apply_schedule(std::int64_t step);
     void retune(const Scenario& scenario);
-    std::string scenario_yaml_;                  // the scenario as given, without its schedule
+    // The scenario as given, without its schedule, as YAML (what a scheduled change reloads with
+    // its overrides): emitted on first use, from unscheduled_, since a run whose scenario schedules
+    // nothing never uses it and emitting it was half of building the model of a small scenario.
+    const std::string& scenario_yaml();
+    std::optional<Scenario> unscheduled_;
+    std::string scenario_yaml_;
     std::vector<ScheduledChange> schedule_;
     std::vector<double> scheduled_keys_values_;  // the scenario's value at each change's key
     std::vector<std::string> changes_in_force_;  // as overrides

@@ -101,18 +101,21 @@ std::string why_not_schedulable(const std::string& key, const std::vector<sc::Ke
 
 namespace {
 
-// (Node::reset rebinds; assigning a Node would overwrite the node it refers to, in the shared tree.)
+// (Node::reset rebinds; assigning a Node would overwrite the node it refers to, in the shared tree.
+// Children are looked up through a const Node: a non-const lookup of a missing key adds an empty
+// entry to the tree, which the caller may go on to edit and emit.)
 double number_in(const YAML::Node& root, const std::string& key) {
     try {
         YAML::Node node;
         node.reset(root);
         for (const auto& part : split(key)) {
-            if (node.IsSequence()) {
+            const YAML::Node& current = node;
+            if (current.IsSequence()) {
                 const std::size_t i = std::stoul(part);
-                if (i >= node.size()) return std::nan("");
-                node.reset(node[i]);
-            } else if (node.IsMap() && node[part]) {
-                node.reset(node[part]);
+                if (i >= current.size()) return std::nan("");
+                node.reset(current[i]);
+            } else if (current.IsMap() && current[part]) {
+                node.reset(current[part]);
             } else {
                 return std::nan("");
             }
@@ -134,9 +137,12 @@ double number_at(const std::string& yaml, const std::string& key) {
 }
 
 std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const std::string& yaml) {
+    if (changes.empty()) return {};
+    return scenario_values(changes, YAML::Load(yaml));
+}
+
+std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const YAML::Node& root) {
     std::vector<double> values;
-    if (changes.empty()) return values;
-    const YAML::Node root = YAML::Load(yaml);
     for (const auto& c : changes) values.push_back(number_in(root, c.key));
     return values;
 }

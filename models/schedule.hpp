@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace citysim::models {
 
 // The most changes a schedule may hold: each one can make every run reload its parameters.
@@ -49,6 +53,8 @@ double number_at(const std::string& yaml, const std::string& key);
 
 // The scenario's value at each change's key (read once: the YAML is parsed once for all of them).
 std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const std::string& yaml);
+// The same from the scenario's YAML already parsed (which is not changed).
+std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const YAML::Node& root);
 
 // Whether a change starts or ends at `step`, so that the parameters in force differ from the step before.
 bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64_t step);

@@ -28,11 +28,15 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <exception>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -717,6 +721,111 @@ private:
 // Recorder
 // =================================================================================================
 
+namespace {
+
+// The objects of a file built in memory, made once per layout and process and copied for every
+// file of that layout: the runs of a sweep differ only in their root attributes' values, their
+// provenance and their data, and making ~80 datasets with their attributes and dimension scales was
+// most of the cost of a small run's file. `image` is the file as closed after create_objects()
+// (no provenance, no data); its root attributes hold the values of the file that made it, which
+// a copy overwrites in place with its own (same types and sizes: creation order and object
+// addresses stay those of a file made from scratch).
+struct Layout {
+    std::string signature;  // layout_signature() of the files it serves
+    std::vector<char> image;
+    std::map<std::string, std::string> texts;  // the root attributes written into the image
+    std::map<std::string, double> numbers;
+};
+
+// Everything create_objects() writes but the root attributes' values, of which only what fixes
+// their storage: the names, the text's length and character set. Two specs of the same signature
+// give files that differ only in those values. (Each string is written as length:text.)
+std::string layout_signature(const FileSpec& spec) {
+    std::string out;
+    const auto add = [&out](std::string_view text) {
+        out += std::to_string(text.size());
+        out += ':';
+        out += text;
+    };
+    const auto add_variable = [&](const VariableSpec& v) {
+        add(v.name);
+        add(std::to_string(v.dims.size()));
+        for (const auto& dim : v.dims) add(dim);
+        add(v.dtype == DType::Int64 ? "i" : "f");
+        for (const auto* text : {&v.units, &v.long_name, &v.description, &v.coordinates}) add(*text);
+    };
+    for (const auto* text : {&spec.record_axis, &spec.time_units, &spec.time_long_name}) add(*text);
+    add(std::to_string(spec.flush_every_steps) + " " + std::to_string(spec.deflate_level));
+    add("axes " + std::to_string(spec.axes.size()));
+    for (const auto& axis : spec.axes) {
+        for (const auto* text : {&axis.name, &axis.long_name, &axis.units}) add(*text);
+        add(std::to_string(axis.labels.size()) + " " + std::to_string(axis.values.size()));
+        for (const auto& label : axis.labels) add(label);
+        for (const auto value : axis.values) add(std::to_string(value));
+    }
+    add("variables " + std::to_string(spec.variables.size()));
+    for (const auto& variable : spec.variables) add_variable(variable);
+    add("tables " + std::to_string(spec.tables.size()));
+    for (const auto& table : spec.tables) {
+        add(table.name);
+        add(table.long_name);
+        add(std::to_string(table.columns.size()));
+        for (const auto& column : table.columns) add_variable(column);
+    }
+    add("texts " + std::to_string(spec.global_attributes.size()));
+    for (const auto& [name, value] : spec.global_attributes) {
+        add(name);
+        add(std::to_string(value.size()) + (is_ascii(value) ? " ascii" : " utf-8"));
+    }
+    add("numbers " + std::to_string(spec.global_numeric_attributes.size()));
+    for (const auto& [name, value] : spec.global_numeric_attributes) add(name);
+    return out;
+}
+
+// A file built in memory grows in steps of this much memory.
+constexpr std::size_t kInMemoryIncrement = std::size_t{1} << 18;
+
+// A root attribute of a copy of a layout, given this file's value: written in place, in the type
+// the layout gave it (layout_signature() makes that the size this value needs).
+void overwrite_text_attribute(hid_t object, const std::string& name, const std::string& value, const Hdf5Calls& calls) {
+    const std::string action = "writing attribute '" + name + "'";
+    Handle attribute = calls.handle(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, action);
+    Handle type = calls.handle(H5Aget_type(attribute.get()), H5Tclose, action);
+    std::string stored(value);
+    if (stored.empty()) stored.push_back('\0');  // as write_text_attribute stores it
+    if (H5Tget_size(type.get()) != stored.size()) throw std::logic_error("recorder: " + action + ": the layout's size differs");
+    calls.require(H5Awrite(attribute.get(), type.get(), stored.data()), action);
+}
+
+void overwrite_number_attribute(hid_t object, const std::string& name, double value, const Hdf5Calls& calls) {
+    const std::string action = "writing attribute '" + name + "'";
+    Handle attribute = calls.handle(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose, action);
+    calls.require(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), action);
+}
+
+// The layouts made by this process, newest last; a sweep needs one per shape of its runs (arms with
+// other policies have other axes), so a few are kept.
+constexpr std::size_t kLayoutsKept = 8;
+std::mutex layouts_mutex;
+std::deque<std::shared_ptr<const Layout>> layouts;
+
+std::shared_ptr<const Layout> find_layout(const std::string& signature) {
+    const std::lock_guard lock(layouts_mutex);
+    for (const auto& layout : layouts)
+        if (layout->signature == signature) return layout;
+    return nullptr;
+}
+
+void keep_layout(std::shared_ptr<const Layout> layout) {
+    const std::lock_guard lock(layouts_mutex);
+    for (const auto& kept : layouts)
+        if (kept->signature == layout->signature) return;  // made meanwhile by another thread
+    if (layouts.size() == kLayoutsKept) layouts.pop_front();
+    layouts.push_back(std::move(layout));
+}
+
+}  // namespace
+
 struct Recorder::Impl {
     struct Variable {
         VariableSpec spec;
@@ -748,10 +857,18 @@ struct Recorder::Impl {
     explicit Impl(FileSpec file_spec);
 
     void create_file();
+    void create_objects();
+    void close_objects();
+    std::shared_ptr<const Layout> layout_for_file(hid_t creation_properties);
+    void open_from_layout(const Layout& layout);
+    Handle open_dataset(const std::string& name) const;
+    void open_table(Table& table);
     void create_time_axis();
     void create_labelled_axis(const LabelledAxis& axis);
     void create_variable(Variable& variable);
     void create_table(Table& table);
+    void attach_scales(hid_t dataset, const std::vector<hid_t>& scales, const std::string& name);
+    void write_reference_lists();
     void create_provenance();
     void write_variable_attributes(hid_t dataset, const std::string& units,
                                    const std::string& long_name, const std::string& description);
@@ -798,7 +915,10 @@ struct Recorder::Impl {
     void forget_unnamed();
     void write_closing_attributes(std::string_view status, const std::map<std::string, std::string>& provenance,
                                   bool stamp_finished);
+    void closing_attributes(hid_t target, std::string_view status,
+                            const std::map<std::string, std::string>& provenance, bool stamp_finished);
     void publish();
+    void write_in_memory_file();
     void finish(const std::map<std::string, std::string>& final_provenance);
     void abort(std::string_view reason);
 
@@ -814,6 +934,14 @@ struct Recorder::Impl {
     std::map<std::string, std::size_t, std::less<>> variable_index;
     std::vector<Table> tables;
     std::map<std::string, std::size_t, std::less<>> table_index;
+    // Dimension scales, attached in bulk (attach_scales): each scale's object reference, and the
+    // (dataset, dimension) pairs attached to it so far, in attach order, for its REFERENCE_LIST.
+    struct ScaleUse {
+        hobj_ref_t reference{};
+        std::vector<std::pair<hobj_ref_t, int>> attached;
+    };
+    std::map<hid_t, ScaleUse> scale_uses;
+    std::vector<hid_t> scale_order;  // scales in first-attach order
 
     std::vector<std::int64_t> buffered_times;
     hsize_t records_on_disk = 0;
@@ -896,10 +1024,97 @@ void Recorder::Impl::create_file() {
     Handle access = file_access_properties(calls);
     claim_temporary_path();
     open_unnamed();
+    if (spec.in_memory) {
+        open_from_layout(*layout_for_file(creation.get()));
+        create_provenance();
+        return;  // a file built in memory keeps its hidden name until finish() or abort() writes it
+    }
     // H5F_ACC_EXCL is open(O_CREAT | O_EXCL): it never follows a link nor truncates a file.
     file = calls.handle(H5Fcreate(creation_path.c_str(), H5F_ACC_EXCL, creation.get(), access.get()), H5Fclose,
                         "creating the file");
+    create_objects();
+    // Provenance last: its sizes differ between runs, and placing it after the data keeps the
+    // data's object addresses (and so the dimension-scale references) identical across runs.
+    create_provenance();
+    flush_file();
+    // From here on only data is written (datasets extended and filled): single-writer/
+    // multiple-reader mode orders those writes so that the file on disk is consistent at every
+    // moment, and a process killed at any point leaves a file that opens and reads up to its last
+    // flush (see recorder.hpp).
+    calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
+    name_file();
+}
 
+// The layout of this file's signature, made now if this process has none: this file's objects are
+// created in a file of their own beside the output, under the hidden name with "-layout" added,
+// which is closed, read back and removed. (An image of a file still open cannot be had: HDF5 1.10's
+// H5Fget_file_image leaves its superblock's checksum wrong.)
+std::shared_ptr<const Layout> Recorder::Impl::layout_for_file(hid_t creation_properties) {
+    std::string signature = layout_signature(spec);
+    if (auto found = find_layout(signature)) return found;
+    auto layout = std::make_shared<Layout>();
+    layout->signature = std::move(signature);
+    layout->texts = spec.global_attributes;
+    layout->numbers = spec.global_numeric_attributes;
+    const std::filesystem::path layout_path = creation_path.string() + "-layout";
+    struct Removed {
+        const std::filesystem::path& path;
+        ~Removed() { ::unlink(path.c_str()); }
+    } removed{layout_path};
+    Handle access = file_access_properties(calls);
+    file = calls.handle(H5Fcreate(layout_path.c_str(), H5F_ACC_EXCL, creation_properties, access.get()), H5Fclose,
+                        "creating the file's layout");
+    create_objects();
+    close_objects();
+    if (file.close() < 0) calls.fail("closing the file's layout");
+    std::ifstream in(layout_path, std::ios::binary);
+    layout->image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in || layout->image.empty())
+        throw std::runtime_error("cannot read back '" + layout_path.string() + "', the layout of '" +
+                                 temporary_path.string() + "'");
+    keep_layout(layout);
+    return layout;
+}
+
+// This file, in memory, as a copy of `layout` with this file's root attributes; the core driver
+// writes it to the hidden name when it is closed.
+void Recorder::Impl::open_from_layout(const Layout& layout) {
+    Handle access = file_access_properties(calls);
+    calls.require(H5Pset_fapl_core(access.get(), kInMemoryIncrement, true), "keeping the file in memory");
+    calls.require(H5Pset_file_image(access.get(), const_cast<char*>(layout.image.data()), layout.image.size()),
+                  "copying the file's layout");
+    // Given an image, the core driver creates its file with open(O_CREAT) once it found none there,
+    // not with O_EXCL: so nothing may be at the hidden name, not even a link to nowhere.
+    struct stat info {};
+    if (::lstat(creation_path.c_str(), &info) == 0)
+        throw std::runtime_error("cannot create '" + creation_path.string() + "': something is there");
+    if (errno != ENOENT) throw std::runtime_error("cannot create '" + creation_path.string() + "': " + scenario::error_text(errno));
+    file = calls.handle(H5Fopen(creation_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose, "creating the file");
+    for (const auto& [name, value] : spec.global_attributes)
+        if (layout.texts.at(name) != value) overwrite_text_attribute(file.get(), name, value, calls);
+    for (const auto& [name, value] : spec.global_numeric_attributes) {
+        const double old = layout.numbers.at(name);
+        if (std::memcmp(&old, &value, sizeof value) != 0) overwrite_number_attribute(file.get(), name, value, calls);
+    }
+    time_dataset = open_dataset(spec.record_axis);
+    for (auto& variable : variables) variable.dataset = open_dataset(variable.spec.name);
+    // A table's datasets are opened when it gets rows (open_table()): most runs write none to most.
+}
+
+Handle Recorder::Impl::open_dataset(const std::string& name) const {
+    return calls.handle(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening '" + name + "'");
+}
+
+// The datasets of a table, opened if they are not (a file copied from a layout).
+void Recorder::Impl::open_table(Table& table) {
+    if (table.row_axis.valid()) return;
+    table.row_axis = open_dataset(table.spec.name);
+    for (std::size_t i = 0; i < table.columns.size(); ++i)
+        table.columns[i].dataset = open_dataset(table.spec.columns[i].name);
+}
+
+// Every object of the file but the provenance, in `file`.
+void Recorder::Impl::create_objects() {
     if (!spec.global_attributes.contains(kConventionsAttribute)) {
         write_text_attribute(file.get(), kConventionsAttribute, kConventions, calls);
     }
@@ -917,25 +1132,17 @@ void Recorder::Impl::create_file() {
     for (auto& variable : variables) create_variable(variable);
     // Tables after the variables: a file without tables keeps the layout it had before tables.
     for (auto& table : tables) create_table(table);
-    // Provenance last: its sizes differ between runs, and placing it after the data keeps the
-    // data's object addresses (and so the dimension-scale references) identical across runs.
-    create_provenance();
-    flush_file();
-    // From here on only data is written (datasets extended and filled): single-writer/
-    // multiple-reader mode orders those writes so that the file on disk is consistent at every
-    // moment, and a process killed at any point leaves a file that opens and reads up to its last
-    // flush (see recorder.hpp).
-    calls.require(H5Fstart_swmr_write(file.get()), "starting single-writer/multiple-reader writing");
-    name_file();
+    write_reference_lists();
 }
 
-// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
-// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
-// exist (killed while creating their file) are removed first.
-void Recorder::Impl::open_unnamed() {
-    const std::filesystem::path folder =
-        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
-    const std::string prefix = "." + temporary_path.filename().string() + ".creating-";
+namespace {
+
+// Hidden creation names are `.<name>.incomplete.creating-<pid>-<n>`.
+constexpr const char* kCreatingMark = ".incomplete.creating-";
+
+// Removes the hidden creation files in `folder` whose names start with `prefix` (which ends with
+// kCreatingMark) and whose process no longer exists.
+void remove_abandoned(const std::filesystem::path& folder, const std::string& prefix) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
         const std::string name = entry.path().filename().string();
@@ -943,6 +1150,18 @@ void Recorder::Impl::open_unnamed() {
         const long pid = std::atol(name.c_str() + prefix.size());
         if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(entry.path().c_str());
     }
+}
+
+}  // namespace
+
+// The hidden name the file is created under: `.<name>.incomplete.creating-<pid>-<n>`, in the
+// output's folder (so that the rename is atomic). Hidden names left by processes that no longer
+// exist (killed while creating their file) are removed first.
+void Recorder::Impl::open_unnamed() {
+    const std::filesystem::path folder =
+        temporary_path.has_parent_path() ? temporary_path.parent_path() : std::filesystem::path(".");
+    const std::string prefix = "." + spec.path.filename().string() + kCreatingMark;
+    if (!spec.no_abandoned_creation) remove_abandoned(folder, prefix);
     static std::atomic<unsigned> counter{0};
     creation_path = folder / (prefix + std::to_string(::getpid()) + "-" + std::to_string(counter++));
 }
@@ -991,14 +1210,20 @@ void Recorder::Impl::write_closing_attributes(std::string_view status,
     Handle access = file_access_properties(calls);
     Handle reopened = calls.handle(H5Fopen(temporary_path.c_str(), H5F_ACC_RDWR, access.get()), H5Fclose,
                                    "reopening the file to record its status");
+    closing_attributes(reopened.get(), status, provenance, stamp_finished);
+    if (reopened.close() < 0) calls.fail("closing the file");
+}
+
+// The closing attributes, written to `target` (the reopened file, or a file built in memory).
+void Recorder::Impl::closing_attributes(hid_t target, std::string_view status,
+                                        const std::map<std::string, std::string>& provenance, bool stamp_finished) {
     if (!provenance.empty() || stamp_finished) {
-        Handle group = calls.handle(H5Gopen2(reopened.get(), kProvenanceGroup, H5P_DEFAULT), H5Gclose,
+        Handle group = calls.handle(H5Gopen2(target, kProvenanceGroup, H5P_DEFAULT), H5Gclose,
                                     "opening the provenance group");
         for (const auto& [name, value] : provenance) write_text_attribute(group.get(), name, value, calls);
         if (stamp_finished) write_text_attribute(group.get(), "finished", utc_now_iso8601(), calls);
     }
-    write_text_attribute(reopened.get(), kStatusAttribute, status, calls);
-    if (reopened.close() < 0) calls.fail("closing the file");
+    write_text_attribute(target, kStatusAttribute, status, calls);
 }
 
 // Renames the complete file to its final name. Without replace_existing the final name is never
@@ -1120,13 +1345,10 @@ void Recorder::Impl::create_variable(Variable& variable) {
                               variable.spec.description);
     if (!variable.spec.coordinates.empty())
         write_text_attribute(variable.dataset.get(), "coordinates", variable.spec.coordinates, calls);
-    for (std::size_t dim = 0; dim < variable.spec.dims.size(); ++dim) {
-        const std::string& axis = variable.spec.dims[dim];
-        const hid_t scale =
-            axis == spec.record_axis ? time_dataset.get() : axis_datasets.find(axis)->second.get();
-        calls.require(H5DSattach_scale(variable.dataset.get(), scale, static_cast<unsigned>(dim)),
-                      "attaching axis '" + axis + "' to variable '" + name + "'");
-    }
+    std::vector<hid_t> scales;
+    for (const std::string& axis : variable.spec.dims)
+        scales.push_back(axis == spec.record_axis ? time_dataset.get() : axis_datasets.find(axis)->second.get());
+    if (!scales.empty()) attach_scales(variable.dataset.get(), scales, name);
 }
 
 void Recorder::Impl::create_table(Table& table) {
@@ -1161,9 +1383,64 @@ void Recorder::Impl::create_table(Table& table) {
         if (!column_spec.coordinates.empty()) {
             write_text_attribute(column.dataset.get(), "coordinates", column_spec.coordinates, calls);
         }
-        calls.require(H5DSattach_scale(column.dataset.get(), table.row_axis.get(), 0),
-                      "attaching axis '" + name + "' to column '" + column_spec.name + "'");
+        attach_scales(column.dataset.get(), {table.row_axis.get()}, column_spec.name);
     }
+}
+
+// What H5DSattach_scale writes, written once per dataset and once per scale: H5DSattach_scale
+// rereads, deletes and rewrites a scale's whole REFERENCE_LIST at every attach and opens the
+// scales already attached again, which made attaching a third of a file's creation. The attributes
+// are HDF5 1.10's H5DS ones (the same types, values and creation order), so H5DS, netCDF, h5py and
+// xarray read them as before. On the dataset, DIMENSION_LIST: per dimension a variable-length list
+// of object references (here one each), created after the dataset's other attributes, where the
+// first attach created it. On each scale, REFERENCE_LIST (write_reference_lists()).
+void Recorder::Impl::attach_scales(hid_t dataset, const std::vector<hid_t>& scales, const std::string& name) {
+    const std::string action = "attaching the axes of '" + name + "'";
+    hobj_ref_t self{};
+    calls.require(H5Rcreate(&self, dataset, ".", H5R_OBJECT, -1), action);
+    std::vector<hobj_ref_t> references(scales.size());
+    std::vector<hvl_t> lists(scales.size());
+    for (std::size_t dim = 0; dim < scales.size(); ++dim) {
+        const auto [use, first] = scale_uses.try_emplace(scales[dim]);
+        if (first) {
+            calls.require(H5Rcreate(&use->second.reference, scales[dim], ".", H5R_OBJECT, -1), action);
+            scale_order.push_back(scales[dim]);
+        }
+        use->second.attached.emplace_back(self, static_cast<int>(dim));
+        references[dim] = use->second.reference;
+        lists[dim] = hvl_t{1, &references[dim]};
+    }
+    const hsize_t rank = scales.size();
+    Handle space = calls.handle(H5Screate_simple(1, &rank, nullptr), H5Sclose, action);
+    Handle type = calls.handle(H5Tvlen_create(H5T_STD_REF_OBJ), H5Tclose, action);
+    Handle attribute = calls.handle(
+        H5Acreate2(dataset, "DIMENSION_LIST", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, action);
+    calls.require(H5Awrite(attribute.get(), type.get(), lists.data()), action);
+}
+
+// Each scale's REFERENCE_LIST: per attached dimension, in attach order, the compound
+// {dataset: object reference, dimension: int} of H5DS's ds_list_t. Written once every dataset is
+// attached; H5DS recreates it at each attach, so there too it ends up the scale's last attribute.
+void Recorder::Impl::write_reference_lists() {
+    const std::string action = "writing the dimension scales' reference lists";
+    struct Entry {  // H5DS's ds_list_t
+        hobj_ref_t dataset;
+        int dimension;
+    };
+    Handle type = calls.handle(H5Tcreate(H5T_COMPOUND, sizeof(Entry)), H5Tclose, action);
+    calls.require(H5Tinsert(type.get(), "dataset", offsetof(Entry, dataset), H5T_STD_REF_OBJ), action);
+    calls.require(H5Tinsert(type.get(), "dimension", offsetof(Entry, dimension), H5T_NATIVE_INT), action);
+    for (const hid_t scale : scale_order) {
+        std::vector<Entry> entries;
+        for (const auto& [dataset, dimension] : scale_uses.at(scale).attached) entries.push_back({dataset, dimension});
+        const hsize_t count = entries.size();
+        Handle space = calls.handle(H5Screate_simple(1, &count, nullptr), H5Sclose, action);
+        Handle attribute = calls.handle(
+            H5Acreate2(scale, "REFERENCE_LIST", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, action);
+        calls.require(H5Awrite(attribute.get(), type.get(), entries.data()), action);
+    }
+    scale_uses.clear();
+    scale_order.clear();
 }
 
 void Recorder::Impl::create_provenance() {
@@ -1538,6 +1815,7 @@ void Recorder::Impl::write_rows(std::size_t table_number, const Batch::Rows& row
     if (count == 0) return;
     if (write_failed) calls.fail("writing after an earlier failed write");
     try {
+        open_table(table);
         // The columns first, then the row axis, with a flush between (as for records).
         for (std::size_t i = 0; i < table.columns.size(); ++i) {
             const Column& column = table.columns[i];
@@ -1579,6 +1857,8 @@ void Recorder::Impl::post(Batch batch) {
 }
 
 void Recorder::Impl::flush_file() {
+    // A file built in memory reaches the disk whole, once, at its end: a flush would write it all.
+    if (spec.in_memory) return;
     calls.require(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flushing the file");
 }
 
@@ -1586,7 +1866,7 @@ void Recorder::Impl::set_status(std::string_view status) {
     write_text_attribute(file.get(), kStatusAttribute, status, calls);
 }
 
-void Recorder::Impl::close_file() {
+void Recorder::Impl::close_objects() {
     for (auto& variable : variables) variable.dataset.reset();
     for (auto& table : tables) {
         for (auto& column : table.columns) column.dataset.reset();
@@ -1594,6 +1874,10 @@ void Recorder::Impl::close_file() {
     }
     axis_datasets.clear();
     time_dataset.reset();
+}
+
+void Recorder::Impl::close_file() {
+    close_objects();
     closed = true;
     if (file.close() < 0) calls.fail("closing the file");
 }
@@ -1619,9 +1903,27 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
     writer.stop_and_rethrow();  // from here on this thread writes the file
     const SilencedHdf5ErrorPrinting silenced;
     write_buffers();
-    close_file();
-    write_closing_attributes("complete", final_provenance, true);
+    if (spec.in_memory) {
+        closing_attributes(file.get(), "complete", final_provenance, true);
+        write_in_memory_file();
+    } else {
+        close_file();
+        write_closing_attributes("complete", final_provenance, true);
+    }
     publish();
+}
+
+// Closes a file built in memory, which the core driver then writes whole to its hidden name, and
+// names it `<path>.incomplete` (finish() then renames it into place at once). A file that could
+// not be written is removed.
+void Recorder::Impl::write_in_memory_file() {
+    try {
+        close_file();
+    } catch (...) {
+        forget_unnamed();
+        throw;
+    }
+    name_file();
 }
 
 void Recorder::Impl::abort(std::string_view reason) {
@@ -1639,13 +1941,17 @@ void Recorder::Impl::abort(std::string_view reason) {
         }
     };
     if (!write_failed) attempt([this] { write_buffers(); });
+    const std::string status = reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason);
+    if (spec.in_memory) {
+        attempt([this, &status] { closing_attributes(file.get(), status, {}, false); });
+        attempt([this] { write_in_memory_file(); });
+        if (first_error) std::rethrow_exception(first_error);
+        return;
+    }
     attempt([this] { close_file(); });
     // The file says "incomplete" since it was created; the reason is added when the file can be
     // reopened (not, say, on a full disk).
-    attempt([this, reason] {
-        write_closing_attributes(reason.empty() ? std::string("incomplete") : "incomplete: " + std::string(reason),
-                                 {}, false);
-    });
+    attempt([this, &status] { write_closing_attributes(status, {}, false); });
     if (first_error) std::rethrow_exception(first_error);
 }
 
@@ -1730,14 +2036,18 @@ struct Reader::Impl {
     [[noreturn]] void fail(const std::string& message) const {
         throw std::runtime_error("HDF5 file '" + calls.file_path().string() + "': " + message);
     }
+    // Opens first and looks the link up only when that fails, for the message: a sweep's combine
+    // opens every variable of every run, and the lookup cost as much as the opening.
     Handle open_dataset(hid_t location, const std::string& name, std::string_view what) const {
-        if (name.empty() || name.find('/') != std::string::npos ||
-            !calls.test(H5Lexists(location, name.c_str(), H5P_DEFAULT),
+        if (name.empty() || name.find('/') != std::string::npos) fail("no " + std::string(what) + " '" + name + "'");
+        const hid_t dataset = H5Dopen2(location, name.c_str(), H5P_DEFAULT);
+        if (dataset >= 0) return Handle(dataset, H5Dclose);
+        const std::string reason = hdf5_error_stack_text();  // before the next call clears the stack
+        if (!calls.test(H5Lexists(location, name.c_str(), H5P_DEFAULT),
                         "looking up " + std::string(what) + " '" + name + "'")) {
             fail("no " + std::string(what) + " '" + name + "'");
         }
-        return calls.handle(H5Dopen2(location, name.c_str(), H5P_DEFAULT), H5Dclose,
-                            "opening " + std::string(what) + " '" + name + "'");
+        fail("opening " + std::string(what) + " '" + name + "' failed: " + reason);
     }
     std::optional<Handle> open_provenance() const {
         if (!calls.test(H5Lexists(file.get(), kProvenanceGroup, H5P_DEFAULT),
@@ -1825,7 +2135,14 @@ Reader::Reader(const std::filesystem::path& path) : impl_(std::make_unique<Impl>
         impl_->fail("it is a folder, not an HDF5 file (a sweep's folder? its runs are in sweep.h5 and runs/)");
     if (!S_ISREG(info.st_mode)) impl_->fail("it is not a regular file");
     const SilencedHdf5ErrorPrinting silenced;
-    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    // A small file is read into memory in one go (HDF5's core driver, without writing back): its
+    // objects are then opened from memory, not by a read() of a few bytes each, which made
+    // opening and reading the runs most of a sweep's combine.
+    constexpr off_t kReadWholeBytes = off_t{16} << 20;
+    Handle access = make_property_list(H5P_FILE_ACCESS, impl_->calls);
+    if (info.st_size <= kReadWholeBytes)
+        impl_->calls.require(H5Pset_fapl_core(access.get(), std::size_t{1} << 20, false), "reading the file into memory");
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
     if (file < 0) {
         const std::vector<std::string> stack = hdf5_error_stack();
         const bool still_marked = std::any_of(stack.begin(), stack.end(), [](const std::string& d) {

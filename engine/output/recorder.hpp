@@ -54,6 +54,23 @@
 // h5dump) open it after `h5clear -s --increment=0 <file>` (Debian's hdf5-tools) clears the mark and
 // sets the end-of-file address the killed writer had not yet recorded.
 //
+// A file built in memory (FileSpec::in_memory) is written otherwise; the above holds for it except
+// where said here. HDF5's core driver holds the file in memory, no SWMR mode is used, and flushes
+// write nothing. The file starts as a copy of a layout (its objects and their attributes, made once
+// per process for the first file of the same variables, axes, tables and attribute sizes, then
+// copied with this file's root attribute values written in place), which the core driver writes
+// under the hidden name when the file is opened. finish() writes the closing attributes into it,
+// then the whole file once under the hidden name, names it `<path>.incomplete` and at once renames
+// it to `<path>`; abort(reason) does the same with status "incomplete: <reason>" and keeps the
+// name `<path>.incomplete`. So a complete file still appears only complete and only under its final
+// name, and a failed or interrupted run still leaves `<path>.incomplete` with its reason. But a
+// killed writer leaves no readable records: only its hidden file (the layout, status
+// "incomplete", no provenance and no data; or less, if killed while writing), which the next
+// recorder of that path removes. That is what a final-record-only sweep run uses: before its end
+// its file holds no record that a resume could use (a resumed run starts over, or continues from
+// its checkpoint, which holds the records written up to it), and a killed sweep, run again,
+// makes the same files.
+//
 // Determinism: the recorder stores exactly the values it is given. Run-specific facts (command line,
 // thread count, wall time) go to the `/provenance` group, so that `h5diff --exclude-path /provenance`
 // compares two runs' data and scenario alone. What h5diff (1.10) compares: every dataset's values
@@ -156,6 +173,15 @@ struct FileSpec {
     // recorder never removes or overwrites a file: the constructor refuses a temporary name that
     // exists, and finish() refuses a final name that exists (even one that appeared during the run).
     bool replace_existing = false;
+    // Build the file in memory, from a layout made once per process, and write it once, when
+    // finish() or abort() is called (see "A file built in memory" above): for a run whose records
+    // are all written at its end anyway (a sweep run that keeps its final record only), where SWMR's
+    // ordered writes and flushes buy nothing. The file's whole size is held in memory until then.
+    bool in_memory = false;
+    // The caller knows that the folder holds no hidden file of a writer of `path` killed while
+    // creating it (see "Files are never lost" above), so the recorder need not list the folder to
+    // remove one: a sweep lists runs/ once, where a listing per run grew with the runs.
+    bool no_abandoned_creation = false;
 };
 
 // A Recorder is used from one thread only. (Debian's HDF5 is a thread-safe build with one global
@@ -202,8 +228,8 @@ public:
     void append_rows(std::string_view table, std::span<const ColumnValues> columns);
     std::int64_t rows_appended(std::string_view table) const;  // buffered or not
 
-    // Writes what is buffered (records and table rows) and flushes the file to disk. A record
-    // still open stays buffered.
+    // Writes what is buffered (records and table rows) and flushes the file to disk (a file built
+    // in memory: into the file in memory). A record still open stays buffered.
     void flush();
 
     // Flush, set status "complete" and attribute `/provenance/finished`, close, rename to path.

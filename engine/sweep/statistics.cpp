@@ -12,6 +12,18 @@ namespace {
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 
+// t(0.5 + level / 2, n - 1) of mean_interval, computed once per count and thread: a sweep's summary
+// asks it for every value of every point with the same count, and boost computes it by iteration.
+double interval_quantile(std::size_t degrees_of_freedom) {
+    constexpr std::size_t kKeptCounts = 4096;  // replicate counts; larger ones are computed each time
+    if (degrees_of_freedom >= kKeptCounts) return student_t_quantile(0.5 + 0.5 * interval_level, degrees_of_freedom);
+    thread_local std::vector<double> known;
+    if (degrees_of_freedom >= known.size()) known.resize(degrees_of_freedom + 1, not_a_number);
+    double& quantile = known[degrees_of_freedom];
+    if (std::isnan(quantile)) quantile = student_t_quantile(0.5 + 0.5 * interval_level, degrees_of_freedom);
+    return quantile;
+}
+
 }  // namespace
 
 std::string interval_definition() {
@@ -45,7 +57,7 @@ MeanInterval mean_interval(std::span<const double> values) {
     for (const double value : kept) squares += (value - interval.mean) * (value - interval.mean);
     interval.sd = std::sqrt(squares / (n - 1.0));
     const double half_width =
-        student_t_quantile(0.5 + 0.5 * interval_level, kept.size() - 1) * interval.sd / std::sqrt(n);
+        interval_quantile(kept.size() - 1) * interval.sd / std::sqrt(n);
     interval.low90 = interval.mean - half_width;
     interval.high90 = interval.mean + half_width;
     return interval;

@@ -657,6 +657,60 @@ TEST_CASE("h5diff --exclude-path /provenance finds no difference between identic
               .exit_code == 1);
 }
 
+TEST_CASE("A file built in memory equals the one written in SWMR mode, each copy of a layout its own",
+          "[recorder]") {
+    const ScratchDirectory scratch("in-memory");
+    // The same file (data, tables, root attributes) written in SWMR mode and built in memory.
+    const auto write = [&scratch](const std::string& name, bool in_memory, double seed, const std::string& title) {
+        FileSpec spec = spec_with_tables(scratch.path() / name, 4);
+        spec.in_memory = in_memory;
+        spec.global_numeric_attributes["seed"] = seed;
+        spec.global_attributes["title"] = title;
+        spec.provenance_attributes["command_line"] = "citysim run " + name;
+        Recorder recorder(spec);
+        write_example(recorder, 2);
+        append_events(recorder, Events::rows(0, 10));
+        append_firms(recorder);
+        // Nothing is named <path>.incomplete while a file built in memory is written.
+        CHECK(fs::exists(recorder.temporary_path()) != in_memory);
+        put_record(recorder, 2);
+        recorder.finish();
+        return scratch.path() / name;
+    };
+    const auto same = [&scratch](const fs::path& a, const fs::path& b) {
+        const auto diff = run_command("h5diff --exclude-path /provenance " + quoted(a) + " " + quoted(b), scratch.path());
+        INFO(diff.output);
+        return diff.exit_code == 0;
+    };
+    // The first file built in memory makes the layout; the next of the same sizes copy it and
+    // write their own root attributes: another seed, a title of the same length, another length
+    // (which makes a layout of its own).
+    CHECK(same(write("swmr-1.h5", false, 1, "recorder test"), write("memory-1.h5", true, 1, "recorder test")));
+    CHECK(same(write("swmr-2.h5", false, 2, "recorder TEST"), write("memory-2.h5", true, 2, "recorder TEST")));
+    CHECK(same(write("swmr-3.h5", false, 3, "a longer recorder test"), write("memory-3.h5", true, 3, "a longer recorder test")));
+    CHECK_FALSE(same(scratch.path() / "memory-1.h5", scratch.path() / "memory-2.h5"));
+    const Reader copy(scratch.path() / "memory-2.h5");
+    CHECK(copy.global_numeric_attributes().at("seed") == 2.0);
+    CHECK(copy.global_attributes().at("title") == "recorder TEST");
+    CHECK(copy.global_attributes().at("status") == "complete");
+    CHECK(copy.read_column("event", "event_amount") == Events::rows(0, 10).amount);
+
+    // Aborted, it is written as <path>.incomplete with the reason, and no hidden file is left.
+    {
+        FileSpec spec = spec_with_tables(scratch.path() / "aborted.h5", 4);
+        spec.in_memory = true;
+        Recorder recorder(spec);
+        write_example(recorder, 3);
+        recorder.abort("stopped");
+    }
+    CHECK_FALSE(fs::exists(scratch.path() / "aborted.h5"));
+    const Reader aborted(scratch.path() / "aborted.h5.incomplete");
+    CHECK(aborted.global_attributes().at("status") == "incomplete: stopped");
+    CHECK(aborted.times().size() == 3);
+    for (const auto& entry : fs::directory_iterator(scratch.path()))
+        CHECK(entry.path().filename().string().front() != '.');
+}
+
 TEST_CASE("Recorder rejects wrong counts, unknown variables and missing puts", "[recorder]") {
     const ScratchDirectory scratch("errors");
     const fs::path path = scratch.path() / "run.h5";
