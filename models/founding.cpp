@@ -434,7 +434,8 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
 }
 
 // Checkpoints: nothing that outlives a step: prepare() recomputes the rates and the location
-// choice's parts each step (the move part when its inputs differ from those it was computed from), finish_step()'s lists are refilled, the due steps are a talent column.
+// choice's parts each step (the move part when its inputs differ from those it was computed from),
+// finish_step()'s lists are refilled, the due steps are a talent column.
 // A member added to Founding stops the build here until it is saved below (or confirmed to be a
 // parameter or scratch) and the size updated.
 CITYSIM_CHECKPOINTED(Founding, 776);

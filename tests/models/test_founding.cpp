@@ -170,6 +170,21 @@ TEST_CASE("founding: the location choice prefers cheap, tolerant, nearby cities"
     models::CityModel tolerant(testing::load(founding_yaml(), {"cities.b.failure_tolerance=1.0"}));
     f.prepare(tolerant.state());
     CHECK(f.location_probabilities(0, 0)[1] > q[1]);
+
+    // The move part (home preference, cost per hour of travel) is kept while its inputs hold and
+    // follows them when they change: a dearer hour of travel, or a longer link, keeps more founders home.
+    auto dearer = testing::load(founding_yaml()).mechanisms.founding;
+    dearer.location_cost_per_hour *= 4;
+    f.retune(dearer, {1.0});
+    f.prepare(same.state());
+    const auto r = f.location_probabilities(0, 0);
+    CHECK(r[1] < q[1]);
+    f.retune(testing::load(founding_yaml()).mechanisms.founding, {1.0});
+    const models::CityModel farther(testing::load(founding_yaml(), {"network.links=[[a, b, 4.0]]"}));
+    f.prepare(farther.state());
+    CHECK(f.location_probabilities(0, 0)[1] == Approx(r[1]).epsilon(1e-12));  // 4 hours at the base cost = 1 at 4x
+    f.prepare(same.state());
+    CHECK(f.location_probabilities(0, 0)[1] == Approx(q[1]).epsilon(1e-12));
 }
 
 TEST_CASE("founding: higher rents lower founding; more tolerance of failure raises it", "[ecosystem][founding][direction]") {

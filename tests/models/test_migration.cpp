@@ -79,6 +79,25 @@ TEST_CASE("migration: choice probabilities include moving costs and attachment b
         }
     // a to c is 3 hours via b.
     CHECK(st.travel_hours[0 * 3 + 2] == 3.0);
+
+    // The move part of the weights is kept from step to step while the travel times hold: when they
+    // change (a faster link from a to c), the probabilities follow them, as the formula says.
+    const models::CityModel faster_model(
+        testing::load(testing::three_cities_yaml(), {"network.links=[[a, b, 1.0], [b, c, 2.0], [a, c, 0.5]]"}));
+    const auto& faster = faster_model.state();
+    REQUIRE(faster.travel_hours[0 * 3 + 2] == 0.5);
+    choice.prepare(faster);
+    const auto p = choice.probabilities(0, 0, 0.0f);
+    auto faster_value = [&](std::size_t d) {
+        return m.income_weight * (std::log(faster.wage[d]) - m.housing_cost_share * std::log(faster.rent[d])) +
+               std::vector<double>{0.2, 0.0, -0.1}[d] +
+               (d == 0 ? m.attachment : -(m.moving_cost + m.moving_cost_per_hour * faster.travel_hours[d]));
+    };
+    double total = 0;
+    for (std::size_t d = 0; d < 3; ++d) total += std::exp(faster_value(d));
+    for (std::size_t d = 0; d < 3; ++d) CHECK(p[d] == Approx(std::exp(faster_value(d)) / total).epsilon(1e-12));
+    choice.prepare(st);
+    CHECK(choice.probabilities(0, 0, 0.0f)[2] < p[2]);  // and back
 }
 
 TEST_CASE("migration: switching it off stops every move", "[migration]") {
