@@ -2,12 +2,12 @@
 
 #include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
+#include "models/logit.hpp"
 #include "models/streams.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <limits>
 
 namespace citysim::models {
 
@@ -142,23 +142,17 @@ void Founding::prepare(const CityState& state) {
     double employer_factor[employer_slots];
     for (std::size_t k = 0; k < employer_slots; ++k) employer_factor[k] = employer_log_factor(static_cast<EmployerKind>(k));
 
-    // The part of a destination's utility that every origin shares (the sum of its first five terms,
-    // added in the order of the formula, so that adding the origin's term gives the same value).
-    destination_value_.resize(cities_ * fields_);
+    // The part of a destination's utility that every origin shares, D[d,f], then its weight.
+    destination_weight_.resize(fields_ * cities_);
     for (std::size_t d = 0; d < cities_; ++d)
         for (std::size_t f = 0; f < fields_; ++f)
-            destination_value_[d * fields_ + f] =
+            destination_weight_[f * cities_ + d] =
                 params_.location_pool_weight * std::log(pool[d * fields_ + f] / field_mean[f]) +
                 params_.location_capital_weight * std::log((eco.capital_access[d] + 1.0) / capital_mean) -
                 params_.location_cost_weight * std::log(state.rent[d] / rent_mean) +
                 params_.location_tolerance_weight * eco.failure_tolerance[d] + location_support_[d];
-    destination_weight_.resize(fields_ * cities_);
-    for (std::size_t f = 0; f < fields_; ++f) {
-        double highest = -std::numeric_limits<double>::infinity();
-        for (std::size_t d = 0; d < cities_; ++d) highest = std::max(highest, destination_value_[d * fields_ + f]);
-        for (std::size_t d = 0; d < cities_; ++d)
-            destination_weight_[f * cities_ + d] = std::exp(destination_value_[d * fields_ + f] - highest);
-    }
+    for (std::size_t f = 0; f < fields_; ++f)
+        weights_from_utilities(std::span(destination_weight_).subspan(f * cities_, cities_));
     auto& inputs = move_weight_inputs_;
     if (inputs.travel_hours != state.travel_hours || inputs.home_preference != params_.location_home_preference ||
         inputs.cost_per_hour != params_.location_cost_per_hour || move_weight_.empty()) {
@@ -438,7 +432,7 @@ void Founding::finish_step(CityState& state, const engine::StreamKey& streams) {
 // finish_step()'s lists are refilled, the due steps are a talent column.
 // A member added to Founding stops the build here until it is saved below (or confirmed to be a
 // parameter or scratch) and the size updated.
-CITYSIM_CHECKPOINTED(Founding, 776);
+CITYSIM_CHECKPOINTED(Founding, 752);
 void Founding::save_or_restore(checkpoint::Archive&) {}
 
 }  // namespace citysim::models

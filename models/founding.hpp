@@ -158,7 +158,6 @@ private:
     // where D[d,f] is the part of U_d that every origin shares and m_f = max_d D[d,f]. The move part
     // is recomputed only when the travel times or its two parameters change, so a step costs
     // cities x fields exponentials, not cities^2 x fields.
-    std::vector<double> destination_value_;   // [d * fields + field]: D[d,f]
     std::vector<double> destination_weight_;  // [field * cities + d]: exp(D[d,f] - m_f)
     std::vector<double> move_weight_;         // [origin * cities + d]: the move part (0 where founders may not move)
     struct MoveWeightInputs {

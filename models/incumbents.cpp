@@ -4,11 +4,11 @@
 #include "engine/parallel.hpp"
 
 #include "models/firms.hpp"
+#include "models/logit.hpp"
 #include "models/streams.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace citysim::models {
 
@@ -107,17 +107,15 @@ std::vector<double> Incumbents::location_probabilities(const CityState& state, s
     // Land granted at a discount at home (policy.hpp, incumbent_land) makes home cheaper for projects.
     const double home_discount =
         home < state.policy.incumbent_rent_share.size() ? 1.0 - state.policy.incumbent_rent_share[home] : 1.0;
-    double highest = -std::numeric_limits<double>::infinity();
-    for (std::size_t d = 0; d < cities; ++d) {
+    for (std::size_t d = 0; d < cities; ++d)
         u[d] = (d == home ? params_.location_home_preference : 0.0) -
                params_.location_cost_weight * std::log(state.rent[d] / (state.rent[home] * home_discount)) +
                params_.location_pool_weight * std::log((static_cast<double>(free[state.city_field(d, field)]) + 1.0) /
                                                        (static_cast<double>(free[state.city_field(home, field)]) + 1.0)) -
                params_.location_cost_per_hour * state.travel_hours[home * cities + d];
-        highest = std::max(highest, u[d]);
-    }
+    weights_from_utilities(u);
     double sum = 0.0;
-    for (double& x : u) sum += (x = std::exp(x - highest));
+    for (const double x : u) sum += x;
     for (double& x : u) x /= sum;
     return u;
 }

@@ -2,9 +2,9 @@
 
 #include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
+#include "models/logit.hpp"
 #include "models/streams.hpp"
 
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -62,15 +62,12 @@ void MigrationChoice::prepare(const CityState& state) {
     const auto quotient = location_quotients(state);
     destination_weight_.resize(fields_ * cities_);
     for (std::size_t f = 0; f < fields_; ++f) {
-        double* weight = destination_weight_.data() + f * cities_;
-        double highest = -std::numeric_limits<double>::infinity();
-        for (std::size_t d = 0; d < cities_; ++d) {
+        const std::span weight = std::span(destination_weight_).subspan(f * cities_, cities_);
+        for (std::size_t d = 0; d < cities_; ++d)
             weight[d] = params_.income_weight *
                             (std::log(state.wage[d * fields_ + f]) - params_.housing_cost_share * std::log(state.rent[d])) +
                         amenity_[d] + cluster_preference_[f] * std::log(quotient[d * fields_ + f]);
-            highest = std::max(highest, weight[d]);
-        }
-        for (std::size_t d = 0; d < cities_; ++d) weight[d] = std::exp(weight[d] - highest);
+        weights_from_utilities(weight);
     }
     // The move part, exp(-moving cost) (exp(attachment) for staying), while the travel times hold
     // (the parameters cannot change without a new MigrationChoice: CityModel::retune builds one).
