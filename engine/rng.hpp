@@ -68,13 +68,25 @@ inline std::int64_t stochastic_round(double expected, std::uint32_t word) noexce
 
 // Steps until the first success of a per-step Bernoulli(p) process, at least 1: geometric, so
 // drawing it once is the same in distribution as drawing every step, and (being memoryless) it may
-// be redrawn at any time, e.g. when the rate changes.
-inline std::uint32_t geometric_steps(double p, std::uint32_t word) noexcept {
-    if (!(p > 0.0)) return 0xFFFFFFFFu;  // never
-    if (p >= 1.0) return 1;
-    const double steps = 1.0 + std::floor(std::log(uniform_open(word)) / std::log1p(-p));
-    return steps >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<std::uint32_t>(steps);
-}
+// be redrawn at any time, e.g. when the rate changes. Made once per p, so that a loop drawing many
+// waiting times takes log1p(-p) once (the draws are the same as geometric_steps' below).
+class GeometricSteps {
+public:
+    explicit GeometricSteps(double p) noexcept
+        : never_(!(p > 0.0)), every_step_(p >= 1.0), log_fail_(never_ || every_step_ ? 0.0 : std::log1p(-p)) {}
+    std::uint32_t operator()(std::uint32_t word) const noexcept {
+        if (never_) return 0xFFFFFFFFu;
+        if (every_step_) return 1;
+        const double steps = 1.0 + std::floor(std::log(uniform_open(word)) / log_fail_);
+        return steps >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<std::uint32_t>(steps);
+    }
+
+private:
+    bool never_, every_step_;
+    double log_fail_;  // log(1 - p)
+};
+
+inline std::uint32_t geometric_steps(double p, std::uint32_t word) noexcept { return GeometricSteps(p)(word); }
 
 // A Poisson draw by inversion (for small means) or the normal approximation (large means).
 // Deterministic given the words; the blocks it consumes are all keyed the same way.

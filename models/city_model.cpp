@@ -314,7 +314,7 @@ void CityModel::step() {
 }
 
 // A mechanism added to the model changes its size and stops the build here until it is saved below.
-CITYSIM_CHECKPOINTED(CityModel, 5272);  // unscheduled_: rebuilt from the scenario
+CITYSIM_CHECKPOINTED(CityModel, 5312);  // unscheduled_: rebuilt from the scenario
 
 void CityModel::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("model");

@@ -43,6 +43,13 @@ struct PolicyLevers {
         double bonus = 0.0;                        // settlement: CNY per person paid this step (after the cap)
         std::size_t policy = 0;                    // index in the scenario's policies
 
+        // Whether the rule changes anyone's choice of city (a subsidy of 0, e.g. a teacher's slider
+        // at rest, does not: its gains are all 0).
+        bool sways_choices() const {
+            const auto nonzero = [](double gain) { return gain != 0.0; };
+            return std::any_of(arrival_gain.begin(), arrival_gain.end(), nonzero) ||
+                   std::any_of(stay_gain.begin(), stay_gain.end(), nonzero);
+        }
         // Talent there at the start (arrival step 0) has lived in the city for an unknown, typically
         // long, time: a limit on years in the city excludes it.
         bool covers(CityIndex c, FieldIndex f, float skill, std::uint32_t arrival, std::uint32_t step) const {

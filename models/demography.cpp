@@ -51,21 +51,35 @@ void Demography::step(CityState& state, const engine::StreamKey& streams, double
         const auto city = std::as_const(table).column(state.talent.city);
         const auto field = std::as_const(table).column(state.talent.field);
         auto exit_step = table.column(state.talent.exit_step);
-        engine::for_each_block(table.size(), [&, ids, city, field, exit_step, skill, employer, employer_kind](std::size_t begin, std::size_t end, std::size_t block) {
+        const engine::GeometricSteps exit_after(exit_probability);
+        engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t block) {
+            // Plain pointers and values in locals, so that the scan for the rows due (few: a person
+            // leaves once in 40 years at the default rate) is a tight loop.
+            const engine::StoredId* const id = ids.data();
+            const CityIndex* const city_of = city.data();
+            const FieldIndex* const field_of = field.data();
+            std::uint32_t* const exit_at = exit_step.data();
+            const float* const skill_of = skill.data();
+            const std::uint32_t* const employer_of = employer.data();
+            const std::uint8_t* const kind_of = employer_kind.data();
+            const std::uint32_t now = step;
+            const engine::GeometricSteps after = exit_after;
             auto& tally = tallies.local();
             auto& rows = leaving[block];
             rows.clear();
-            for (std::size_t i = begin; i < end; ++i) {
-                if (exit_step[i] == unscheduled) {
-                    const auto w = engine::random_words(streams, ids[i], streams::exit_schedule);
-                    exit_step[i] = step - 1 + engine::geometric_steps(exit_probability, w[0]);
+            for (std::size_t i = begin;; ++i) {
+                while (i < end && exit_at[i] > now) ++i;  // (unscheduled, 0, stops the scan too)
+                if (i == end) break;
+                if (exit_at[i] == unscheduled) {
+                    const auto w = engine::random_words(streams, id[i], streams::exit_schedule);
+                    exit_at[i] = now - 1 + after(w[0]);
                 }
-                if (exit_step[i] <= step) {
+                if (exit_at[i] <= now) {
                     rows.push_back(static_cast<std::uint32_t>(i));
-                    if (employer[i] != no_firm)
-                        leavers.local().add(employer[i], skill[i],
-                                            employer_kind[i] == static_cast<std::uint8_t>(EmployerKind::founder));
-                    ++tally[city[i] * fields + field[i]];
+                    if (employer_of[i] != no_firm)
+                        leavers.local().add(employer_of[i], skill_of[i],
+                                            kind_of[i] == static_cast<std::uint8_t>(EmployerKind::founder));
+                    ++tally[city_of[i] * fields + field_of[i]];
                 }
             }
         });

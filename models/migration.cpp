@@ -103,6 +103,23 @@ void MigrationChoice::prepare(const CityState& state) {
         std::max<std::size_t>(1, cities_ / 64));
 }
 
+void MigrationChoice::tabulate_attachment(double years_per_step) {
+    if (years_per_step == attachment_years_per_step_) return;
+    // Past a million steps (a cap of decades in steps of minutes) the factor is computed instead.
+    constexpr std::size_t most = std::size_t{1} << 20;
+    attachment_by_steps_.clear();
+    attachment_capped_ = false;
+    for (std::size_t k = 0; k < most; ++k) {
+        const float years = years_in_city(0, static_cast<std::int64_t>(k), years_per_step);
+        attachment_by_steps_.push_back(attachment_factor(years));
+        if (!(years < params_.attachment_cap_years)) {  // min(years, cap) is the cap from here on
+            attachment_capped_ = true;
+            break;
+        }
+    }
+    attachment_years_per_step_ = years_per_step;
+}
+
 std::vector<double> MigrationChoice::probabilities(CityIndex origin, FieldIndex field, float years_in_city) const {
     const std::size_t row = static_cast<std::size_t>(origin) * fields_ + field;
     const double* cumulative = move_cumulative_.data() + row * cities_;
@@ -138,11 +155,11 @@ std::vector<double> location_quotients(const CityState& state) {
 }
 
 CityIndex MigrationChoice::choose_with_policy(CityIndex origin, FieldIndex field, float skill, std::uint32_t arrival,
-                                             std::uint32_t step, float years_in_city,
+                                             std::uint32_t step, double attachment,
                                              const std::vector<PolicyLevers::TalentRule>& rules, std::uint32_t stay_word,
                                              std::uint32_t destination_word) const {
     const std::size_t row = static_cast<std::size_t>(origin) * fields_ + field;
-    double stay = stay_weight_[row] * attachment_factor(years_in_city);
+    double stay = stay_weight_[row] * attachment;
     const double* cumulative = move_cumulative_.data() + row * cities_;
     thread_local std::vector<double> weight;
     const std::size_t cities = cities_;
@@ -189,44 +206,65 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
     auto pay = table.column(state.talent.pay);
     const auto step = streams.step;
     const auto& rules = state.policy.talent;
+    // Rules that sway no one (every gain 0, e.g. a subsidy slider at 0) leave every weight as it is:
+    // the choice is then made as without policies, so such a run is its baseline draw for draw.
+    const bool with_rules = std::any_of(rules.begin(), rules.end(), [](const auto& rule) { return rule.sways_choices(); });
 
-    // Spans by value: writes through the uint8 columns may alias anything, so spans held by
-    // reference would be reloaded from memory on every access.
-    engine::for_each_block(table.size(), [&, ids, city, field, arrival, next, employer_kind, employer, skill, pay](
-                                             std::size_t begin, std::size_t end, std::size_t) {
+    const engine::GeometricSteps reconsider_after(reconsider);
+    choice_.tabulate_attachment(years_per_step);
+    const MigrationChoice& choice = choice_;
+
+    engine::for_each_block(table.size(), [&](std::size_t begin, std::size_t end, std::size_t) {
+        // Plain pointers in locals: writes through the uint8 columns may alias anything, so the
+        // columns reached through the captures would be reloaded from memory on every access, and
+        // the scan for the agents due to reconsider (most rows, most steps) would not be a tight loop.
+        const engine::StoredId* const id = ids.data();
+        CityIndex* const city_of = city.data();
+        const FieldIndex* const field_of = field.data();
+        std::uint32_t* const arrival_at = arrival.data();
+        std::uint32_t* const next_at = next.data();
+        std::uint8_t* const kind_of = employer_kind.data();
+        std::uint32_t* const employer_of = employer.data();
+        const float* const skill_of = skill.data();
+        float* const pay_of = pay.data();
+        const std::uint32_t now = step;
+        const engine::GeometricSteps after = reconsider_after;
         Tally& tally = tallies_.local();
         if (tally.migration.size() != cities * cities) {
             tally.arrivals.assign(cities * fields, 0);
             tally.departures.assign(cities * fields, 0);
             tally.migration.assign(cities * cities, 0);
         }
-        for (std::size_t i = begin; i < end; ++i) {
-            if (next[i] > step) continue;
-            if (next[i] == unscheduled) {
+        for (std::size_t i = begin;; ++i) {
+            while (i < end && next_at[i] > now) ++i;
+            if (i == end) break;
+            if (next_at[i] == unscheduled) {
                 // First sight of this agent: schedule its first reconsideration from now on.
-                const auto w = engine::random_words(streams, ids[i], streams::migration_schedule);
-                next[i] = step - 1 + engine::geometric_steps(reconsider, w[0]);
-                if (next[i] > step) continue;
+                const auto w = engine::random_words(streams, id[i], streams::migration_schedule);
+                next_at[i] = now - 1 + after(w[0]);
+                if (next_at[i] > now) continue;
             }
-            const auto w = engine::random_words(streams, ids[i], streams::migration_choice);
-            next[i] = step + engine::geometric_steps(reconsider, w[0]);
-            if (employer_kind[i] == static_cast<std::uint8_t>(EmployerKind::founder)) continue;
+            const auto w = engine::random_words(streams, id[i], streams::migration_choice);
+            next_at[i] = now + after(w[0]);
+            if (kind_of[i] == static_cast<std::uint8_t>(EmployerKind::founder)) continue;
             ++tally.decisions;
-            const CityIndex origin = city[i];
+            const CityIndex origin = city_of[i];
+            const FieldIndex f = field_of[i];
+            const double attachment =
+                choice.attachment_after(static_cast<std::int64_t>(now) - arrival_at[i], years_per_step);
             const CityIndex destination =
-                rules.empty()
-                    ? choice_.choose(origin, field[i], years_in_city(arrival[i], step, years_per_step), w[1], w[2])
-                    : choice_.choose_with_policy(origin, field[i], skill[i], arrival[i], step,
-                                                 years_in_city(arrival[i], step, years_per_step), rules, w[1], w[2]);
+                with_rules ? choice.choose_with_policy(origin, f, skill_of[i], arrival_at[i], now, attachment, rules,
+                                                       w[1], w[2])
+                           : choice.choose_attached(origin, f, attachment, w[1], w[2]);
             if (destination == origin) continue;
-            city[i] = destination;
-            arrival[i] = step;
-            if (employer[i] != no_firm) tally.leavers.add(employer[i], skill[i], false);
-            employer_kind[i] = static_cast<std::uint8_t>(EmployerKind::other);
-            employer[i] = no_firm;
-            pay[i] = 1.0f;
-            ++tally.departures[origin * fields + field[i]];
-            ++tally.arrivals[destination * fields + field[i]];
+            city_of[i] = destination;
+            arrival_at[i] = now;
+            if (employer_of[i] != no_firm) tally.leavers.add(employer_of[i], skill_of[i], false);
+            kind_of[i] = static_cast<std::uint8_t>(EmployerKind::other);
+            employer_of[i] = no_firm;
+            pay_of[i] = 1.0f;
+            ++tally.departures[origin * fields + f];
+            ++tally.arrivals[destination * fields + f];
             ++tally.migration[origin * cities + destination];
         }
     });
@@ -304,9 +342,10 @@ void Migration::reschedule_all(CityState& state) const {
 // Checkpoints: the amenities in use (calibrated at the start, moved by scheduled changes); the
 // cluster preferences are parameters (retune), the location quotients and choice weights are
 // recomputed from the talent each step (their move part from the travel times, when those
-// differ from the ones it was computed from), and the tallies are cleared at the end of every step. A
+// differ from the ones it was computed from), the attachment table from the parameters and the
+// step length, and the tallies are cleared at the end of every step. A
 // member added to Migration stops the build here until it is saved.
-CITYSIM_CHECKPOINTED(Migration, 448);
+CITYSIM_CHECKPOINTED(Migration, 488);
 void Migration::save_or_restore(checkpoint::Archive& archive) {
     auto scope = archive.section("migration");
     auto amenity = choice_.amenity();

@@ -97,8 +97,13 @@ public:
     // random words for this step.
     CityIndex choose(CityIndex origin, FieldIndex field, float years_in_city, std::uint32_t stay_word,
                      std::uint32_t destination_word) const {
+        return choose_attached(origin, field, attachment_factor(years_in_city), stay_word, destination_word);
+    }
+    // The same, given exp(attachment_per_year * min(years in the city, cap)) (attachment_after()).
+    CityIndex choose_attached(CityIndex origin, FieldIndex field, double attachment, std::uint32_t stay_word,
+                              std::uint32_t destination_word) const {
         const std::size_t row = static_cast<std::size_t>(origin) * fields_ + field;
-        const double stay = stay_weight_[row] * attachment_factor(years_in_city);
+        const double stay = stay_weight_[row] * attachment;
         const double* cumulative = move_cumulative_.data() + row * cities_;
         const double move_total = cumulative[cities_ - 1];
         const double u = engine::uniform_open(stay_word) * (stay + move_total);
@@ -116,9 +121,24 @@ public:
     // covers the agent where it lives multiplies the weight of staying by exp(stay_gain), one that
     // would cover it as a new arrival in d multiplies the weight of d by exp(arrival_gain).
     CityIndex choose_with_policy(CityIndex origin, FieldIndex field, float skill, std::uint32_t arrival,
-                                 std::uint32_t step, float years_in_city,
+                                 std::uint32_t step, double attachment,
                                  const std::vector<PolicyLevers::TalentRule>& rules, std::uint32_t stay_word,
                                  std::uint32_t destination_word) const;
+
+    // exp(attachment_per_year * min(years, attachment_cap_years)) for an agent `steps_in_city` steps
+    // after its arrival (years = years_in_city()). Every agent who reconsiders needs it, so it comes
+    // from a table once tabulate_attachment() has made one for steps of this length: the same value
+    // as computing it.
+    double attachment_after(std::int64_t steps_in_city, double years_per_step) const {
+        if (years_per_step == attachment_years_per_step_ && steps_in_city >= 0) {
+            if (static_cast<std::size_t>(steps_in_city) < attachment_by_steps_.size())
+                return attachment_by_steps_[static_cast<std::size_t>(steps_in_city)];
+            if (attachment_capped_) return attachment_by_steps_.back();
+        }
+        return attachment_factor(years_in_city(0, steps_in_city, years_per_step));
+    }
+    // Makes attachment_after()'s table for steps of this length (nothing to do if it has one).
+    void tabulate_attachment(double years_per_step);
 
     // Choice probabilities for an agent in (origin, field) with `years_in_city`, for tests and docs.
     std::vector<double> probabilities(CityIndex origin, FieldIndex field, float years_in_city) const;
@@ -141,6 +161,11 @@ private:
     std::vector<double> destination_weight_;  // [field * cities + d]: exp(D[d,f] - m_f)
     std::vector<double> move_weight_;         // [origin * cities + d]: the move part above (d = o: exp(attachment))
     std::vector<double> move_weight_hours_;   // the travel times move_weight_ was computed from
+    // attachment_factor() for 0, 1, ... steps in the city, up to the first at the cap if
+    // attachment_capped_ (every later step has the last value), for steps of this length.
+    std::vector<double> attachment_by_steps_;
+    bool attachment_capped_ = false;
+    double attachment_years_per_step_ = -1.0;
 };
 
 // Each city's location quotient in each field, [city * fields + field] (see above).

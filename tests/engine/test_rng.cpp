@@ -77,6 +77,25 @@ TEST_CASE("rng: stochastic rounding is unbiased", "[rng]") {
     CHECK(total / n == Approx(2.3).margin(0.01));
 }
 
+TEST_CASE("rng: GeometricSteps, made once per p, draws what the closed form gives", "[rng]") {
+    const StreamKey key{3, 0, 0};
+    for (const double p : {1e-9, 0.003, 0.05, 0.5, 0.999999}) {
+        const GeometricSteps draw(p);
+        for (int i = 0; i < 2000; ++i) {
+            const auto word = random_words(key, static_cast<std::uint64_t>(i), 1)[0];
+            const double steps = 1.0 + std::floor(std::log(uniform_open(word)) / std::log1p(-p));
+            const auto expected = steps >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<std::uint32_t>(steps);
+            INFO("p " << p << " word " << word);
+            REQUIRE(draw(word) == expected);
+        }
+    }
+    CHECK(GeometricSteps(0.0)(123) == 0xFFFFFFFFu);
+    CHECK(GeometricSteps(-1.0)(123) == 0xFFFFFFFFu);
+    CHECK(GeometricSteps(std::nan(""))(123) == 0xFFFFFFFFu);
+    CHECK(GeometricSteps(1.0)(123) == 1u);
+    CHECK(GeometricSteps(2.0)(123) == 1u);
+}
+
 TEST_CASE("rng: geometric waiting times match a per-step coin", "[rng]") {
     const StreamKey key{3, 0, 0};
     const double p = 0.05;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
 using namespace citysim;
 
@@ -98,6 +99,35 @@ TEST_CASE("migration: choice probabilities include moving costs and attachment b
     for (std::size_t d = 0; d < 3; ++d) CHECK(p[d] == Approx(std::exp(faster_value(d)) / total).epsilon(1e-12));
     choice.prepare(st);
     CHECK(choice.probabilities(0, 0, 0.0f)[2] < p[2]);  // and back
+}
+
+TEST_CASE("migration: attachment by steps in the city comes from a table with the formula's very values", "[migration]") {
+    const auto s = testing::load(testing::three_cities_yaml());
+    for (const double cap : {10.0, 2.5, 0.0})
+        for (const double years_per_step : {1.0 / 12, 1.0 / 52, 1.0, 0.7}) {
+            auto m = s.mechanisms.migration;
+            m.attachment_per_year = 0.1;
+            m.attachment_cap_years = cap;
+            models::MigrationChoice choice(m, {0.0, 0.0, 0.0}, {0.0}, 3, 1);
+            const auto formula = [&](std::int64_t steps) {
+                const float years = models::years_in_city(0, steps, years_per_step);
+                return std::exp(m.attachment_per_year * std::min<double>(years, m.attachment_cap_years));
+            };
+            for (int tabulated = 0; tabulated < 2; ++tabulated) {
+                if (tabulated) choice.tabulate_attachment(years_per_step);
+                for (std::int64_t steps = -3; steps < 800; ++steps) {
+                    INFO("cap " << cap << " years per step " << years_per_step << " steps " << steps << " tabulated " << tabulated);
+                    const double expected = formula(steps);
+                    const double got = choice.attachment_after(steps, years_per_step);
+                    REQUIRE(std::memcmp(&got, &expected, sizeof got) == 0);
+                }
+                // A table made for another step length is not used for this one.
+                const double other = choice.attachment_after(5, years_per_step / 2);
+                const double expected = std::exp(m.attachment_per_year *
+                                                 std::min<double>(models::years_in_city(0, 5, years_per_step / 2), cap));
+                CHECK(std::memcmp(&other, &expected, sizeof other) == 0);
+            }
+        }
 }
 
 TEST_CASE("migration: switching it off stops every move", "[migration]") {

@@ -60,11 +60,22 @@ TEST_CASE("policy: one that is never in force or pays nothing changes nothing", 
     const auto zero = run(with_policy(R"(
   nothing: {instrument: founder_grant, city: b, grant: 0}
 )"));
+    // A subsidy of 0 (a teacher's slider at rest) sways no choice of city: the runs are the
+    // baseline's, draw for draw, not merely close to it (three cities, so that the choice with
+    // policies would add the weights in another order).
+    const auto at_rest = run(with_policy(R"(
+  slider: {instrument: talent_housing_subsidy, city: b, rent_share: 0}
+  no-bonus: {instrument: settlement_bonus, city: c, bonus: 0}
+)"), 120);
+    const auto base_120 = run(testing::ecosystem_yaml(), 120);
     CHECK(later.talent_by_city == base.talent_by_city);
     CHECK(later.births == base.births);
     CHECK(zero.talent_by_city == base.talent_by_city);
     CHECK(zero.births == base.births);
     CHECK(std::accumulate(zero.cost.begin(), zero.cost.end(), 0.0) == 0.0);
+    CHECK(at_rest.talent_by_city == base_120.talent_by_city);
+    CHECK(at_rest.births == base_120.births);
+    CHECK(std::accumulate(at_rest.cost.begin(), at_rest.cost.end(), 0.0) == 0.0);
 }
 
 TEST_CASE("policy: a talent housing subsidy draws talent to the city and costs sigma x housing cost per eligible person",
