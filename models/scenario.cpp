@@ -219,35 +219,35 @@ const sc::Record<Scenario>& scenario_schema() {
     return schema;
 }
 
-namespace {
-
-// scenario_file_text from `document`, the scenario's YAML parsed (which is edited).
-std::string file_text_of(const Scenario& scenario, YAML::Node document) {
-    for (const auto& p : scenario.policies) {
-        const auto instrument = find_instrument(p.value.instrument);
-        if (!instrument) continue;  // (a scenario in error: its resolved text is not re-loadable anyway)
-        YAML::Node policy = document["policies"][p.name];
-        const auto& reads = instrument_keys(*instrument);
-        std::vector<std::string> unread;
-        for (const auto& entry : policy) {
-            const auto key = entry.first.as<std::string>();
-            if (key != "instrument" && key != "city" && key != "start_step" && key != "end_step" &&
-                std::find(reads.begin(), reads.end(), key) == reads.end())
-                unread.push_back(key);
-        }
-        for (const auto& key : unread) policy.remove(key);
-    }
-    for (std::size_t i = 0; i < scenario.schedule.size(); ++i)
-        document["schedule"][i].remove(scenario.schedule[i].multiply > 0 ? "value" : "multiply");
-    YAML::Emitter out;
-    out << document;
-    return std::string(out.c_str()) + "\n";
-}
-
-}  // namespace
-
 std::string scenario_file_text(const Scenario& scenario) {
-    return file_text_of(scenario, YAML::Load(sc::to_yaml(scenario_schema(), scenario)));
+    // Left out: a policy's keys that its instrument does not read (a scenario in error, with an
+    // unknown instrument, keeps them: its text is not re-loadable anyway), and of each scheduled
+    // change the one of value and multiply that it does not use.
+    const sc::KeepKey keep = [&scenario](const std::string& path) {
+        constexpr std::string_view policies = "policies.", schedule = "schedule.";
+        if (path.starts_with(policies)) {
+            for (const auto& p : scenario.policies) {
+                const std::string_view rest = std::string_view(path).substr(policies.size());
+                if (!rest.starts_with(p.name) || rest.size() <= p.name.size() + 1 || rest[p.name.size()] != '.') continue;
+                const std::string_view key = rest.substr(p.name.size() + 1);
+                const auto instrument = find_instrument(p.value.instrument);
+                if (key.find('.') != std::string_view::npos || !instrument) return true;
+                const auto& reads = instrument_keys(*instrument);
+                return key == "instrument" || key == "city" || key == "start_step" || key == "end_step" ||
+                       std::find(reads.begin(), reads.end(), key) != reads.end();
+            }
+        } else if (path.starts_with(schedule)) {
+            const std::string_view rest = std::string_view(path).substr(schedule.size());
+            const auto dot = rest.find('.');
+            if (dot == std::string_view::npos) return true;
+            const std::string_view key = rest.substr(dot + 1);
+            if (key != "value" && key != "multiply") return true;
+            const std::size_t i = std::stoul(std::string(rest.substr(0, dot)));
+            return key == (scenario.schedule[i].multiply > 0 ? "multiply" : "value");
+        }
+        return true;
+    };
+    return sc::to_yaml(scenario_schema(), scenario, keep);
 }
 
 std::vector<std::string> city_names(const Scenario& scenario) {
@@ -289,16 +289,14 @@ std::string why_not_changeable(const Scenario& s, const std::string& key, const 
 // then holds its default): so every error, cross-references included, is reported in one pass.
 void check_scenario(sc::Loaded<Scenario>& loaded) {
     Scenario& s = loaded.value;
-    // The scenario as loaded, parsed once for the schedule's and the controls' values and, unless
-    // shares were divided below (the only change made to s here), for the resolved text: the loader
-    // emitted loaded.resolved_yaml from these very values. Parsing it once instead of three times,
-    // and not emitting it again, halves what loading a scenario costs (every run of a sweep does).
+    // The numbers at the schedule's and the controls' keys, as loaded (before shares are divided
+    // below, the only change made to s here): read from the loaded scenario itself, not from its
+    // resolved text parsed again (which cost more than the rest of loading: every run of a sweep
+    // loads its scenario).
+    std::vector<double> schedule_values, control_values;
+    for (const auto& change : s.schedule) schedule_values.push_back(sc::number_at(scenario_schema(), s, change.key));
+    for (const auto& control : s.controls) control_values.push_back(sc::number_at(scenario_schema(), s, control.key));
     bool divided = false;
-    std::optional<YAML::Node> parsed;
-    const auto as_loaded = [&]() -> const YAML::Node& {
-        if (!parsed) parsed = YAML::Load(loaded.resolved_yaml);
-        return *parsed;
-    };
     const auto cities = city_names(s);
     const auto fields = field_names(s);
     const auto& source = loaded.source;
@@ -540,7 +538,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     static const auto rows = sc::describe(scenario_schema());
     // (The schema refuses a schedule of more than max_scheduled_changes where it reads it.)
     if (!s.schedule.empty()) {
-        const auto values = scenario_values(s.schedule, as_loaded());
+        const auto& values = schedule_values;
         const auto value_problem = [](const std::string& key, double value) {
             char text[64];
             std::snprintf(text, sizeof text, "%.17g", value);
@@ -596,9 +594,6 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     // holds the scenario's own. Like the schedule's, the scenario's values are read in one pass and
     // each end is checked against its key's schema alone (reloading the scenario twice per control
     // made loading, which every run of a sweep does, thirteen times slower).
-    std::vector<ScheduledChange> control_keys;
-    for (const auto& control : s.controls) control_keys.push_back(ScheduledChange{control.key, 1, 0, 0.0, 0.0});
-    const auto control_values = control_keys.empty() ? std::vector<double>{} : scenario_values(control_keys, as_loaded());
     std::set<std::string> controlled;
     for (std::size_t i = 0; i < s.controls.size(); ++i) {
         const auto& control = s.controls[i];
@@ -642,9 +637,10 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     }
 
     // The resolved scenario, as kept in every output file's provenance, is a file that runs as this
-    // one does (the divided shares included).
-    if (!source.has_errors_under(""))
-        loaded.resolved_yaml = divided ? scenario_file_text(s) : file_text_of(s, as_loaded());
+    // one does (the divided shares included). Without policies, a schedule or divided shares,
+    // scenario_file_text would leave nothing out, and the loader's text is that text already.
+    if (!source.has_errors_under("") && (divided || !s.policies.empty() || !s.schedule.empty()))
+        loaded.resolved_yaml = scenario_file_text(s);
 
     const auto known = variable_names();
     for (std::size_t i = 0; i < s.output.record.size(); ++i) {

@@ -721,9 +721,9 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
     return out;
 }
 
-std::string emit_yaml(const RecordImpl& schema, const void* object) {
+std::string emit_yaml(const RecordImpl& schema, const void* object, const KeepKey* keep) {
     YAML::Emitter emitter;
-    schema.emit(emitter, object);
+    schema.emit(emitter, object, EmitScope{keep, ""});
     if (!emitter.good()) throw std::logic_error("scenario: cannot emit the scenario: " + emitter.GetLastError());
     return std::string(emitter.c_str()) + "\n";
 }

@@ -2,6 +2,7 @@
 #include "engine/scenario/detail/internal.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace citysim::scenario {
@@ -145,7 +146,7 @@ struct RealNode : ValueNode {
         }
         as<double>(t) = r.real;
     }
-    void emit(YAML::Emitter& out, const void* t) const override { out << format_double(as<double>(t)); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { out << format_double(as<double>(t)); }
     std::string default_text() const override { return def ? format_double(*def) : "(required)"; }
     std::string range_text() const override { return range.describe(); }
 };
@@ -175,7 +176,7 @@ struct IntegerNode : ValueNode {
         }
         as<std::int64_t>(t) = r.integer;
     }
-    void emit(YAML::Emitter& out, const void* t) const override { out << format_int(as<std::int64_t>(t)); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { out << format_int(as<std::int64_t>(t)); }
     std::string default_text() const override { return def ? format_int(*def) : "(required)"; }
     std::string range_text() const override { return range.describe(); }
 };
@@ -219,7 +220,7 @@ struct BooleanNode : ValueNode {
         }
         as<bool>(t) = node.scalar == "true";
     }
-    void emit(YAML::Emitter& out, const void* t) const override { out << (as<bool>(t) ? "true" : "false"); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { out << (as<bool>(t) ? "true" : "false"); }
     std::string default_text() const override { return def ? (*def ? "true" : "false") : "(required)"; }
 };
 
@@ -238,7 +239,7 @@ struct TextNode : ValueNode {
         }
         as<std::string>(t) = node.scalar;
     }
-    void emit(YAML::Emitter& out, const void* t) const override { emit_string(out, as<std::string>(t)); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { emit_string(out, as<std::string>(t)); }
     std::string default_text() const override { return def ? yaml_scalar_text(*def) : "(required)"; }
 };
 
@@ -265,7 +266,7 @@ struct ChoiceNode : ValueNode {
         }
         as<std::string>(t) = node.scalar;
     }
-    void emit(YAML::Emitter& out, const void* t) const override { emit_string(out, as<std::string>(t)); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { emit_string(out, as<std::string>(t)); }
     std::string default_text() const override { return def ? yaml_scalar_text(*def) : "(required)"; }
 };
 
@@ -314,7 +315,7 @@ struct TextListNode : ValueNode {
         if (failed) return assign_default(t);
         as<std::vector<std::string>>(t) = std::move(values);
     }
-    void emit(YAML::Emitter& out, const void* t) const override {
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override {
         out << YAML::Flow << YAML::BeginSeq;
         for (const std::string& s : as<std::vector<std::string>>(t)) emit_string(out, s);
         out << YAML::EndSeq;
@@ -471,11 +472,20 @@ void RecordImpl::assign_defaults(void* object) const {
     for (const Field& f : fields) f.node->assign_default(f.access(object));
 }
 
-void RecordImpl::emit(YAML::Emitter& out, const void* object) const {
+std::optional<EmitScope> EmitScope::child(std::string_view key) const {
+    if (keep == nullptr) return EmitScope{};
+    EmitScope below{keep, join(path, key)};
+    if (!(*keep)(below.path)) return std::nullopt;
+    return below;
+}
+
+void RecordImpl::emit(YAML::Emitter& out, const void* object, const EmitScope& scope) const {
     out << YAML::BeginMap;
     for (const Field& f : fields) {
+        const auto below = scope.child(f.key);
+        if (!below) continue;
         out << YAML::Key << f.key << YAML::Value;
-        f.node->emit(out, f.access(const_cast<void*>(object)));
+        f.node->emit(out, f.access(const_cast<void*>(object)), *below);
     }
     out << YAML::EndMap;
 }
@@ -573,15 +583,20 @@ void NamedNode::bind(const DocNode& node, void* target, Context& ctx, const std:
     }
 }
 
-void NamedNode::emit(YAML::Emitter& out, const void* target) const {
+// An empty mapping or sequence is written in flow style, `key: {}`, as a YAML reader that loaded the
+// text would write it again (not `key:` and `{}` on a line of its own).
+void NamedNode::emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const {
     void* vec = const_cast<void*>(target);
+    if (ops.size(vec) == 0) out << YAML::Flow;
     out << YAML::BeginMap;
     for (std::size_t i = 0; i < ops.size(vec); ++i) {
         void* element = ops.at(vec, i);
+        const auto below = scope.child(*ops.name(element));
+        if (!below) continue;
         out << YAML::Key;
         emit_string(out, *ops.name(element));
         out << YAML::Value;
-        record->emit(out, ops.value(element));
+        record->emit(out, ops.value(element), *below);
     }
     out << YAML::EndMap;
 }
@@ -635,9 +650,11 @@ void NamedRealsNode::bind(const DocNode& node, void* target, Context& ctx, const
     }
 }
 
-void NamedRealsNode::emit(YAML::Emitter& out, const void* target) const {
+void NamedRealsNode::emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const {
+    if (as<std::vector<Named<double>>>(target).empty()) out << YAML::Flow;
     out << YAML::BeginMap;
     for (const Named<double>& e : as<std::vector<Named<double>>>(target)) {
+        if (!scope.child(e.name)) continue;
         out << YAML::Key;
         emit_string(out, e.name);
         out << YAML::Value << format_double(e.value);
@@ -698,23 +715,28 @@ void ListNode::bind(const DocNode& node, void* target, Context& ctx, const std::
     }
 }
 
-void ListNode::emit_items(YAML::Emitter& out, const void* vec) const {
+// Items are never left out (that would renumber the ones after them), only keys inside them.
+void ListNode::emit_items(YAML::Emitter& out, const void* vec, const EmitScope& scope) const {
     void* v = const_cast<void*>(vec);
+    if (ops.size(v) == 0) out << YAML::Flow;
     out << YAML::BeginSeq;
     for (std::size_t i = 0; i < ops.size(v); ++i) {
         if (record->all_scalar()) out << YAML::Flow;
-        record->emit(out, ops.value(ops.at(v, i)));
+        record->emit(out, ops.value(ops.at(v, i)),
+                     scope.keep == nullptr ? EmitScope{} : EmitScope{scope.keep, join(scope.path, std::to_string(i))});
     }
     out << YAML::EndSeq;
 }
 
-void ListNode::emit(YAML::Emitter& out, const void* target) const { emit_items(out, target); }
+void ListNode::emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const {
+    emit_items(out, target, scope);
+}
 
 std::string ListNode::default_text() const {
     if (!default_vector) return "(required)";
     YAML::Emitter out;
     out << YAML::Flow;
-    emit_items(out, default_vector.get());
+    emit_items(out, default_vector.get(), EmitScope{});
     return out.c_str();
 }
 
@@ -857,7 +879,9 @@ NodePtr list_node(RecordPtr record, VectorOps ops, std::vector<std::string> posi
     return n;
 }
 
-std::string check_value(const RecordImpl& schema, const std::string& key_path, const std::string& value_text) {
+namespace {
+// "cities.a.labour" -> {"cities", "a", "labour"} ("" -> {""}).
+std::vector<std::string> key_path_parts(const std::string& key_path) {
     std::vector<std::string> parts;
     for (std::size_t begin = 0;;) {
         const std::size_t dot = key_path.find('.', begin);
@@ -865,6 +889,71 @@ std::string check_value(const RecordImpl& schema, const std::string& key_path, c
         if (dot == std::string::npos) break;
         begin = dot + 1;
     }
+    return parts;
+}
+}  // namespace
+
+double number_at(const RecordImpl& schema, const void* object, const std::string& key_path) {
+    const double none = std::nan("");
+    const std::vector<std::string> parts = key_path_parts(key_path);
+    const RecordImpl* record = &schema;
+    void* at = const_cast<void*>(object);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const Field* field = record->find(parts[i]);
+        if (field == nullptr) return none;
+        void* member = field->access(at);
+        const ValueNode& node = *field->node;
+        // A mapping, an entry or an item is no number: a key path must go on below them.
+        const bool below = i + 1 < parts.size();
+        switch (node.kind()) {
+            case NodeKind::Record:
+                if (!below) return none;
+                record = static_cast<const RecordNode&>(node).record.get();
+                at = member;
+                continue;
+            case NodeKind::Named: {
+                const auto& named = static_cast<const NamedNode&>(node);
+                if (i + 2 >= parts.size()) return none;
+                const std::string& name = parts[++i];
+                void* entry = nullptr;
+                for (std::size_t k = 0; k < named.ops.size(member) && entry == nullptr; ++k)
+                    if (*named.ops.name(named.ops.at(member, k)) == name) entry = named.ops.value(named.ops.at(member, k));
+                if (entry == nullptr) return none;
+                record = named.record.get();
+                at = entry;
+                continue;
+            }
+            case NodeKind::List: {
+                const auto& list = static_cast<const ListNode&>(node);
+                if (i + 2 >= parts.size()) return none;
+                const std::string& index_text = parts[++i];
+                if (index_text.empty() || index_text.size() > 9 ||
+                    !std::all_of(index_text.begin(), index_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                    return none;
+                const std::size_t index = std::stoul(index_text);
+                if (index >= list.ops.size(member)) return none;
+                record = list.record.get();
+                at = list.ops.value(list.ops.at(member, index));
+                continue;
+            }
+            case NodeKind::NamedReals:
+                if (i + 2 != parts.size()) return none;
+                for (const Named<double>& e : as<std::vector<Named<double>>>(member))
+                    if (e.name == parts[i + 1]) return e.value;
+                return none;
+            case NodeKind::Real:
+                return below ? none : as<double>(member);
+            case NodeKind::Integer:
+                return below ? none : static_cast<double>(as<std::int64_t>(member));
+            default:  // a switch, a text, a choice, a list of texts
+                return none;
+        }
+    }
+    return none;
+}
+
+std::string check_value(const RecordImpl& schema, const std::string& key_path, const std::string& value_text) {
+    const std::vector<std::string> parts = key_path_parts(key_path);
     const RecordImpl* record = &schema;
     const ValueNode* leaf = nullptr;
     for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -194,6 +194,11 @@ struct ListLimit {
     std::string how_to_shorten;
 };
 
+// Which keys a resolved text keeps: keep(key_path) is asked for each key of a mapping of the schema,
+// by its path as in overrides ("policies.grant.bonus", "schedule.0.value"); a key left out takes
+// its children with it.
+using KeepKey = std::function<bool(const std::string& key_path)>;
+
 // ---------------------------------------------------------------------------------------------
 // Type-erased machinery behind Record<T> (engine/scenario/*.cpp). Not for model code.
 namespace detail {
@@ -272,7 +277,8 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
 // the line and column of a text problem) when it cannot be read. `what` names it: "scenario file".
 std::string read_file(const std::filesystem::path& path, std::string_view what);
 std::vector<KeyRow> describe_record(const RecordImpl& schema);
-std::string emit_yaml(const RecordImpl& schema, const void* object);
+std::string emit_yaml(const RecordImpl& schema, const void* object, const KeepKey* keep = nullptr);
+double number_at(const RecordImpl& schema, const void* object, const std::string& key_path);
 std::string check_value(const RecordImpl& schema, const std::string& key_path, const std::string& value_text);
 
 }  // namespace detail
@@ -438,6 +444,18 @@ std::string check_value(const Record<T>& schema, const std::string& key_path, co
 template <class T>
 std::string to_yaml(const Record<T>& schema, const T& object) {
     return detail::emit_yaml(schema.impl(), &object);
+}
+// The same without the keys that `keep` leaves out (which then load back as their defaults).
+template <class T>
+std::string to_yaml(const Record<T>& schema, const T& object, const KeepKey& keep) {
+    return detail::emit_yaml(schema.impl(), &object, &keep);
+}
+// The number at `key_path` (as in overrides: "cities.harbour.labour.productivity",
+// "schedule.0.value") of a loaded object, as its resolved text would give it; NaN where there is no
+// number there (a name or an item that is not there, a mapping, a text, a switch).
+template <class T>
+double number_at(const Record<T>& schema, const T& object, const std::string& key_path) {
+    return detail::number_at(schema.impl(), &object, key_path);
 }
 // Aligned columns for a terminal: KEY TYPE UNIT DEFAULT RANGE DESCRIPTION.
 std::string render_text(const std::vector<KeyRow>& rows);

@@ -145,4 +145,18 @@ TEST_CASE("scenario file text: the resolved scenario loads back and runs the sam
         b.step();
     }
     CHECK(snapshot(a) == snapshot(b));
+    // Loading the text gives it back unchanged (the loader writes it as scenario_file_text does).
+    CHECK(models::load_scenario_text(text, "saved.yaml").resolved_yaml == text);
+    CHECK(text.find("grant:") == std::string::npos);
+    CHECK(text.find("value:") == std::string::npos);
+}
+
+TEST_CASE("scenario file text: a text a YAML 1.1 reader would take for a boolean stays quoted", "[scenario]") {
+    // (Python's yaml, which the analysis reads provenance with, reads a bare yes as true.)
+    const auto loaded = models::load_scenario_text(
+        testing::ecosystem_yaml() + policy +
+            "controls:\n  - {key: cities.a.labour.productivity, label: \"yes\", min: 0.8, max: 1.5, step: 0.05}\n",
+        "labels.yaml");
+    INFO(loaded.resolved_yaml);
+    CHECK(loaded.resolved_yaml.find("label: \"yes\"") != std::string::npos);
 }

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -67,6 +69,34 @@ TEST_CASE("schedule: the scenario's values and the overrides in force, for sever
           std::vector<std::string>{"cities.a.labour.mean_wage=600000", "cities.b.labour.mean_wage=40"});
     CHECK(models::schedule_changes_at(changes, 5));
     CHECK_FALSE(models::schedule_changes_at(changes, 7));
+}
+
+TEST_CASE("schedule: a number read from the loaded scenario is the one its resolved text gives", "[schedule]") {
+    const auto scenario = testing::load(testing::ecosystem_yaml() + R"(policies:
+  a_housing: {instrument: talent_housing_subsidy, city: a, rent_share: 0.25}
+schedule:
+  - {key: cities.a.housing.demand_shifter, multiply: 1.2, start_step: 3}
+)");
+    const auto yaml = scenario::to_yaml(models::scenario_schema(), scenario);
+    const auto same_bits = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+    for (const std::string key : {"cities.a.labour.mean_wage", "cities.c.housing.rent", "simulation.steps",
+                                  "simulation.seed", "mechanisms.migration.moving_cost", "talent.skill_dispersion",
+                                  "policies.a_housing.rent_share", "policies.a_housing.start_step", "schedule.0.multiply",
+                                  "schedule.0.start_step", "cities.a.talent.field_mix.ai"}) {
+        INFO(key);
+        const double from_object = scenario::number_at(models::scenario_schema(), scenario, key);
+        CHECK(!std::isnan(from_object));
+        CHECK(same_bits(from_object, models::number_at(yaml, key)));
+    }
+    // No number there, either way: a name or item that is not there, a mapping, a switch, a text.
+    for (const std::string key : {"cities.zz.labour.mean_wage", "cities.a.labour", "cities.a", "cities",
+                                  "schedule.1.multiply", "schedule.x.multiply", "schedule.0", "policies.none.rent_share",
+                                  "mechanisms.housing.hold_prices", "simulation.step_unit", "cities.a.talent.field_mix.software",
+                                  "nope", ""}) {
+        INFO(key);
+        CHECK(std::isnan(scenario::number_at(models::scenario_schema(), scenario, key)));
+        CHECK(std::isnan(models::number_at(yaml, key)));
+    }
 }
 
 TEST_CASE("schedule: keys that cannot change during a run are refused with the reason", "[schedule][scenario]") {

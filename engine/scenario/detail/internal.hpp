@@ -76,6 +76,15 @@ std::string join(const std::string& path, std::string_view key);
 
 enum class NodeKind { Real, Integer, Boolean, Text, Choice, TextList, Record, Named, NamedReals, List };
 
+// Where an emission is in the object, and which keys it leaves out (keep == nullptr: none, and
+// no key path is built).
+struct EmitScope {
+    const KeepKey* keep = nullptr;
+    std::string path;
+    // The scope of `key` below this one, or nullptr when keep leaves it out.
+    std::optional<EmitScope> child(std::string_view key) const;
+};
+
 class ValueNode {
 public:
     virtual ~ValueNode() = default;
@@ -88,7 +97,7 @@ public:
     // node is not Null (the caller reports null values). Reports errors to ctx; a value in error
     // takes its default (when there is one).
     virtual void bind(const DocNode& node, void* target, Context& ctx, const std::string& path) const = 0;
-    virtual void emit(YAML::Emitter& out, const void* target) const = 0;
+    virtual void emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const = 0;
     virtual std::string default_text() const = 0;
     virtual std::string range_text() const { return ""; }
     virtual std::string describe_suffix() const { return ""; }  // appended to the description
@@ -119,7 +128,7 @@ struct RecordImpl {
     void bind_positional(const DocNode& seq, const std::vector<std::string>& positional, void* object, Context& ctx,
                          const std::string& path) const;
     void assign_defaults(void* object) const;
-    void emit(YAML::Emitter& out, const void* object) const;
+    void emit(YAML::Emitter& out, const void* object, const EmitScope& scope) const;
     bool all_scalar() const;  // every field scalar-like (emitted as a flow mapping inside lists)
     void describe(const std::string& prefix, std::vector<KeyRow>& rows) const;
 
@@ -138,7 +147,9 @@ struct RecordNode : ValueNode {
     bool required() const override { return false; }
     void assign_default(void* target) const override { record->assign_defaults(target); }
     void bind(const DocNode& node, void* target, Context& ctx, const std::string& path) const override;
-    void emit(YAML::Emitter& out, const void* target) const override { record->emit(out, target); }
+    void emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const override {
+        record->emit(out, target, scope);
+    }
     std::string default_text() const override { return ""; }
     void describe_children(const std::string& path, std::vector<KeyRow>& rows) const override;
 };
@@ -153,7 +164,7 @@ struct NamedNode : ValueNode {
     bool required() const override { return min_entries > 0; }
     void assign_default(void* target) const override;
     void bind(const DocNode& node, void* target, Context& ctx, const std::string& path) const override;
-    void emit(YAML::Emitter& out, const void* target) const override;
+    void emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const override;
     std::string default_text() const override { return min_entries > 0 ? "(required)" : "{}"; }
     std::string range_text() const override;
     void describe_children(const std::string& path, std::vector<KeyRow>& rows) const override;
@@ -168,7 +179,7 @@ struct NamedRealsNode : ValueNode {
     bool required() const override { return !default_value.has_value(); }
     void assign_default(void* target) const override;
     void bind(const DocNode& node, void* target, Context& ctx, const std::string& path) const override;
-    void emit(YAML::Emitter& out, const void* target) const override;
+    void emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const override;
     std::string default_text() const override;
     std::string range_text() const override;
 };
@@ -184,11 +195,11 @@ struct ListNode : ValueNode {
     bool required() const override { return default_vector == nullptr; }
     void assign_default(void* target) const override;
     void bind(const DocNode& node, void* target, Context& ctx, const std::string& path) const override;
-    void emit(YAML::Emitter& out, const void* target) const override;
+    void emit(YAML::Emitter& out, const void* target, const EmitScope& scope) const override;
     std::string default_text() const override;
     std::string describe_suffix() const override;
     void describe_children(const std::string& path, std::vector<KeyRow>& rows) const override;
-    void emit_items(YAML::Emitter& out, const void* vec) const;
+    void emit_items(YAML::Emitter& out, const void* vec, const EmitScope& scope) const;
 };
 
 // ------------------------------------------------------------------ text helpers (text.cpp)
