@@ -1,5 +1,6 @@
 #include "models/savings.hpp"
 
+#include "engine/category_sums.hpp"
 #include "engine/checkpoint/archive.hpp"
 #include "engine/parallel.hpp"
 
@@ -52,14 +53,34 @@ void Savings::step(CityState& state, double years_per_step) const {
     const auto pay = std::as_const(table).column(state.talent.pay);
     const std::size_t cf_count = cities * fields;
     const auto sums = engine::reduce_blocks<double>(
-        table.size(), 2 * cf_count, [&, city, field, skill, savings, pay, wage](std::size_t begin, std::size_t end, std::span<double> tally) {
-            for (std::size_t i = begin; i < end; ++i) {
-                const std::size_t cf = city[i] * fields + field[i];
-                tally[cf] += skill[i];
-                tally[cf_count + cf] += 1.0;
+        table.size(), 2 * cf_count, [&](std::size_t begin, std::size_t end, std::span<double> tally) {
+            const CityIndex* const city_of = city.data();
+            const FieldIndex* const field_of = field.data();
+            const float* const skill_of = skill.data();
+            const float* const pay_of = pay.data();
+            float* const saved = savings.data();
+            const double* const cost = housing_cost.data();
+            const auto accrue = [&](std::size_t i, std::size_t c, std::size_t cf) {
                 // Founders are unpaid; incumbents pay their premium.
-                const double income = wage[cf] * skill[i] * pay[i];
-                savings[i] = static_cast<float>(std::max(0.0, savings[i] + accrual * (income - housing_cost[city[i]])));
+                const double income = wage[cf] * skill_of[i] * pay_of[i];
+                saved[i] = static_cast<float>(std::max(0.0, saved[i] + accrual * (income - cost[c])));
+            };
+            // The skill sums as adding in row order gives them (engine/category_sums.hpp).
+            engine::CategorySumLanes lanes(skill.subspan(begin, end - begin), cf_count);
+            if (lanes.exact()) {
+                for (std::size_t i = begin; i < end; ++i) {
+                    const std::size_t c = city_of[i], cf = c * fields + field_of[i];
+                    lanes.add(i, cf, skill_of[i]);
+                    accrue(i, c, cf);
+                }
+                lanes.write(tally.first(cf_count), tally.subspan(cf_count));
+                return;
+            }
+            for (std::size_t i = begin; i < end; ++i) {
+                const std::size_t c = city_of[i], cf = c * fields + field_of[i];
+                tally[cf] += skill_of[i];
+                tally[cf_count + cf] += 1.0;
+                accrue(i, c, cf);
             }
         });
     split_skill_tally(state, sums);
