@@ -7,32 +7,32 @@
 // partial sum. While the total stays below 2^53 q, every partial sum is a double exactly: adding in
 // row order never rounds, and gives the exact sum, which integers give in any order. A block that
 // could break that bound (its largest value over its smallest ulp, times its rows, at 2^53 or more;
-// or a negative, infinite or NaN value; or more than max_categories) is not exact(), and its caller
+// or a negative, infinite or NaN value) is not exact(), and its caller
 // adds in order as doubles instead: the same result, the slow way. (Blocks of 8,192 skills drawn
 // with the model's skill_dispersion of 0.5, or 1, are exact; at 1.5 a few are not.)
 //
 // Why it matters: agents of one city and field mostly sit in runs of rows (they are made city by
 // city and field by field and keep their rows), so adding in order makes each row wait for the
 // previous row's addition to be stored and loaded again. Here consecutive rows go to different
-// integer lanes.
+// integer lanes: four for up to 64 categories, two beyond (each lane holds a sum and a count per
+// category, zeroed for every block).
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace citysim::engine {
 
 class CategorySumLanes {
 public:
-    static constexpr std::size_t max_categories = 64;
-
     // Reads the block's values once, to find their smallest ulp and whether the sums can be exact.
-    CategorySumLanes(std::span<const float> values, std::size_t categories) : categories_(categories) {
+    CategorySumLanes(std::span<const float> values, std::size_t categories)
+        : categories_(categories), lanes_(categories <= 64 ? 4 : 2) {
         // Non-negative floats order as their bit patterns do; a negative one has the sign bit set
         // and so compares above infinity. Zeros add nothing, whatever the quantum: the smallest ulp
         // is that of the smallest value above zero (bits - 1 takes a zero to the top).
@@ -47,11 +47,11 @@ public:
         quantum_exponent_ = static_cast<int>(std::max<std::uint32_t>(lowest >> 23, 1)) - 150;
         per_quantum_ = std::ldexp(1.0, -quantum_exponent_);
         constexpr std::uint32_t infinity_bits = 0x7F800000u;
-        exact_ = categories <= max_categories &&
-                 (values.empty() || (highest < infinity_bits &&
+        exact_ = values.empty() || (highest < infinity_bits &&
                                      static_cast<double>(std::bit_cast<float>(highest)) * per_quantum_ *
                                              static_cast<double>(values.size()) <
-                                         9007199254740992.0));  // 2^53
+                                         9007199254740992.0);  // 2^53
+        if (exact_) sums_.assign(2 * lanes_ * categories, 0);
     }
 
     bool exact() const { return exact_; }
@@ -59,9 +59,9 @@ public:
     // Adds `value`, one of the values given, to `category`; `row` picks the lane (any counter that
     // differs between consecutive calls).
     void add(std::size_t row, std::size_t category, float value) {
-        Lane& lane = lanes_[row % lane_count];
-        lane.sum[category] += static_cast<std::int64_t>(static_cast<double>(value) * per_quantum_);
-        ++lane.count[category];
+        std::int64_t* const lane = sums_.data() + 2 * categories_ * (row & (lanes_ - 1));  // (lanes: 4 or 2)
+        lane[category] += static_cast<std::int64_t>(static_cast<double>(value) * per_quantum_);
+        ++lane[categories_ + category];
     }
 
     // Sets sums[c] and counts[c] for every category (both of size categories).
@@ -69,9 +69,9 @@ public:
         const double quantum = std::ldexp(1.0, quantum_exponent_);
         for (std::size_t c = 0; c < categories_; ++c) {
             std::int64_t sum = 0, count = 0;
-            for (const Lane& lane : lanes_) {
-                sum += lane.sum[c];
-                count += lane.count[c];
+            for (std::size_t lane = 0; lane < lanes_; ++lane) {
+                sum += sums_[2 * categories_ * lane + c];
+                count += sums_[2 * categories_ * lane + categories_ + c];
             }
             sums[c] = static_cast<double>(sum) * quantum;
             counts[c] = static_cast<double>(count);
@@ -79,15 +79,11 @@ public:
     }
 
 private:
-    static constexpr std::size_t lane_count = 4;
-    struct Lane {
-        std::array<std::int64_t, max_categories> sum{}, count{};
-    };
-    std::size_t categories_;
+    std::size_t categories_, lanes_;
     int quantum_exponent_ = 0;
     double per_quantum_ = 1.0;
     bool exact_ = false;
-    std::array<Lane, lane_count> lanes_{};
+    std::vector<std::int64_t> sums_;  // per lane: the sums of the categories, then their counts
 };
 
 }  // namespace citysim::engine
