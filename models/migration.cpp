@@ -275,13 +275,13 @@ MigrationStepResult Migration::step(CityState& state, const engine::StreamKey& s
         tally.leavers.clear();
         result.decisions += std::exchange(tally.decisions, 0);
         for (std::size_t k = 0; k < cities * fields; ++k) {
-            const std::int64_t in = std::exchange(tally.arrivals[k], 0), out = std::exchange(tally.departures[k], 0);
+            const std::int64_t in = std::exchange(tally.arrivals[k], 0u), out = std::exchange(tally.departures[k], 0u);
             state.arrivals[k] += in;
             state.departures[k] += out;
             state.talent_count[k] += in - out;
         }
         for (std::size_t k = 0; k < cities * cities; ++k) {
-            const std::int64_t moves = std::exchange(tally.migration[k], 0);
+            const std::int64_t moves = std::exchange(tally.migration[k], 0u);
             state.migration[k] += moves;
             result.moves += moves;
         }
