@@ -7,9 +7,9 @@
 // partial sum. While the total stays below 2^53 q, every partial sum is a double exactly: adding in
 // row order never rounds, and gives the exact sum, which integers give in any order. A block that
 // could break that bound (its largest value over its smallest ulp, times its rows, at 2^53 or more;
-// or a negative, infinite or NaN value) is not exact(), and its caller
-// adds in order as doubles instead: the same result, the slow way. (Blocks of 8,192 skills drawn
-// with the model's skill_dispersion of 0.5, or 1, are exact; at 1.5 a few are not.)
+// or a negative, infinite or NaN value) is not exact(), and its caller adds in order as doubles
+// instead: the same result, the slow way. (Blocks of 8,192 skills drawn with the model's
+// skill_dispersion of 0.5, or 1, are exact; at 1.5 a few are not.)
 //
 // Why it matters: agents of one city and field mostly sit in runs of rows (they are made city by
 // city and field by field and keep their rows), so adding in order makes each row wait for the

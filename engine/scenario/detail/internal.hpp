@@ -81,7 +81,7 @@ enum class NodeKind { Real, Integer, Boolean, Text, Choice, TextList, Record, Na
 struct EmitScope {
     const KeepKey* keep = nullptr;
     std::string path;
-    // The scope of `key` below this one, or nullptr when keep leaves it out.
+    // The scope of `key` below this one, or none when keep leaves the key out.
     std::optional<EmitScope> child(std::string_view key) const;
 };
 
