@@ -62,7 +62,7 @@ LiveRun::LiveRun(const scenario::Loaded<models::Scenario>& scenario, std::string
     models::Scenario seeded = scenario_.value;
     seeded.simulation.seed = seed_;
     model_ = std::make_unique<models::CityModel>(seeded);
-    own_schedule_values_ = models::scenario_values(scenario_.value.schedule, scenario_.resolved_yaml);
+    own_schedule_values_ = models::scenario_values(scenario_.value.schedule, scenario_.value);
 }
 
 LiveRecord LiveRun::record() const {
@@ -84,7 +84,7 @@ std::vector<LiveRecord> LiveRun::advance(std::int64_t count) {
 
 double LiveRun::scenario_value(const std::string& key, std::int64_t step) const {
     const auto scheduled = value_in(models::overrides_at(scenario_.value.schedule, own_schedule_values_, step), key);
-    return scheduled ? *scheduled : models::number_at(scenario_.resolved_yaml, key);
+    return scheduled ? *scheduled : models::number_at(scenario_.value, key);
 }
 
 void LiveRun::set_control(const std::string& key, double value) {
@@ -133,12 +133,12 @@ void LiveRun::set_control(const std::string& key, double value) {
 
 std::map<std::string, double> LiveRun::control_values() const {
     const auto& schedule = model_->schedule();
-    const auto in_force = models::overrides_at(schedule, models::scenario_values(schedule, scenario_.resolved_yaml),
+    const auto in_force = models::overrides_at(schedule, models::scenario_values(schedule, scenario_.value),
                                                model_->steps_done() + 1);
     std::map<std::string, double> values;
     for (const auto& c : scenario_.value.controls) {
         const auto scheduled = value_in(in_force, c.key);
-        values[c.key] = scheduled ? *scheduled : models::number_at(scenario_.resolved_yaml, c.key);
+        values[c.key] = scheduled ? *scheduled : models::number_at(scenario_.value, c.key);
     }
     return values;
 }

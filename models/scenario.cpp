@@ -250,6 +250,16 @@ std::string scenario_file_text(const Scenario& scenario) {
     return sc::to_yaml(scenario_schema(), scenario, keep);
 }
 
+double number_at(const Scenario& scenario, const std::string& key) {
+    return sc::number_at(scenario_schema(), scenario, key);
+}
+
+std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const Scenario& scenario) {
+    std::vector<double> values;
+    for (const auto& change : changes) values.push_back(number_at(scenario, change.key));
+    return values;
+}
+
 std::vector<std::string> city_names(const Scenario& scenario) {
     std::vector<std::string> names;
     for (const auto& c : scenario.cities) names.push_back(c.name);
@@ -293,9 +303,9 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     // below, the only change made to s here): read from the loaded scenario itself, not from its
     // resolved text parsed again (which cost more than the rest of loading: every run of a sweep
     // loads its scenario).
-    std::vector<double> schedule_values, control_values;
-    for (const auto& change : s.schedule) schedule_values.push_back(sc::number_at(scenario_schema(), s, change.key));
-    for (const auto& control : s.controls) control_values.push_back(sc::number_at(scenario_schema(), s, control.key));
+    const auto schedule_values = scenario_values(s.schedule, s);
+    std::vector<double> control_values;
+    for (const auto& control : s.controls) control_values.push_back(number_at(s, control.key));
     bool divided = false;
     const auto cities = city_names(s);
     const auto fields = field_names(s);
@@ -538,7 +548,6 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     static const auto rows = sc::describe(scenario_schema());
     // (The schema refuses a schedule of more than max_scheduled_changes where it reads it.)
     if (!s.schedule.empty()) {
-        const auto& values = schedule_values;
         const auto value_problem = [](const std::string& key, double value) {
             char text[64];
             std::snprintf(text, sizeof text, "%.17g", value);
@@ -552,11 +561,11 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
                 const auto why = why_not_changeable(s, change.key, rows);
                 if (!why.empty()) {
                     loaded.error(base + ".key", "'" + change.key + "' cannot be scheduled: " + why);
-                } else if (std::isnan(values[i])) {
+                } else if (std::isnan(schedule_values[i])) {
                     loaded.error(base + ".key",
                                  "the scenario has no number at '" + change.key + "' (a city or name misspelt?)");
                 } else if (!in_error({base + ".value", base + ".multiply"})) {
-                    const double changed = change.multiply > 0 ? values[i] * change.multiply : change.value;
+                    const double changed = change.multiply > 0 ? schedule_values[i] * change.multiply : change.value;
                     const auto problem = value_problem(change.key, changed);
                     if (!problem.empty()) loaded.error(base, "the changed value is not valid: " + problem);
                     valid_alone[i] = problem.empty();
@@ -579,7 +588,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         // run would otherwise stop at that step). Only where each change is valid alone.
         if (std::all_of(valid_alone.begin(), valid_alone.end(), [](char ok) { return ok; }) &&
             !in_error({"schedule"})) {
-            for (const auto& p : composed_problems(s.schedule, values, value_problem)) {
+            for (const auto& p : composed_problems(s.schedule, schedule_values, value_problem)) {
                 char text[64];
                 std::snprintf(text, sizeof text, "%.6g", p.value);
                 loaded.error("schedule." + std::to_string(p.change),

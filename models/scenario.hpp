@@ -118,6 +118,12 @@ void check_scenario(scenario::Loaded<Scenario>& loaded);
 // it does not use.
 std::string scenario_file_text(const Scenario& scenario);
 
+// The scenario's number at `key` (as in overrides: "cities.harbour.labour.productivity"), the one
+// its resolved text gives, or NaN if there is none (scenario::number_at).
+double number_at(const Scenario& scenario, const std::string& key);
+// The scenario's value at each change's key.
+std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const Scenario& scenario);
+
 std::vector<std::string> city_names(const Scenario& scenario);
 std::vector<std::string> field_names(const Scenario& scenario);
 

@@ -138,10 +138,7 @@ double number_at(const std::string& yaml, const std::string& key) {
 
 std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const std::string& yaml) {
     if (changes.empty()) return {};
-    return scenario_values(changes, YAML::Load(yaml));
-}
-
-std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const YAML::Node& root) {
+    const YAML::Node root = YAML::Load(yaml);
     std::vector<double> values;
     for (const auto& c : changes) values.push_back(number_in(root, c.key));
     return values;

@@ -23,10 +23,6 @@
 #include <string>
 #include <vector>
 
-namespace YAML {
-class Node;
-}
-
 namespace citysim::models {
 
 // The most changes a schedule may hold: each one can make every run reload its parameters.
@@ -48,13 +44,13 @@ std::string why_not_schedulable(const std::string& key, const std::vector<scenar
 // cities.<city>.housing.rent), or nullptr.
 const scenario::KeyRow* key_row(const std::string& key, const std::vector<scenario::KeyRow>& rows);
 
-// The scenario's number at `key` in `yaml` (the scenario as YAML), or NaN if there is none.
+// The scenario's number at `key` in `yaml` (the scenario as YAML), or NaN if there is none; for
+// a holder of the text alone (a model keeps its scenario as text). Given the Scenario itself,
+// number_at and scenario_values of models/scenario.hpp read it without parsing anything.
 double number_at(const std::string& yaml, const std::string& key);
 
 // The scenario's value at each change's key (read once: the YAML is parsed once for all of them).
 std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const std::string& yaml);
-// The same from the scenario's YAML already parsed (which is not changed).
-std::vector<double> scenario_values(const std::vector<ScheduledChange>& changes, const YAML::Node& root);
 
 // Whether a change starts or ends at `step`, so that the parameters in force differ from the step before.
 bool schedule_changes_at(const std::vector<ScheduledChange>& changes, std::int64_t step);
