@@ -306,7 +306,6 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     const auto schedule_values = scenario_values(s.schedule, s);
     std::vector<double> control_values;
     for (const auto& control : s.controls) control_values.push_back(number_at(s, control.key));
-    bool divided = false;
     const auto cities = city_names(s);
     const auto fields = field_names(s);
     const auto& source = loaded.source;
@@ -332,7 +331,6 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
         shares_sum_to_zero = normalising.zero;
         if (!normalising.note.empty()) {
             loaded.note("cities", "talent shares over cities (cities.<city>.talent.share) " + normalising.note);
-            divided = true;
         }
     }
 
@@ -356,10 +354,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
             if (!source.has_errors_under(mix_path)) {
                 const auto normalising = normalise_shares(shares);
                 if (normalising.zero) loaded.error(mix_path, "field shares sum to 0; give the city's fields their shares");
-                if (!normalising.note.empty()) {
-                    loaded.note(mix_path, "field shares " + normalising.note);
-                    divided = true;
-                }
+                if (!normalising.note.empty()) loaded.note(mix_path, "field shares " + normalising.note);
             }
         }
         // A location is a latitude and a longitude (geography.hpp).
@@ -646,10 +641,8 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
     }
 
     // The resolved scenario, as kept in every output file's provenance, is a file that runs as this
-    // one does (the divided shares included). Without policies, a schedule or divided shares,
-    // scenario_file_text would leave nothing out, and the loader's text is that text already.
-    if (!source.has_errors_under("") && (divided || !s.policies.empty() || !s.schedule.empty()))
-        loaded.resolved_yaml = scenario_file_text(s);
+    // one does (the divided shares included), written once, here: the loader leaves it to us.
+    loaded.resolved_yaml = scenario_file_text(s);
 
     const auto known = variable_names();
     for (std::size_t i = 0; i < s.output.record.size(); ++i) {
@@ -662,7 +655,7 @@ void check_scenario(sc::Loaded<Scenario>& loaded) {
 }
 
 sc::Loaded<Scenario> load_scenario(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-    auto loaded = sc::load_file(scenario_schema(), path, overrides);
+    auto loaded = sc::load_file(scenario_schema(), path, overrides, "scenario file", sc::ResolvedText::by_caller);
     check_scenario(loaded);
     sort_by_position(loaded.diagnostics);
     loaded.throw_if_errors();
@@ -671,7 +664,7 @@ sc::Loaded<Scenario> load_scenario(const std::filesystem::path& path, const std:
 
 sc::Loaded<Scenario> load_scenario_text(const std::string& text, const std::string& display_name,
                                         const std::vector<std::string>& overrides) {
-    auto loaded = sc::load_string(scenario_schema(), text, display_name, overrides);
+    auto loaded = sc::load_string(scenario_schema(), text, display_name, overrides, sc::ResolvedText::by_caller);
     check_scenario(loaded);
     sort_by_position(loaded.diagnostics);
     loaded.throw_if_errors();

@@ -109,7 +109,8 @@ scenario::Loaded<Scenario> load_scenario(const std::filesystem::path& path,
 scenario::Loaded<Scenario> load_scenario_text(const std::string& text, const std::string& display_name,
                                               const std::vector<std::string>& overrides = {});
 
-// The cross-key checks, appended to loaded.diagnostics.
+// The cross-key checks, appended to loaded.diagnostics; then sets loaded.resolved_yaml to
+// scenario_file_text() of the value as checked.
 void check_scenario(scenario::Loaded<Scenario>& loaded);
 
 // The scenario as a file that load_scenario accepts and that runs exactly as `scenario` does: every

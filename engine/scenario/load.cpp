@@ -3,6 +3,9 @@
 #include "engine/scenario/input.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <system_error>
 
@@ -549,7 +552,7 @@ bool long_key_on_line(const std::string& text, int line0) {
 }
 
 // The document of one scenario file (a mapping, empty if the file is), with syntax errors thrown.
-DocNode parse_document(const std::string& text, const std::string& display_name, std::vector<Diagnostic>& diagnostics) {
+DocNode parse_text(const std::string& text, const std::string& display_name, std::vector<Diagnostic>& diagnostics) {
     const Mark start{display_name, 1, 1};
     const MarkMapper mapper{display_name, 0, 0};
     ParsedYaml parsed = parse_yaml(text, mapper, start);
@@ -573,6 +576,41 @@ DocNode parse_document(const std::string& text, const std::string& display_name,
         root.mark = start;
     }
     return root;
+}
+
+// parse_text(), remembered for the last few texts read (of at most 4 MiB each): every run of a
+// sweep loads the same base scenario (and what it extends), and parsing costs more than copying
+// what it gave. A text is parsed again only when its name or one of its bytes differs; a text with
+// a syntax error is not kept, so its error is thrown again each time.
+DocNode parse_document(const std::string& text, const std::string& display_name, std::vector<Diagnostic>& diagnostics) {
+    struct Parsed {
+        std::string display_name, text;
+        DocNode root;
+        std::vector<Diagnostic> diagnostics;
+    };
+    static constexpr std::size_t kept_texts = 4, kept_bytes_each = std::size_t{4} << 20;
+    static std::mutex mutex;
+    static std::deque<std::shared_ptr<const Parsed>> kept;  // newest last
+    std::shared_ptr<const Parsed> found;
+    {
+        const std::lock_guard lock(mutex);
+        for (const auto& p : kept)
+            if (p->text == text && p->display_name == display_name) found = p;
+    }
+    if (!found) {
+        auto parsed = std::make_shared<Parsed>();
+        parsed->root = parse_text(text, display_name, parsed->diagnostics);
+        found = parsed;
+        if (text.size() <= kept_bytes_each) {
+            parsed->display_name = display_name;
+            parsed->text = text;
+            const std::lock_guard lock(mutex);
+            if (kept.size() == kept_texts) kept.pop_front();
+            kept.push_back(std::move(parsed));
+        }
+    }
+    diagnostics.insert(diagnostics.end(), found->diagnostics.begin(), found->diagnostics.end());
+    return found->root;
 }
 
 // Merges `over` into `base`: mappings merge key by key (recursively), anything else replaces.
@@ -673,7 +711,7 @@ DocNode resolve_extends(DocNode root, const std::string& display_name, std::vect
 }  // namespace
 
 LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& text, const std::string& display_name,
-                     const std::vector<std::string>& overrides) {
+                     const std::vector<std::string>& overrides, bool emit_resolved) {
     LoadOutput out;
     out.source.set_file(display_name);
     Context ctx;
@@ -717,7 +755,7 @@ LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& 
     });
     out.diagnostics = std::move(ctx.diagnostics);
 
-    out.resolved_yaml = emit_yaml(schema, object);
+    if (emit_resolved) out.resolved_yaml = emit_yaml(schema, object);
     return out;
 }
 

@@ -146,7 +146,7 @@ struct RealNode : ValueNode {
         }
         as<double>(t) = r.real;
     }
-    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { out << format_double(as<double>(t)); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { emit_plain(out, format_double(as<double>(t))); }
     std::string default_text() const override { return def ? format_double(*def) : "(required)"; }
     std::string range_text() const override { return range.describe(); }
 };
@@ -176,7 +176,7 @@ struct IntegerNode : ValueNode {
         }
         as<std::int64_t>(t) = r.integer;
     }
-    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { out << format_int(as<std::int64_t>(t)); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { emit_plain(out, format_int(as<std::int64_t>(t))); }
     std::string default_text() const override { return def ? format_int(*def) : "(required)"; }
     std::string range_text() const override { return range.describe(); }
 };
@@ -220,7 +220,7 @@ struct BooleanNode : ValueNode {
         }
         as<bool>(t) = node.scalar == "true";
     }
-    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { out << (as<bool>(t) ? "true" : "false"); }
+    void emit(YAML::Emitter& out, const void* t, const EmitScope&) const override { emit_plain(out, as<bool>(t) ? "true" : "false"); }
     std::string default_text() const override { return def ? (*def ? "true" : "false") : "(required)"; }
 };
 
@@ -484,7 +484,9 @@ void RecordImpl::emit(YAML::Emitter& out, const void* object, const EmitScope& s
     for (const Field& f : fields) {
         const auto below = scope.child(f.key);
         if (!below) continue;
-        out << YAML::Key << f.key << YAML::Value;
+        out << YAML::Key;
+        emit_key(out, f.key);
+        out << YAML::Value;
         f.node->emit(out, f.access(const_cast<void*>(object)), *below);
     }
     out << YAML::EndMap;
@@ -657,7 +659,8 @@ void NamedRealsNode::emit(YAML::Emitter& out, const void* target, const EmitScop
         if (!scope.child(e.name)) continue;
         out << YAML::Key;
         emit_string(out, e.name);
-        out << YAML::Value << format_double(e.value);
+        out << YAML::Value;
+        emit_plain(out, format_double(e.value));
     }
     out << YAML::EndMap;
 }

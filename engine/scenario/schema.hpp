@@ -272,7 +272,8 @@ struct LoadOutput {
 // Binds text into *object (a value-initialized struct of the record's type). Throws ScenarioError on
 // a YAML syntax error; content errors go to LoadOutput::diagnostics.
 LoadOutput load_text(const RecordImpl& schema, void* object, const std::string& text,
-                     const std::string& display_name, const std::vector<std::string>& overrides);
+                     const std::string& display_name, const std::vector<std::string>& overrides,
+                     bool emit_resolved);
 // The file's bytes, read under the bounds of input.hpp; throws ScenarioError naming the file (and
 // the line and column of a text problem) when it cannot be read. `what` names it: "scenario file".
 std::string read_file(const std::filesystem::path& path, std::string_view what);
@@ -404,11 +405,17 @@ private:
 // new entry is added by setting the whole map: `cities.x.field_mix={a: 0.5, b: 0.5}`). Override
 // diagnostics have file "--set", line = 1-based index of the override, column = 1-based column
 // inside the argument.
+//
+// resolved_yaml is the schema's text of the value as loaded (ResolvedText::emit), or left empty
+// (ResolvedText::by_caller) for a caller whose checks change the value and who writes that text
+// itself, once, afterwards (to_yaml): emitting costs more than parsing.
+enum class ResolvedText { emit, by_caller };
 template <class T>
 Loaded<T> load_string(const Record<T>& schema, const std::string& text, const std::string& display_name,
-                      const std::vector<std::string>& overrides = {}) {
+                      const std::vector<std::string>& overrides = {}, ResolvedText resolved = ResolvedText::emit) {
     Loaded<T> out;
-    detail::LoadOutput result = detail::load_text(schema.impl(), &out.value, text, display_name, overrides);
+    detail::LoadOutput result = detail::load_text(schema.impl(), &out.value, text, display_name, overrides,
+                                                  resolved == ResolvedText::emit);
     out.source = std::move(result.source);
     out.diagnostics = std::move(result.diagnostics);
     out.resolved_yaml = std::move(result.resolved_yaml);
@@ -420,8 +427,9 @@ Loaded<T> load_string(const Record<T>& schema, const std::string& text, const st
 // `what` names the file in messages ("scenario file", "sweep file").
 template <class T>
 Loaded<T> load_file(const Record<T>& schema, const std::filesystem::path& path,
-                    const std::vector<std::string>& overrides = {}, std::string_view what = "scenario file") {
-    return load_string(schema, detail::read_file(path, what), path.string(), overrides);
+                    const std::vector<std::string>& overrides = {}, std::string_view what = "scenario file",
+                    ResolvedText resolved = ResolvedText::emit) {
+    return load_string(schema, detail::read_file(path, what), path.string(), overrides, resolved);
 }
 
 // The key reference: depth-first in declaration order; records, named maps and lists get a row of

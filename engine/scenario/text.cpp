@@ -163,9 +163,39 @@ bool needs_quotes(std::string_view s) {
     return false;
 }
 
+namespace {
+// Writes its text as it is, through Emitter::WriteIntegralType, which prepares the node as for any
+// scalar (indentation, key or value, flow separators) and then writes what `stream << value`
+// gives. Emitter::Write(std::string) would first run yaml-cpp's plain-scalar check, regular
+// expressions tried at every character, which made writing a scenario cost more than parsing it
+// (every run of a sweep writes its own). Only for text that check passes as plain.
+struct PlainText {
+    std::string_view text;
+};
+std::ostream& operator<<(std::ostream& stream, const PlainText& plain) { return stream << plain.text; }
+
+// Text that yaml-cpp writes plain whatever its context (block or flow, key or value): what
+// needs_quotes() lets through (a letter or '_' first, then letters, digits and "_-./ ", no space
+// last, no YAML 1.1 word) holds none of the characters yaml-cpp's check looks for (": ", " #",
+// flow indicators, tabs, breaks, non-printable or non-ASCII bytes) and is not a null, and at up to
+// 1024 bytes it is never written as a long key.
+bool plain_for_yaml_cpp(std::string_view s) { return s.size() <= 1024 && !needs_quotes(s); }
+}  // namespace
+
+void emit_plain(YAML::Emitter& out, std::string_view text) { out.WriteIntegralType(PlainText{text}); }
+
 void emit_string(YAML::Emitter& out, const std::string& s) {
-    if (needs_quotes(s)) out << YAML::DoubleQuoted;
-    out << s;
+    if (!plain_for_yaml_cpp(s)) {
+        if (needs_quotes(s)) out << YAML::DoubleQuoted;
+        out << s;
+        return;
+    }
+    emit_plain(out, s);
+}
+
+void emit_key(YAML::Emitter& out, const std::string& s) {
+    if (plain_for_yaml_cpp(s)) emit_plain(out, s);
+    else out << s;
 }
 
 std::string yaml_scalar_text(const std::string& s) {

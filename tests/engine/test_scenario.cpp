@@ -1,13 +1,16 @@
 // The scenario layer: YAML -> typed structs, every error at once with its position, overrides,
 // resolved YAML round trip, key reference.
 #include "engine/scenario/schema.hpp"
+#include "engine/scenario/detail/internal.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -555,14 +558,22 @@ TEST_CASE("scenario: YAML oddities are errors, not crashes", "[scenario]") {
     const auto schema = scenario_schema();
     const std::string ok = "title: t\nsim: {steps: 1}\ncities: {a: {productivity: 1, population: 1}}\n";
     SECTION("several documents") {
-        auto loaded = sc::load_string(schema, ok + "---\ntitle: u\n", "d.yaml");
-        REQUIRE(loaded.diagnostics.size() == 1);
-        CHECK(loaded.diagnostics[0].mark.line == 4);  // the '---' that starts the second
-        CHECK(loaded.diagnostics[0].message.find("the file holds 2 YAML documents") == 0);
+        // Twice: the second load takes the parsed text from the loader's cache, its finding included.
+        for (int time = 0; time < 2; ++time) {
+            auto loaded = sc::load_string(schema, ok + "---\ntitle: u\n", "d.yaml");
+            REQUIRE(loaded.diagnostics.size() == 1);
+            CHECK(loaded.diagnostics[0].mark.line == 4);  // the '---' that starts the second
+            CHECK(loaded.diagnostics[0].message.find("the file holds 2 YAML documents") == 0);
+        }
+        // The same text under another name is that name's.
+        auto renamed = sc::load_string(schema, ok + "---\ntitle: u\n", "e.yaml");
+        REQUIRE(renamed.diagnostics.size() == 1);
+        CHECK(renamed.diagnostics[0].mark.file == "e.yaml");
     }
     SECTION("a recursive alias") {
-        CHECK_THROWS_WITH(sc::load_string(schema, ok + "tags: &x [*x]\n", "r.yaml"),
-                          Catch::Matchers::Contains("r.yaml:4:11: error: an alias refers to the node that contains it"));
+        for (int time = 0; time < 2; ++time)  // a text in error is parsed, and fails, every time
+            CHECK_THROWS_WITH(sc::load_string(schema, ok + "tags: &x [*x]\n", "r.yaml"),
+                              Catch::Matchers::Contains("r.yaml:4:11: error: an alias refers to the node that contains it"));
     }
     SECTION("tabs in indentation get a hint") {
         try {
@@ -663,4 +674,65 @@ TEST_CASE("scenario: ranges, diagnostics, schema mistakes", "[scenario]") {
     CHECK_THROWS_AS(s.real("y", &S::x, "", "", -1.0, Range::positive()), std::logic_error);      // bad default
     CHECK_THROWS_AS(s.choice("c", &S::c, {"a", "b"}, "", std::string("z")), std::logic_error);  // not allowed
     CHECK_THROWS_AS(s.real("a.b", &S::x, "", "", 1.0), std::logic_error);                        // '.' in a key
+}
+
+// Scalars are written without yaml-cpp's plain-scalar check where that check cannot object
+// (detail::emit_plain, emit_key, emit_string): the text must be exactly what yaml-cpp writes.
+TEST_CASE("scenario: scalars are written as yaml-cpp's own emitter writes them", "[scenario]") {
+    namespace detail = citysim::scenario::detail;
+    std::vector<std::string> texts = {"harbour", "New York", "a-b.c/d", "x_1", "_hidden", "S\u00e3o Paulo", "yes", "No",
+                                      "null", "~", "with: colon", "trailing ", "#hash", "-dash", "1abc", "a #b",
+                                      "tab\there", "line\nbreak", "[x]", "{x}", "x,y", "'q'", "\"q\"", "",
+                                      std::string(1100, 'k'), std::string(1024, 'k')};
+    std::vector<std::string> numbers;
+    for (const double x : {0.3, -1.5, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, 0.0, 120.0, 1e21, 1e-7,
+                           std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN()})
+        numbers.push_back(detail::format_double(x));
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 500; ++i) {
+        const double mantissa = std::uniform_real_distribution<double>(-1, 1)(rng);
+        numbers.push_back(detail::format_double(std::ldexp(mantissa, std::uniform_int_distribution<int>(-1070, 1020)(rng))));
+        numbers.push_back(detail::format_int(static_cast<std::int64_t>(rng())));
+    }
+    numbers.push_back("true");
+    numbers.push_back("false");
+
+    YAML::Emitter expected, written;
+    expected << YAML::BeginMap;
+    written << YAML::BeginMap;
+    for (const auto& key : texts) {
+        expected << YAML::Key << key << YAML::Value;
+        written << YAML::Key;
+        detail::emit_key(written, key);
+        written << YAML::Value;
+        if (detail::needs_quotes(key)) expected << YAML::DoubleQuoted;
+        expected << key;  // a string value, as emit_string wrote it before
+        detail::emit_string(written, key);
+    }
+    for (const auto& number : numbers) {
+        expected << YAML::Key << number << YAML::Value << number;
+        written << YAML::Key;
+        detail::emit_key(written, number);
+        written << YAML::Value;
+        detail::emit_plain(written, number);
+    }
+    expected << YAML::Key << "flow" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    written << YAML::Key;
+    detail::emit_key(written, "flow");
+    written << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& number : numbers) {
+        expected << number;
+        detail::emit_plain(written, number);
+    }
+    for (const auto& text : texts) {
+        if (detail::needs_quotes(text)) expected << YAML::DoubleQuoted;
+        expected << text;
+        detail::emit_string(written, text);
+    }
+    expected << YAML::EndSeq << YAML::EndMap;
+    written << YAML::EndSeq << YAML::EndMap;
+    REQUIRE(expected.good());
+    REQUIRE(written.good());
+    CHECK(std::string(written.c_str()) == std::string(expected.c_str()));
 }

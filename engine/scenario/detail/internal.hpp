@@ -221,7 +221,12 @@ std::string join_list(const std::vector<std::string>& items, std::string_view se
 // Whether a string must be quoted in YAML so that no reader (1.1 or 1.2) takes it for a number,
 // boolean or null.
 bool needs_quotes(std::string_view s);
+// A string value: double-quoted where needs_quotes(), plain otherwise.
 void emit_string(YAML::Emitter& out, const std::string& s);
+// A key, quoted exactly where yaml-cpp's own `out << s` would quote it.
+void emit_key(YAML::Emitter& out, const std::string& s);
+// A number (format_double, format_int) or a boolean: always a plain scalar.
+void emit_plain(YAML::Emitter& out, std::string_view text);
 // A scalar as it would appear in flow YAML: quoted when needed.
 std::string yaml_scalar_text(const std::string& s);
 std::string mark_position(const Mark& m);  // "line 3, column 5" / "--set 2, column 4"
