@@ -141,6 +141,7 @@ RunOutcome execute_run(const RunRequest& request) {
         spec.deflate_level = static_cast<int>(scenario.output.deflate_level);
         spec.replace_existing = request.replace_existing;
         spec.in_memory = request.final_record_only;
+        spec.keep_values = request.keep_values;
         spec.no_abandoned_creation = request.no_abandoned_creation;
         // A run that continues from a checkpoint restores the model, then rewrites what the run had
         // recorded up to it (its own, or for a fork the baseline's) before going on.
@@ -191,6 +192,7 @@ RunOutcome execute_run(const RunRequest& request) {
                           {"agent_steps", std::to_string(outcome.counters.agent_steps)},
                           {"migration_decisions", std::to_string(outcome.counters.migration_decisions)}});
         outcome.completed = true;
+        outcome.kept_values = recorder->take_kept_values();
         if (request.remove_checkpoints_when_complete)
             checkpoint::remove_old_checkpoints(request.output_path, 0, request.checkpoint_at);
         const int threads = engine::current_concurrency();

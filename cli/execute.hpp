@@ -2,6 +2,7 @@
 // of `citysim sweep`.
 #pragma once
 
+#include "engine/output/recorder.hpp"
 #include "engine/scenario/schema.hpp"
 #include "models/city_model.hpp"
 #include "models/scenario.hpp"
@@ -25,6 +26,8 @@ struct RunRequest {
     // Write the starting state and the last step only. The file is then built in memory and
     // written when the run ends (output::FileSpec::in_memory): none of it is worth keeping before.
     bool final_record_only = false;
+    // Hand back every variable's values as written (RunOutcome::kept_values).
+    bool keep_values = false;
     bool replace_existing = false;   // the output (and a partial one) may be replaced
     // No hidden file of a killed writer of the output is there (output::FileSpec::no_abandoned_creation).
     bool no_abandoned_creation = false;
@@ -60,6 +63,8 @@ struct RunOutcome {
     struct Cpu {
         double model = 0.0, file = 0.0, steps = 0.0, output = 0.0, writer = 0.0;
     } cpu;
+    // With RunRequest::keep_values and a complete run: the file's variables as written.
+    output::KeptValues kept_values;
 };
 
 // Runs the scenario and writes the file (as PATH.incomplete, renamed when complete). On an

@@ -33,6 +33,7 @@
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -41,11 +42,14 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 
 namespace citysim::cli {
 
@@ -223,11 +227,14 @@ void describe_sweep(output::FileSpec& spec, const sweep::SweepSpec& sweep_spec, 
 // order: a point's runs are consecutive, so its summary record is written once they are read, and
 // no more than one point's final records are held. The layout of the run files (variables, axes,
 // records) is read from the first; each other file is opened once and each of its variables read
-// once, all records together, without looking its axes up again (only its size is checked).
+// once, all records together, without looking its axes up again (only its size is checked). A run
+// made by this process is not read back: `kept` holds its values as its recorder wrote them (empty
+// for runs made earlier, by another rank or part, or past the memory bound).
 // The combine stops at the next run it would copy when a stop signal arrives: the files keep their
 // .incomplete names, and the same command finishes them later. Returns false when stopped.
 bool write_combined_and_summary(const sweep::Plan& plan, const sweep::SweepSpec& sweep_spec, const fs::path& out,
-                                const std::string& command_line, const std::string& manifest, const StopSignals& stop) {
+                                const std::string& command_line, const std::string& manifest, const StopSignals& stop,
+                                const std::vector<output::KeptValues>& kept) {
     const fs::path runs_dir = out / "runs";
     const auto replicates = static_cast<std::size_t>(sweep_spec.replicates);
     const std::size_t arms = plan.arm_names.size();
@@ -350,7 +357,24 @@ bool write_combined_and_summary(const sweep::Plan& plan, const sweep::SweepSpec&
                     summary.abort(reason);
                     return false;
                 }
-                output::Reader reader((runs_dir / run_file_name(run.index)).string());
+                // A run made by this process hands its values over as written; another's file is read.
+                const auto* own = run.index < kept.size() && !kept[run.index].empty() ? &kept[run.index] : nullptr;
+                std::optional<output::Reader> reader;
+                if (!own) reader.emplace((runs_dir / run_file_name(run.index)).string());
+                const auto read = [&](const std::string& name, auto& values) {
+                    if (reader) {
+                        reader->read_all(name, values);
+                        return values.size();
+                    }
+                    using Value = typename std::decay_t<decltype(values)>::value_type;
+                    std::optional<std::span<const Value>> found;
+                    if constexpr (std::is_same_v<Value, std::int64_t>) found = own->integers(name);
+                    else found = own->floats(name);
+                    if (!found)
+                        throw std::runtime_error("run " + std::to_string(run.index) + " kept no values of '" + name + "'");
+                    values.assign(found->begin(), found->end());
+                    return values.size();
+                };
                 combined.begin_record(static_cast<std::int64_t>(run.index));
                 const std::int64_t ids[] = {static_cast<std::int64_t>(run.point), static_cast<std::int64_t>(run.replicate),
                                             static_cast<std::int64_t>(run.arm), static_cast<std::int64_t>(run.stream_run)};
@@ -366,8 +390,7 @@ bool write_combined_and_summary(const sweep::Plan& plan, const sweep::SweepSpec&
                     const bool is_series = s < series.size() && series[s] == k;
                     const std::size_t expected = is_series ? records * per_record[k] : per_record[k];
                     const bool integers = v.dtype == output::DType::Int64;
-                    const std::size_t count = integers ? (reader.read_all(v.name, int_values), int_values.size())
-                                                       : (reader.read_all(v.name, float_values), float_values.size());
+                    const std::size_t count = integers ? read(v.name, int_values) : read(v.name, float_values);
                     if (count != expected)
                         throw std::runtime_error("run " + std::to_string(run.index) + ": '" + v.name + "' holds " +
                                                  std::to_string(count) + " values, run 0's " + std::to_string(expected) +
@@ -654,6 +677,12 @@ int sweep_command(const SweepOptions& options) {
                   << " at a time x " << threads << " thread(s)" << (sweep::process_count() > 1 ? " per rank, " +
                   std::to_string(sweep::process_count()) + " ranks" : "") << "\n";
 
+    // The values of each run made here, as written to its file, for the combine (which then reads
+    // only the files of runs made earlier or elsewhere), while they take at most kept_bytes_most.
+    constexpr std::size_t kept_bytes_most = std::size_t{256} << 20;
+    std::vector<output::KeptValues> kept(plan.runs.size());
+    std::atomic<std::size_t> kept_bytes{0};
+
     StopSignals stop;
     const auto start = std::chrono::steady_clock::now();
     const bool terminal = isatty(STDERR_FILENO) == 1;
@@ -685,6 +714,7 @@ int sweep_command(const SweepOptions& options) {
         request.output_path = run_path(index).string();
         request.command_line = options.command_line + "  # run " + std::to_string(index);
         request.final_record_only = spec.keep == "final";
+        request.keep_values = sweep::process_rank() == 0 && kept_bytes.load() < kept_bytes_most;
         // Only a run's own .incomplete, left by a killed sweep, can be there: the sweep owns runs/.
         request.replace_existing = true;
         request.extra_attributes = {{"sweep_arm", plan.arm_names[run.arm]}};
@@ -711,6 +741,9 @@ int sweep_command(const SweepOptions& options) {
         RunOutcome outcome;
         arena.execute([&] { outcome = execute_run(request); });
         if (!outcome.completed) throw std::runtime_error(outcome.stop_reason);
+        const std::size_t bytes = outcome.kept_values.bytes();
+        if (!outcome.kept_values.empty() && kept_bytes.fetch_add(bytes) + bytes <= kept_bytes_most)
+            kept[index] = std::move(outcome.kept_values);
         if (options.profile) profile.add(loading, outcome.cpu);
     };
     const double runs_start = process_cpu_seconds();
@@ -767,7 +800,8 @@ int sweep_command(const SweepOptions& options) {
     try {
         // Files already there are complete (they have their final names) and belong to this sweep.
         const bool combined = (fs::exists(out / "sweep.h5") && fs::exists(out / "summary.h5")) ||
-                              write_combined_and_summary(plan, spec, out, options.command_line, prepared.manifest, stop);
+                              write_combined_and_summary(plan, spec, out, options.command_line, prepared.manifest, stop,
+                                                         kept);
         if (!combined) {
             std::cerr << "citysim: interrupted by " << signal_name(stop.received())
                       << " while combining the runs; all " << plan.runs.size()

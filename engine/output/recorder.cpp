@@ -838,6 +838,9 @@ struct Recorder::Impl {
         std::vector<std::int64_t> int_buffer;
         bool put_in_open_record = false;
         bool static_written = false;
+        // With spec.keep_values: everything written, complete records only (one of the two).
+        std::vector<double> kept_floats;
+        std::vector<std::int64_t> kept_integers;
     };
     struct Column {
         Handle dataset;
@@ -949,6 +952,7 @@ struct Recorder::Impl {
     bool record_open = false;
     std::int64_t open_record_time = 0;
     bool closed = false;
+    bool finished = false;  // finish() completed: the file is in place under its name
     // After a failed write the datasets may disagree in length; no further data is written.
     // (Set by the writer thread; read by the caller only once the writer has stopped.)
     bool write_failed = false;
@@ -1563,6 +1567,10 @@ void Recorder::Impl::write_static(std::string_view name, std::span<const Value> 
                            values.data()),
                   "writing static variable '" + variable.spec.name + "'");
     variable.static_written = true;
+    if (spec.keep_values) {
+        if constexpr (std::is_same_v<Value, std::int64_t>) variable.kept_integers.assign(values.begin(), values.end());
+        else variable.kept_floats.assign(values.begin(), values.end());
+    }
 }
 
 void Recorder::Impl::end_record() {
@@ -1596,7 +1604,18 @@ void Recorder::Impl::end_record() {
                                std::to_string(open_record_time) + ": variable " + missing +
                                " not put in the record");
     }
-    for (auto& variable : variables) variable.put_in_open_record = false;
+    for (auto& variable : variables) {
+        variable.put_in_open_record = false;
+        if (!spec.keep_values || !variable.is_time_series) continue;
+        // This record's values are the buffer's last values_per_record.
+        const auto record = static_cast<std::ptrdiff_t>(variable.values_per_record);
+        if (variable.spec.dtype == DType::Int64)
+            variable.kept_integers.insert(variable.kept_integers.end(), variable.int_buffer.end() - record,
+                                          variable.int_buffer.end());
+        else
+            variable.kept_floats.insert(variable.kept_floats.end(), variable.float_buffer.end() - record,
+                                        variable.float_buffer.end());
+    }
     buffered_times.push_back(open_record_time);
     record_open = false;
     ++records_total;
@@ -1911,6 +1930,7 @@ void Recorder::Impl::finish(const std::map<std::string, std::string>& final_prov
         write_closing_attributes("complete", final_provenance, true);
     }
     publish();
+    finished = true;
 }
 
 // Closes a file built in memory, which the core driver then writes whole to its hidden name, and
@@ -2019,6 +2039,56 @@ void Recorder::finish(const std::map<std::string, std::string>& final_provenance
 }
 
 void Recorder::abort(std::string_view reason) { impl_->abort(reason); }
+
+KeptValues Recorder::take_kept_values() {
+    KeptValues kept;
+    if (!impl_->spec.keep_values || !impl_->finished) return kept;
+    std::size_t names = 0, floats = 0, integers = 0;
+    for (const auto& variable : impl_->variables) {
+        names += variable.spec.name.size();
+        floats += variable.kept_floats.size();
+        integers += variable.kept_integers.size();
+    }
+    kept.names_.reserve(names);
+    kept.entries_.reserve(impl_->variables.size());
+    kept.floats_.reserve(floats);
+    kept.integers_.reserve(integers);
+    for (auto& variable : impl_->variables) {
+        kept.names_ += variable.spec.name;
+        const bool integer = variable.spec.dtype == DType::Int64;
+        const std::size_t first = integer ? kept.integers_.size() : kept.floats_.size();
+        if (integer) kept.integers_.insert(kept.integers_.end(), variable.kept_integers.begin(), variable.kept_integers.end());
+        else kept.floats_.insert(kept.floats_.end(), variable.kept_floats.begin(), variable.kept_floats.end());
+        kept.entries_.push_back({kept.names_.size(), integer, first, integer ? kept.integers_.size() : kept.floats_.size()});
+        std::vector<double>().swap(variable.kept_floats);
+        std::vector<std::int64_t>().swap(variable.kept_integers);
+    }
+    impl_->spec.keep_values = false;
+    return kept;
+}
+
+const KeptValues::Entry* KeptValues::find(std::string_view variable, std::size_t& name_start) const {
+    name_start = 0;
+    for (const Entry& entry : entries_) {
+        if (std::string_view(names_).substr(name_start, entry.name_end - name_start) == variable) return &entry;
+        name_start = entry.name_end;
+    }
+    return nullptr;
+}
+
+std::optional<std::span<const double>> KeptValues::floats(std::string_view variable) const {
+    std::size_t start = 0;
+    const Entry* entry = find(variable, start);
+    if (entry == nullptr || entry->integer) return std::nullopt;
+    return std::span<const double>(floats_).subspan(entry->first, entry->end - entry->first);
+}
+
+std::optional<std::span<const std::int64_t>> KeptValues::integers(std::string_view variable) const {
+    std::size_t start = 0;
+    const Entry* entry = find(variable, start);
+    if (entry == nullptr || !entry->integer) return std::nullopt;
+    return std::span<const std::int64_t>(integers_).subspan(entry->first, entry->end - entry->first);
+}
 
 std::int64_t Recorder::records_written() const { return impl_->records_total; }
 

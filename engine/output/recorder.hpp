@@ -91,6 +91,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -182,6 +183,36 @@ struct FileSpec {
     // creating it (see "Files are never lost" above), so the recorder need not list the folder to
     // remove one: a sweep lists runs/ once, where a listing per run grew with the runs.
     bool no_abandoned_creation = false;
+    // Keep a copy of every value written to a variable (its static values, or its records in
+    // order), to be taken after finish() (Recorder::take_kept_values): a sweep combines the runs it
+    // made from these instead of reading their files back.
+    bool keep_values = false;
+};
+
+// The variables' values as written to a file: for each, all of them, records in order, row-major,
+// as Reader::read_all gives them back. Held in a few buffers, not one per variable: a sweep keeps
+// a copy per run for the whole sweep, and thousands of small long-lived blocks per run made every
+// later run's allocations slower.
+class KeptValues {
+public:
+    bool empty() const { return names_.empty(); }
+    std::size_t bytes() const { return 8 * (floats_.size() + integers_.size()) + names_.size(); }
+    // The values of a Float64 (Int64) variable; nullopt for a variable not kept or of the other dtype.
+    std::optional<std::span<const double>> floats(std::string_view variable) const;
+    std::optional<std::span<const std::int64_t>> integers(std::string_view variable) const;
+
+private:
+    friend class Recorder;
+    struct Entry {
+        std::size_t name_end;     // the name is names_[previous entry's name_end, name_end)
+        bool integer;
+        std::size_t first, end;   // its values: floats_ or integers_ [first, end)
+    };
+    const Entry* find(std::string_view variable, std::size_t& name_start) const;
+    std::string names_;
+    std::vector<Entry> entries_;
+    std::vector<double> floats_;
+    std::vector<std::int64_t> integers_;
 };
 
 // A Recorder is used from one thread only. (Debian's HDF5 is a thread-safe build with one global
@@ -238,6 +269,10 @@ public:
     // Flush, set status "incomplete: <reason>", close; the file keeps its temporary name. An open
     // record is dropped. Does nothing after finish() or abort().
     void abort(std::string_view reason);
+
+    // After finish(), with FileSpec::keep_values: every variable's values (tables and the record
+    // axis aside); empty otherwise, and on any later call.
+    KeptValues take_kept_values();
 
     std::int64_t records_written() const;  // records handed to end_record(), buffered or not
     double writer_cpu_seconds() const;     // CPU time of the writing thread so far

@@ -711,6 +711,63 @@ TEST_CASE("A file built in memory equals the one written in SWMR mode, each copy
         CHECK(entry.path().filename().string().front() != '.');
 }
 
+TEST_CASE("Recorder::take_kept_values gives every variable's values as a Reader reads them back", "[recorder]") {
+    const ScratchDirectory scratch("kept");
+    for (const bool in_memory : {false, true}) {
+        const fs::path path = scratch.path() / (in_memory ? "memory.h5" : "swmr.h5");
+        FileSpec spec = example_spec(path, 2);  // 5 records: flushed in twos, then the last at finish()
+        spec.in_memory = in_memory;
+        spec.keep_values = true;
+        Recorder recorder(spec);
+        write_example(recorder, 4);
+        // A record that misses a variable is dropped, from the file and from the copy alike.
+        recorder.begin_record(time_of(4));
+        recorder.put("rent", std::span<const double>(rent_at(4)));
+        CHECK_THROWS_AS(recorder.end_record(), std::logic_error);
+        put_record(recorder, 4);
+        CHECK(recorder.take_kept_values().empty());  // nothing before finish()
+        recorder.finish();
+        auto kept = recorder.take_kept_values();
+        const Reader reader(path);
+        for (const auto& name : reader.variables()) {
+            INFO(name << (in_memory ? " (in memory)" : " (SWMR)"));
+            std::vector<std::int64_t> integers;
+            std::vector<double> floats;
+            if (reader.variable(name).dtype == DType::Int64) {
+                reader.read_all(name, integers);
+                const auto values = kept.integers(name);
+                REQUIRE(values.has_value());
+                CHECK(std::vector<std::int64_t>(values->begin(), values->end()) == integers);
+                CHECK_FALSE(kept.floats(name).has_value());
+            } else {
+                reader.read_all(name, floats);
+                const auto values = kept.floats(name);
+                REQUIRE(values.has_value());
+                CHECK(std::vector<double>(values->begin(), values->end()) == floats);
+                CHECK_FALSE(kept.integers(name).has_value());
+            }
+        }
+        CHECK(kept.integers("population")->size() == 5 * kCities.size());
+        CHECK_FALSE(kept.floats("no such variable").has_value());
+        CHECK(recorder.take_kept_values().empty());  // moved out
+    }
+    // Not asked for, or not finished: nothing.
+    {
+        Recorder recorder(example_spec(scratch.path() / "not-asked.h5", 2));
+        write_example(recorder, 2);
+        recorder.finish();
+        CHECK(recorder.take_kept_values().empty());
+    }
+    {
+        FileSpec spec = example_spec(scratch.path() / "aborted.h5", 2);
+        spec.keep_values = true;
+        Recorder recorder(spec);
+        write_example(recorder, 2);
+        recorder.abort("stopped");
+        CHECK(recorder.take_kept_values().empty());
+    }
+}
+
 TEST_CASE("Recorder rejects wrong counts, unknown variables and missing puts", "[recorder]") {
     const ScratchDirectory scratch("errors");
     const fs::path path = scratch.path() / "run.h5";
