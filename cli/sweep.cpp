@@ -42,7 +42,6 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <set>

@@ -2067,8 +2067,8 @@ KeptValues Recorder::take_kept_values() {
     return kept;
 }
 
-const KeptValues::Entry* KeptValues::find(std::string_view variable, std::size_t& name_start) const {
-    name_start = 0;
+const KeptValues::Entry* KeptValues::find(std::string_view variable) const {
+    std::size_t name_start = 0;
     for (const Entry& entry : entries_) {
         if (std::string_view(names_).substr(name_start, entry.name_end - name_start) == variable) return &entry;
         name_start = entry.name_end;
@@ -2077,15 +2077,13 @@ const KeptValues::Entry* KeptValues::find(std::string_view variable, std::size_t
 }
 
 std::optional<std::span<const double>> KeptValues::floats(std::string_view variable) const {
-    std::size_t start = 0;
-    const Entry* entry = find(variable, start);
+    const Entry* entry = find(variable);
     if (entry == nullptr || entry->integer) return std::nullopt;
     return std::span<const double>(floats_).subspan(entry->first, entry->end - entry->first);
 }
 
 std::optional<std::span<const std::int64_t>> KeptValues::integers(std::string_view variable) const {
-    std::size_t start = 0;
-    const Entry* entry = find(variable, start);
+    const Entry* entry = find(variable);
     if (entry == nullptr || !entry->integer) return std::nullopt;
     return std::span<const std::int64_t>(integers_).subspan(entry->first, entry->end - entry->first);
 }

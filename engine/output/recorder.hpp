@@ -91,8 +91,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -208,7 +208,7 @@ private:
         bool integer;
         std::size_t first, end;   // its values: floats_ or integers_ [first, end)
     };
-    const Entry* find(std::string_view variable, std::size_t& name_start) const;
+    const Entry* find(std::string_view variable) const;
     std::string names_;
     std::vector<Entry> entries_;
     std::vector<double> floats_;
