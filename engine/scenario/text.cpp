@@ -184,18 +184,14 @@ bool plain_for_yaml_cpp(std::string_view s) { return s.size() <= 1024 && !needs_
 
 void emit_plain(YAML::Emitter& out, std::string_view text) { out.WriteIntegralType(PlainText{text}); }
 
-void emit_string(YAML::Emitter& out, const std::string& s) {
-    if (!plain_for_yaml_cpp(s)) {
-        if (needs_quotes(s)) out << YAML::DoubleQuoted;
-        out << s;
-        return;
-    }
-    emit_plain(out, s);
-}
-
 void emit_key(YAML::Emitter& out, const std::string& s) {
     if (plain_for_yaml_cpp(s)) emit_plain(out, s);
     else out << s;
+}
+
+void emit_string(YAML::Emitter& out, const std::string& s) {
+    if (needs_quotes(s)) out << YAML::DoubleQuoted << s;
+    else emit_key(out, s);  // what yaml-cpp would write, without its check where it cannot object
 }
 
 std::string yaml_scalar_text(const std::string& s) {
